@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+export function registerContainerCommands(program: Command): void {
+  void program;
+}

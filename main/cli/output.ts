@@ -1,0 +1,50 @@
+import { SlipwayError } from '../engine/errors.js';
+
+/** Thrown by commands that have already printed what they had to and want this exit code. */
+export class ExitCode extends Error {
+  constructor(public readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/**
+ * Every failure ends here: one line on stderr, docker's exit codes, and a stack only with
+ * SLIPWAY_DEBUG=1. Anything that is not a SlipwayError is our bug, and says so.
+ */
+export function reportAndExit(e: unknown): never {
+  if (e instanceof ExitCode) process.exit(e.code);
+  const debug = process.env.SLIPWAY_DEBUG === '1';
+  const err = e as { code?: string; exitCode?: number; message?: string };
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.code.startsWith('commander.')) {
+    // commander already printed its message (unknown option, missing argument, --help).
+    process.exit(err.exitCode === 0 ? 0 : 125);
+  }
+  if (e instanceof SlipwayError) {
+    process.stderr.write(`Error: ${e.message}\n`);
+    if (debug) process.stderr.write(`${e.stack}\n`);
+    process.exit(e.exitCode);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`Error: ${msg.split('\n')[0]}\n`);
+  if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  else process.stderr.write('(internal error: run with SLIPWAY_DEBUG=1 for details, and please report it)\n');
+  process.exit(125);
+}
+
+export function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printJSON(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(v, null, 4)}\n`);
+}
+
+/** Left-aligned columns with 3 spaces between, as docker's tabwriter prints them. */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd())
+    .join('\n');
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { registerImageCommands } from './commands/images.js';
+import { registerContainerCommands } from './commands/containers.js';
+import { registerSystemCommands } from './commands/system.js';
+
+/**
+ * The command tree. Each commands/*.ts file only declares verbs and flags; their actions
+ * import the engine lazily. Add a new area by writing commands/<area>.ts and one line here.
+ */
+export function buildProgram(): Command {
+  const program = new Command('slipway')
+    .description('Slipway: build, run and commit containers on your own machine (docker-compatible CLI)')
+    .version('0.1.0', '-v, --version')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
+    .exitOverride();
+  registerImageCommands(program);
+  registerContainerCommands(program);
+  registerSystemCommands(program);
+  return program;
+}
+
+/** Collect a repeatable flag (-e A -e B) into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,29 @@
+import { Store } from './store/store.js';
+import { defaultRoot } from './store/paths.js';
+import { ImageStore } from './image/images.js';
+
+/**
+ * The facade: the one API that the CLI, the IPC binding and the web bridge call. It knows
+ * nothing of who calls it. Subsystems are built on first use so a CLI verb pays only for what
+ * it touches.
+ */
+export class Engine {
+  readonly store: Store;
+  private _images?: ImageStore;
+
+  constructor(root: string = defaultRoot()) {
+    this.store = new Store(root);
+  }
+
+  get images(): ImageStore {
+    return (this._images ??= new ImageStore(this.store));
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+export function openEngine(root?: string): Engine {
+  return new Engine(root);
+}

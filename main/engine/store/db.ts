@@ -1,0 +1,107 @@
+import Database from 'better-sqlite3';
+
+export type DB = Database.Database;
+
+/**
+ * Schema migrations, applied in order inside one transaction each. Append only: a released
+ * store must open with newer code. user_version records how many have run.
+ */
+const migrations: string[] = [
+  `
+  CREATE TABLE images (
+    id              TEXT PRIMARY KEY,      -- sha256:<hex of config JSON>
+    manifest_digest TEXT NOT NULL,
+    config_digest   TEXT NOT NULL,
+    created         TEXT NOT NULL,         -- config.created (ISO 8601)
+    size            INTEGER NOT NULL,      -- sum of uncompressed layer sizes
+    added_at        INTEGER NOT NULL       -- ms since epoch when it entered this store
+  );
+  CREATE TABLE layers (
+    chain_id        TEXT PRIMARY KEY,      -- OCI chainID: names the snapshot directory
+    diff_id         TEXT NOT NULL,         -- digest of the uncompressed tar
+    parent_chain_id TEXT,
+    size            INTEGER NOT NULL       -- uncompressed tar size
+  );
+  CREATE TABLE image_layers (
+    image_id     TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    chain_id     TEXT NOT NULL REFERENCES layers(chain_id),
+    blob_digest  TEXT NOT NULL,            -- the blob in oci/ (may be gzip)
+    media_type   TEXT NOT NULL,
+    blob_size    INTEGER NOT NULL,
+    PRIMARY KEY (image_id, idx)
+  );
+  CREATE INDEX image_layers_chain ON image_layers(chain_id);
+  -- How many images stand on each layer; a layer (and its snapshot) goes when this is 0.
+  CREATE VIEW layer_refs AS
+    SELECT l.chain_id, l.diff_id, l.size,
+           (SELECT COUNT(*) FROM image_layers il WHERE il.chain_id = l.chain_id) AS refcount
+      FROM layers l;
+  CREATE TABLE tags (
+    name     TEXT PRIMARY KEY,             -- normalized: docker.io/library/busybox:latest
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tagged_at INTEGER NOT NULL
+  );
+  CREATE INDEX tags_image ON tags(image_id);
+  -- Where an image came from. kind: load | import | seed | build | commit | pull | tag
+  CREATE TABLE lineage (
+    image_id        TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,
+    parent_image_id TEXT,                  -- base image (build FROM, commit's container image)
+    container_id    TEXT,                  -- commit: the container; kept even after rm
+    container_name  TEXT,
+    build_id        TEXT,
+    detail          TEXT NOT NULL DEFAULT '{}',  -- JSON: archive path, Dockerfile path, message...
+    created_at      INTEGER NOT NULL
+  );
+  CREATE TABLE containers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    image_id    TEXT NOT NULL REFERENCES images(id),
+    image_ref   TEXT NOT NULL,             -- what the user typed (docker's Config.Image)
+    created     TEXT NOT NULL,
+    spec        TEXT NOT NULL,             -- JSON ContainerSpec: everything create was told
+    state       TEXT NOT NULL,             -- created | running | paused | exited | dead
+    pid         INTEGER NOT NULL DEFAULT 0,
+    exit_code   INTEGER NOT NULL DEFAULT 0,
+    started_at  TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+    finished_at TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+    stopped_by_user INTEGER NOT NULL DEFAULT 0,
+    oom_killed  INTEGER NOT NULL DEFAULT 0,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    error       TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX containers_image ON containers(image_id);
+  CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_nano  INTEGER NOT NULL,
+    type       TEXT NOT NULL,              -- container | image | build
+    action     TEXT NOT NULL,              -- create, start, die, destroy, commit, tag, untag, delete, load, import...
+    actor_id   TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}'
+  );
+  `,
+];
+
+export function openDatabase(path: string): DB {
+  const db = new Database(path, { timeout: 15000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DB): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current >= migrations.length) return;
+  // IMMEDIATE: two processes opening a fresh store at once must not both migrate.
+  const run = db.transaction(() => {
+    const v = db.pragma('user_version', { simple: true }) as number;
+    for (let i = v; i < migrations.length; i++) {
+      db.exec(migrations[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    }
+  });
+  run.immediate();
+}

@@ -1,0 +1,27 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where the store lives: SLIPWAY_ROOT, else $XDG_DATA_HOME/slipway, else ~/.local/share/slipway. */
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SLIPWAY_ROOT) return resolve(env.SLIPWAY_ROOT);
+  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'slipway');
+}
+
+/** Every path of the on-disk layout, in one place (see DESIGN.md "The store"). */
+export class StorePaths {
+  constructor(public readonly root: string) {}
+  get oci(): string { return join(this.root, 'oci'); }
+  get blobsDir(): string { return join(this.root, 'oci', 'blobs', 'sha256'); }
+  blob(hex: string): string { return join(this.blobsDir, hex); }
+  get ociIndex(): string { return join(this.root, 'oci', 'index.json'); }
+  get snapshots(): string { return join(this.root, 'snapshots'); }
+  snapshot(chainHex: string): string { return join(this.root, 'snapshots', chainHex); }
+  get containers(): string { return join(this.root, 'containers'); }
+  container(id: string): string { return join(this.root, 'containers', id); }
+  get tmp(): string { return join(this.root, 'tmp'); }
+  get db(): string { return join(this.root, 'slipway.db'); }
+  /** runc's state root (--root): kept inside the store so two stores never collide. */
+  get runtimeState(): string { return join(this.root, 'runtime'); }
+  get exits(): string { return join(this.root, 'exits'); }
+}

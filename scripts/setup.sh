@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Install everything Slipway needs on a fresh Debian 12 with Node 20, idempotently, saying
+# what it installs. Called by `npm start` and `npm test` (the README's two commands).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { echo "[setup] $*" >&2; }
+
+# --- Debian packages ------------------------------------------------------------------
+# runc: the OCI runtime; conmon: the per-container monitor (as podman uses it);
+# busybox-static: the offline base image; uidmap: newuidmap/newgidmap for rootless;
+# fuse-overlayfs: the second overlay driver; skopeo/umoci: interop tests on our OCI layout;
+# passt: pasta, the default container network; docker-registry + apache2-utils (htpasswd):
+# the registry tests; chromium: the app's end-to-end tests; iproute2, jq, curl: test tools.
+PKGS=(runc conmon busybox-static uidmap fuse-overlayfs skopeo umoci passt docker-registry
+      apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${missing[*]} (run this once as root, or: sudo apt-get install ${missing[*]})"
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- npm packages -----------------------------------------------------------------------
+# Electron's postinstall downloads its binary, which fails without internet and would fail
+# the whole install; so install with the download skipped, then try the download on its own:
+# where it works you get the real desktop app, where it does not `npm start` serves the UI.
+stamp=node_modules/.slipway-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  say "installing npm packages (npm ci)"
+  if [ -f package-lock.json ]; then
+    ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  else
+    ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error
+  fi
+  if [ ! -e node_modules/electron/dist ]; then
+    if (cd node_modules/electron && timeout 120 node install.js >/dev/null 2>&1); then
+      say "downloaded the Electron binary"
+    else
+      say "Electron binary not downloadable here (no internet): the app will run as 'slipway ui' in a browser"
+    fi
+  fi
+  touch "$stamp"
+fi
+
+# --- build ------------------------------------------------------------------------------
+# Rebuild when any source is newer than the last build.
+bstamp=dist/.build-stamp
+if [ ! -f "$bstamp" ] || [ -n "$(find main shared renderer tsconfig.json package.json -newer "$bstamp" -type f -not -path '*/node_modules/*' -not -path 'renderer/dist/*' 2>/dev/null | head -1)" ]; then
+  say "building (tsc + vite)"
+  npm run --silent build
+  touch "$bstamp"
+fi

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests (real runc, real overlay). Each test file makes its own store
+// under a temp SLIPWAY_ROOT, so files may run in parallel; 2 workers fit these machines.
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    exclude: ['test/integration/rootless/**', '**/node_modules/**'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
