@@ -50,6 +50,20 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   touch "$stamp"
 fi
 
+# --- native addon -------------------------------------------------------------------------
+# mknod/xattr/mount for layers (native/). npm install builds it through binding.gyp; rebuild
+# here when it is missing or older than its source. Use the headers of the running Node when
+# they are installed, so node-gyp never needs to download them.
+addon=build/Release/slipway_native.node
+if [ ! -f "$addon" ] || [ native/slipway_native.c -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+  say "building the native addon (node-gyp)"
+  nodeprefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$nodeprefix/include/node/node_api.h" ]; then
+    export npm_config_nodedir="$nodeprefix"
+  fi
+  npm run --silent build:native >/dev/null
+fi
+
 # --- build ------------------------------------------------------------------------------
 # Rebuild when any source is newer than the last build.
 bstamp=dist/.build-stamp

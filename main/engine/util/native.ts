@@ -1,0 +1,98 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SlipwayError } from '../errors.js';
+
+/**
+ * Typed access to native/slipway_native.c: the Linux calls Node lacks. Loaded on first use so
+ * commands that never touch device nodes, xattrs or mounts do not pay for it (or fail when the
+ * addon was not built). Errors thrown by these functions carry `code` = errno name.
+ */
+interface NativeAddon {
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+}
+
+/** Repo root: this file is main/engine/util/native.ts, compiled to dist/main/engine/util/native.js. */
+function candidates(): string[] {
+  const here = import.meta.dirname;
+  return [
+    join(here, '..', '..', '..', 'build', 'Release', 'slipway_native.node'),
+    join(here, '..', '..', '..', '..', 'build', 'Release', 'slipway_native.node'),
+  ];
+}
+
+let addon: NativeAddon | undefined;
+
+function load(): NativeAddon {
+  if (addon) return addon;
+  const path = candidates().find((p) => existsSync(p));
+  if (!path) {
+    throw new SlipwayError(
+      'the native helper build/Release/slipway_native.node is missing: run `npm run build:native` (or `npm install`) in the Slipway checkout',
+      125,
+    );
+  }
+  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  return addon;
+}
+
+/** An error from the addon (or fs) with an errno name in `code`. */
+export function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MNT_DETACH = 0x2;
+
+/** mknod(2); `mode` includes the type bits (S_IFCHR | 0o644...). */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  load().mknod(path, mode, major, minor);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer | string): void {
+  load().lsetxattr(path, name, Buffer.isBuffer(value) ? value : Buffer.from(value));
+}
+
+/** The attribute's value, or null when it is not set. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return load().lgetxattr(path, name);
+}
+
+/** Names of the attributes set on `path` (not following a final symlink). */
+export function llistxattr(path: string): string[] {
+  return load().llistxattr(path);
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags = 0, data: string | null = null): void {
+  load().mount(source, target, fstype, flags, data);
+}
+
+export function umount2(target: string, flags = 0): void {
+  load().umount2(target, flags);
+}
+
+/** True when the addon can be loaded (for `slipway info` and tests that need it). */
+export function nativeAvailable(): boolean {
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
+}
