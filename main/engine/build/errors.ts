@@ -1,0 +1,35 @@
+import { SlipwayError } from '../errors.js';
+
+/**
+ * A Dockerfile problem: the message starts with file:line and quotes the instruction, so the
+ * one-line CLI error says where and what (`Dockerfile:7: COPY a b c: ...`).
+ */
+export class DockerfileError extends SlipwayError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly instruction: string,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${shorten(instruction)}: ${reason}`, 1, 'DOCKERFILE');
+    this.name = 'DockerfileError';
+  }
+}
+
+/** A build step failed while running (RUN exit code, missing COPY source...). */
+export class BuildStepError extends SlipwayError {
+  constructor(
+    message: string,
+    readonly step?: string,
+    readonly outputTail: string[] = [],
+    exitCode = 1,
+  ) {
+    super(message, exitCode, 'BUILD_STEP');
+    this.name = 'BuildStepError';
+  }
+}
+
+function shorten(s: string): string {
+  const one = s.replace(/\s*\n\s*/g, ' ');
+  return one.length > 80 ? `${one.slice(0, 77)}...` : one;
+}
