@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerUiCommands } from './commands/ui.js';
 
 /**
  * The command tree. Each commands/*.ts file only declares verbs and flags; their actions
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerImageCommands(program);
   registerContainerCommands(program);
   registerSystemCommands(program);
+  registerUiCommands(program);
   return program;
 }
 

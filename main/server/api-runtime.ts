@@ -1,0 +1,34 @@
+import type { Engine } from '../engine/engine.js';
+import { EventHub } from './hub.js';
+import { TaskRunner } from './tasks.js';
+import { EventPoller } from './event-poller.js';
+import { createHandlers } from './handlers.js';
+import type { Handlers } from './dispatch.js';
+
+/** What both transports (Electron IPC, the web bridge) stand on: one hub, one task runner, one handler table. */
+export interface ApiRuntime {
+  engine: Engine;
+  hub: EventHub;
+  tasks: TaskRunner;
+  handlers: Handlers;
+  poller: EventPoller;
+  close(): void;
+}
+
+export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {}): ApiRuntime {
+  const hub = new EventHub();
+  const tasks = new TaskRunner(hub);
+  const handlers = createHandlers(engine, tasks);
+  const poller = new EventPoller(() => engine.store.db, hub, opts.pollMs ?? 250);
+  poller.start();
+  return {
+    engine,
+    hub,
+    tasks,
+    handlers,
+    poller,
+    close() {
+      poller.stop();
+    },
+  };
+}

@@ -1,0 +1,305 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import { SlipwayError, NotFoundError, InvalidArgumentError } from '../engine/errors.js';
+import type { ImageRecord } from '../engine/image/images.js';
+import type { ContainerSummary, HistoryRow, ImageDetail, ImageSummary, LineageInfo, LineageNode } from '../../shared/api.js';
+import type { Handlers } from './dispatch.js';
+import type { TaskRunner } from './tasks.js';
+import { layerFiles } from './layer-files.js';
+
+const VERSION = '0.1.0';
+
+/** A contract method whose engine code has not landed in this build: say so, never pretend. */
+function notYet(what: string): never {
+  throw new SlipwayError(`${what} is not available in this build of the engine yet`, 1, 'UNAVAILABLE');
+}
+
+interface LineageRow {
+  image_id: string;
+  kind: string;
+  parent_image_id: string | null;
+  container_id: string | null;
+  container_name: string | null;
+  build_id: string | null;
+  detail: string;
+  created_at: number;
+}
+
+interface ContainerRow {
+  id: string;
+  name: string;
+  image_id: string;
+  image_ref: string;
+  created: string;
+  spec: string;
+  state: string;
+  exit_code: number;
+  started_at: string;
+  finished_at: string;
+  stopped_by_user: number;
+  oom_killed: number;
+}
+
+function parseJSON<T>(s: string, fallback: T): T {
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function lineageOf(row: LineageRow | undefined): LineageInfo | null {
+  if (!row) return null;
+  return {
+    kind: row.kind,
+    parentImageId: row.parent_image_id,
+    containerId: row.container_id,
+    containerName: row.container_name,
+    buildId: row.build_id,
+    detail: parseJSON<Record<string, unknown>>(row.detail, {}),
+    createdAt: row.created_at,
+  };
+}
+
+/** The command a container runs, as `docker ps` shows it, from whatever the spec recorded. */
+function commandOf(specJSON: string): string {
+  const spec = parseJSON<Record<string, unknown>>(specJSON, {});
+  const parts: string[] = [];
+  for (const k of ['entrypoint', 'Entrypoint', 'cmd', 'Cmd', 'command', 'args']) {
+    const v = spec[k];
+    if (Array.isArray(v)) parts.push(...v.map(String));
+  }
+  return parts.join(' ');
+}
+
+function toContainerSummary(r: ContainerRow): ContainerSummary {
+  const spec = parseJSON<Record<string, unknown>>(r.spec, {});
+  const ports = Array.isArray(spec.ports) ? (spec.ports as unknown[]).map(String).join(', ') : '';
+  return {
+    id: r.id,
+    name: r.name,
+    image: r.image_ref,
+    imageId: r.image_id,
+    command: commandOf(r.spec),
+    created: r.created,
+    state: r.state,
+    exitCode: r.exit_code,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    stoppedByUser: Boolean(r.stopped_by_user),
+    oomKilled: Boolean(r.oom_killed),
+    ports,
+  };
+}
+
+/**
+ * The one handler table behind the contract: the WebSocket bridge and the Electron IPC
+ * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
+ * work is the engine's (and runs as a task when it is long).
+ */
+export function createHandlers(engine: Engine, tasks: TaskRunner): Handlers {
+  const db = () => engine.store.db;
+
+  const containerCounts = (): Map<string, number> => {
+    const rows = db().prepare(`SELECT image_id, COUNT(*) AS n FROM containers GROUP BY image_id`).all() as { image_id: string; n: number }[];
+    return new Map(rows.map((r) => [r.image_id, r.n]));
+  };
+
+  const lineageRow = (id: string) => db().prepare(`SELECT * FROM lineage WHERE image_id = ?`).get(id) as LineageRow | undefined;
+
+  const summary = (img: ImageRecord, counts: Map<string, number>, origins: Map<string, string>): ImageSummary => ({
+    id: img.id,
+    tags: img.tags,
+    created: img.created,
+    size: img.size,
+    layers: img.layers.length,
+    containers: counts.get(img.id) ?? 0,
+    addedAt: img.addedAt,
+    origin: origins.get(img.id) ?? '',
+  });
+
+  const findContainer = (ref: string): ContainerRow => {
+    const rows = db()
+      .prepare(`SELECT * FROM containers WHERE id = ? OR name = ? OR id LIKE ? LIMIT 2`)
+      .all(ref, ref.replace(/^\//, ''), `${ref}%`) as ContainerRow[];
+    const exact = rows.find((r) => r.id === ref || r.name === ref.replace(/^\//, ''));
+    if (exact) return exact;
+    if (rows.length === 1) return rows[0]!;
+    if (rows.length > 1) throw new SlipwayError(`container ID prefix "${ref}" is ambiguous; give more characters`, 1, 'CONFLICT');
+    throw new NotFoundError(`No such container: ${ref}`);
+  };
+
+  return {
+    'system.info': () => ({
+      root: engine.store.paths.root,
+      version: VERSION,
+      features: { images: true, containers: false, build: false, load: false, save: false, remove: false, prune: false, commit: false, logs: false, diff: false },
+    }),
+
+    'images.list': () => {
+      const counts = containerCounts();
+      const origins = new Map((db().prepare(`SELECT image_id, kind FROM lineage`).all() as { image_id: string; kind: string }[]).map((r) => [r.image_id, r.kind]));
+      return engine.images.list().map((i) => summary(i, counts, origins));
+    },
+
+    'images.inspect': ({ ref }) => {
+      const img = engine.images.resolve(ref);
+      const cfg = engine.images.config(img);
+      const rc = cfg.config ?? {};
+      const layers = img.layers;
+      // Layer i was made by the i-th history entry that is not empty_layer (docker's mapping).
+      const history: HistoryRow[] = [];
+      let li = 0;
+      for (const h of cfg.history ?? []) {
+        const empty = Boolean(h.empty_layer);
+        const idx = empty || li >= layers.length ? null : li++;
+        history.push({ created: h.created ?? null, createdBy: h.created_by ?? '', comment: h.comment ?? '', emptyLayer: empty, layerIndex: idx, size: idx === null ? 0 : layers[idx]!.size });
+      }
+      const layerHistory = new Map(history.filter((h) => h.layerIndex !== null).map((h) => [h.layerIndex!, h]));
+      const detail: ImageDetail = {
+        id: img.id,
+        tags: img.tags,
+        created: img.created,
+        size: img.size,
+        author: cfg.author ?? '',
+        comment: typeof cfg.comment === 'string' ? cfg.comment : '',
+        architecture: cfg.architecture ?? '',
+        os: cfg.os ?? '',
+        manifestDigest: img.manifestDigest,
+        config: {
+          env: rc.Env ?? [],
+          entrypoint: rc.Entrypoint ?? null,
+          cmd: rc.Cmd ?? null,
+          workingDir: rc.WorkingDir ?? '',
+          user: rc.User ?? '',
+          exposedPorts: Object.keys(rc.ExposedPorts ?? {}),
+          volumes: Object.keys(rc.Volumes ?? {}),
+          labels: rc.Labels ?? {},
+          stopSignal: rc.StopSignal ?? '',
+        },
+        layers: layers.map((l, i) => ({
+          index: i,
+          chainId: l.chainId,
+          diffId: l.diffId,
+          size: l.size,
+          blobDigest: l.blobDigest,
+          blobSize: l.blobSize,
+          mediaType: l.mediaType,
+          createdBy: layerHistory.get(i)?.createdBy ?? '',
+          created: layerHistory.get(i)?.created ?? null,
+          comment: layerHistory.get(i)?.comment ?? '',
+        })),
+        history,
+        lineage: lineageOf(lineageRow(img.id)),
+        containers: (db().prepare(`SELECT id, name, state FROM containers WHERE image_id = ? ORDER BY created`).all(img.id) as { id: string; name: string; state: string }[]),
+      };
+      return detail;
+    },
+
+    'images.layerFiles': async ({ image, layer, limit }) => {
+      const img = engine.images.resolve(image);
+      const l = img.layers[layer];
+      if (!l) throw new InvalidArgumentError(`image ${image} has ${img.layers.length} layers; there is no layer ${layer}`);
+      const snap = engine.images.snapshots.path(l.chainId);
+      try {
+        await stat(snap);
+      } catch {
+        throw new NotFoundError(`the snapshot of layer ${layer} is missing from the store; run \`slipway system check --repair\``);
+      }
+      const lowers = img.layers.slice(0, layer).reverse().map((x) => engine.images.snapshots.path(x.chainId));
+      return layerFiles(snap, lowers, limit);
+    },
+
+    'images.tag': ({ ref, target }) => {
+      engine.images.tag(ref, target);
+      return null;
+    },
+
+    'images.remove': () => notYet('removing images'),
+    'images.prune': () => notYet('pruning images'),
+    'images.load': () => notYet('loading image archives'),
+    'images.save': () => notYet('saving image archives'),
+
+    'containers.list': ({ all }) => {
+      const rows = db().prepare(`SELECT * FROM containers ORDER BY created DESC`).all() as ContainerRow[];
+      return rows.map(toContainerSummary).filter((c) => all || c.state === 'running');
+    },
+    'containers.inspect': ({ id }) => {
+      const r = findContainer(id);
+      return { ...toContainerSummary(r), spec: parseJSON<unknown>(r.spec, {}) };
+    },
+    'containers.run': () => notYet('creating containers'),
+    'containers.start': () => notYet('starting containers'),
+    'containers.stop': () => notYet('stopping containers'),
+    'containers.restart': () => notYet('restarting containers'),
+    'containers.kill': () => notYet('killing containers'),
+    'containers.remove': () => notYet('removing containers'),
+    'containers.logs': () => notYet('container logs'),
+    'containers.diff': () => notYet('container diff'),
+    'containers.commit': () => notYet('commit'),
+
+    'build.start': () => notYet('building images'),
+    'build.readDockerfile': async ({ path }) => {
+      const st = await stat(path).catch(() => {
+        throw new NotFoundError(`no such file or folder: ${path}`);
+      });
+      const file = st.isDirectory() ? join(path, 'Dockerfile') : path;
+      const text = await readFile(file, 'utf8').catch(() => {
+        throw new NotFoundError(`no Dockerfile in ${path}; drop a Dockerfile or a folder that holds one`);
+      });
+      if (!/dockerfile|containerfile/i.test(basename(file)) && !/^\s*(#.*\n\s*)*FROM\s/im.test(text)) {
+        throw new InvalidArgumentError(`${file} does not look like a Dockerfile (no FROM line)`);
+      }
+      if (text.length > 1_000_000) throw new InvalidArgumentError(`${file} is larger than 1 MB; that is not a Dockerfile`);
+      return { dockerfile: text, dockerfilePath: file, context: st.isDirectory() ? path : dirname(file) };
+    },
+    'builds.list': () => notYet('build history'),
+
+    'lineage.graph': () => {
+      const images = engine.images.list();
+      const present = new Set(images.map((i) => i.id));
+      const rows = db().prepare(`SELECT * FROM lineage`).all() as LineageRow[];
+      const byImage = new Map(rows.map((r) => [r.image_id, r]));
+      const nodes: LineageNode[] = [];
+      const containerNodes = new Map<string, LineageNode>();
+      for (const img of images) {
+        const lin = byImage.get(img.id);
+        nodes.push({
+          id: img.id,
+          kind: 'image',
+          label: img.tags[0] ?? img.id.slice(7, 19),
+          origin: lin?.kind ?? 'unknown',
+          parent: lin?.parent_image_id ?? null,
+          via: lin?.container_id ?? lin?.build_id ?? null,
+          present: true,
+        });
+        if (lin?.kind === 'commit' && lin.container_id && !containerNodes.has(lin.container_id)) {
+          containerNodes.set(lin.container_id, {
+            id: lin.container_id, kind: 'container', label: lin.container_name ?? lin.container_id.slice(0, 12),
+            origin: 'container', parent: lin.parent_image_id, via: null, present: false,
+          });
+        }
+      }
+      const live = db().prepare(`SELECT id, name, image_id FROM containers`).all() as { id: string; name: string; image_id: string }[];
+      for (const c of live) {
+        const n = containerNodes.get(c.id);
+        if (n) n.present = true;
+        else containerNodes.set(c.id, { id: c.id, kind: 'container', label: c.name, origin: 'container', parent: c.image_id, via: null, present: true });
+      }
+      // A parent that was deleted since still anchors its children, as a ghost node.
+      for (const n of nodes.slice()) {
+        if (n.parent && !present.has(n.parent) && !nodes.some((m) => m.id === n.parent)) {
+          nodes.push({ id: n.parent, kind: 'image', label: n.parent.slice(7, 19), origin: 'deleted', parent: null, via: null, present: false });
+        }
+      }
+      return { nodes: [...nodes, ...containerNodes.values()] };
+    },
+
+    'tasks.list': () => tasks.list(),
+    'tasks.cancel': ({ task }) => {
+      tasks.cancel(task);
+      return null;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { TaskInfo, TaskProgressEvent } from '../../shared/api.js';
+import { SlipwayError, errorMessage } from '../engine/errors.js';
+import type { EventHub } from './hub.js';
+
+export interface TaskContext {
+  readonly task: string;
+  readonly signal: AbortSignal;
+  progress(p: Omit<TaskProgressEvent, 'task' | 'kind'>): void;
+}
+
+interface Entry {
+  info: TaskInfo;
+  abort: AbortController;
+}
+
+/**
+ * Long work (build, commit, load, save, prune) runs as a task: the call answers the id at
+ * once, progress and the end arrive as events keyed by it, and the task keeps running when
+ * the page that started it goes away. Finished tasks are kept (bounded) so a page that comes
+ * back can ask how it ended.
+ */
+export class TaskRunner {
+  private readonly tasks = new Map<string, Entry>();
+  private static readonly keepFinished = 200;
+
+  constructor(private readonly hub: EventHub) {}
+
+  start(kind: string, title: string, work: (ctx: TaskContext) => Promise<unknown>): string {
+    const task = `${kind}-${randomBytes(6).toString('hex')}`;
+    const abort = new AbortController();
+    const info: TaskInfo = { task, kind, title, state: 'running', startedAt: Date.now(), message: 'started' };
+    this.tasks.set(task, { info, abort });
+    const ctx: TaskContext = {
+      task,
+      signal: abort.signal,
+      progress: (p) => {
+        info.message = p.message;
+        this.hub.publish('task.progress', { task, kind, ...p });
+      },
+    };
+    // Start on the next tick so the caller has the id before the first event.
+    setImmediate(() => {
+      work(ctx).then(
+        (result) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'done', result),
+        (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, e instanceof SlipwayError ? e.message : errorMessage(e)),
+      );
+    });
+    this.prune();
+    return task;
+  }
+
+  cancel(task: string): void {
+    const t = this.tasks.get(task);
+    if (!t) throw new SlipwayError(`No such task: ${task}`, 1, 'NOT_FOUND');
+    if (t.info.state === 'running') t.abort.abort();
+  }
+
+  list(): TaskInfo[] {
+    return [...this.tasks.values()].map((t) => ({ ...t.info })).sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  get(task: string): TaskInfo | undefined {
+    const t = this.tasks.get(task);
+    return t && { ...t.info };
+  }
+
+  /** Resolves when the task ends (tests, CLI callers). */
+  wait(task: string): Promise<TaskInfo> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const t = this.get(task);
+        if (!t || t.state !== 'running') resolve(t!);
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+  }
+
+  private finish(task: string, state: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): void {
+    const t = this.tasks.get(task);
+    if (!t) return;
+    t.info.state = state;
+    t.info.result = result;
+    t.info.error = state === 'cancelled' ? 'cancelled' : error;
+    t.info.message = state === 'done' ? 'done' : state === 'cancelled' ? 'cancelled' : (error ?? 'failed');
+    this.hub.publish('task.done', { task, kind: t.info.kind, state, result, error: t.info.error });
+  }
+
+  private prune(): void {
+    const finished = [...this.tasks.values()].filter((t) => t.info.state !== 'running');
+    for (const t of finished.slice(0, Math.max(0, finished.length - TaskRunner.keepFinished))) this.tasks.delete(t.info.task);
+  }
+}

@@ -1,0 +1,339 @@
+import { z } from 'zod';
+
+/**
+ * The API contract between the renderer and the engine, written once as data. The Electron
+ * IPC binding and the WebSocket bridge both loop over `methods`, validate params with these
+ * schemas and answer `{ result }` or `{ error: { code, message } }`. Long work (build, commit,
+ * load, save, prune) answers a task id at once; its progress arrives as `task.*` events.
+ */
+
+const Ref = z.string().trim().min(1, 'must not be empty').max(512);
+const Id = z.string().trim().min(1, 'must not be empty').max(128);
+const Path = z.string().trim().min(1, 'must not be empty').max(4096);
+const Ids = z.array(Id).min(1, 'select at least one').max(1000);
+
+export const TaskStarted = z.object({ task: z.string() });
+
+export const ImageSummary = z.object({
+  id: z.string(),
+  tags: z.array(z.string()),
+  created: z.string(),
+  size: z.number(),
+  layers: z.number(),
+  containers: z.number(),
+  addedAt: z.number(),
+  origin: z.string(),
+});
+export type ImageSummary = z.infer<typeof ImageSummary>;
+
+export const LayerInfo = z.object({
+  index: z.number(),
+  chainId: z.string(),
+  diffId: z.string(),
+  size: z.number(),
+  blobDigest: z.string(),
+  blobSize: z.number(),
+  mediaType: z.string(),
+  createdBy: z.string(),
+  created: z.string().nullable(),
+  comment: z.string(),
+});
+export type LayerInfo = z.infer<typeof LayerInfo>;
+
+export const HistoryRow = z.object({
+  created: z.string().nullable(),
+  createdBy: z.string(),
+  comment: z.string(),
+  emptyLayer: z.boolean(),
+  layerIndex: z.number().nullable(),
+  size: z.number(),
+});
+export type HistoryRow = z.infer<typeof HistoryRow>;
+
+export const LineageInfo = z.object({
+  kind: z.string(),
+  parentImageId: z.string().nullable(),
+  containerId: z.string().nullable(),
+  containerName: z.string().nullable(),
+  buildId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+});
+export type LineageInfo = z.infer<typeof LineageInfo>;
+
+export const ImageDetail = z.object({
+  id: z.string(),
+  tags: z.array(z.string()),
+  created: z.string(),
+  size: z.number(),
+  author: z.string(),
+  comment: z.string(),
+  architecture: z.string(),
+  os: z.string(),
+  manifestDigest: z.string(),
+  config: z.object({
+    env: z.array(z.string()),
+    entrypoint: z.array(z.string()).nullable(),
+    cmd: z.array(z.string()).nullable(),
+    workingDir: z.string(),
+    user: z.string(),
+    exposedPorts: z.array(z.string()),
+    volumes: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    stopSignal: z.string(),
+  }),
+  layers: z.array(LayerInfo),
+  history: z.array(HistoryRow),
+  lineage: LineageInfo.nullable(),
+  containers: z.array(z.object({ id: z.string(), name: z.string(), state: z.string() })),
+});
+export type ImageDetail = z.infer<typeof ImageDetail>;
+
+export const FileMark = z.enum(['added', 'changed', 'deleted', 'opaque']);
+export const LayerFile = z.object({
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink', 'other']),
+  size: z.number(),
+  mode: z.number(),
+  mark: FileMark,
+  target: z.string().optional(),
+});
+export type LayerFile = z.infer<typeof LayerFile>;
+
+export const ContainerState = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing']);
+
+export const ContainerSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  imageId: z.string(),
+  command: z.string(),
+  created: z.string(),
+  state: z.string(),
+  exitCode: z.number(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  stoppedByUser: z.boolean(),
+  oomKilled: z.boolean(),
+  ports: z.string(),
+});
+export type ContainerSummary = z.infer<typeof ContainerSummary>;
+
+export const ChangeRow = z.object({ kind: z.enum(['A', 'C', 'D']), path: z.string() });
+
+export const LogLine = z.object({ time: z.string(), stream: z.string(), text: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
+export const BuildRequest = z.object({
+  dockerfile: z.string().min(1, 'the Dockerfile is empty').max(1_000_000),
+  context: Path,
+  tags: z.array(Ref).max(50).default([]),
+  buildArgs: z.record(z.string().min(1), z.string()).default({}),
+  noCache: z.boolean().default(false),
+  target: z.string().optional(),
+});
+export type BuildRequest = z.input<typeof BuildRequest>;
+
+export const BuildRecord = z.object({
+  id: z.string(),
+  status: z.string(),
+  dockerfile: z.string(),
+  context: z.string(),
+  args: z.record(z.string(), z.string()),
+  tags: z.array(z.string()),
+  steps: z.array(z.object({
+    index: z.number(),
+    instruction: z.string(),
+    status: z.string(),
+    cached: z.boolean(),
+    reason: z.string().optional(),
+    durationMs: z.number().optional(),
+    layer: z.string().optional(),
+  })),
+  startedAt: z.string(),
+  durationMs: z.number().nullable(),
+  imageId: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type BuildRecord = z.infer<typeof BuildRecord>;
+
+export const LineageNode = z.object({
+  id: z.string(),
+  kind: z.enum(['image', 'container']),
+  label: z.string(),
+  origin: z.string(),
+  parent: z.string().nullable(),
+  via: z.string().nullable(),
+  present: z.boolean(),
+});
+export type LineageNode = z.infer<typeof LineageNode>;
+
+export const TaskInfo = z.object({
+  task: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  state: z.enum(['running', 'done', 'failed', 'cancelled']),
+  startedAt: z.number(),
+  message: z.string(),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+});
+export type TaskInfo = z.infer<typeof TaskInfo>;
+
+const none = z.object({}).strict();
+const Nothing = z.null();
+const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optional() }));
+
+/** Every method the renderer may call. `task: true` marks long work answered by a task id. */
+export const methods = {
+  'system.info': {
+    params: none,
+    result: z.object({ root: z.string(), version: z.string(), features: z.record(z.string(), z.boolean()) }),
+  },
+  'images.list': { params: none, result: z.array(ImageSummary) },
+  'images.inspect': { params: z.object({ ref: Ref }).strict(), result: ImageDetail },
+  'images.layerFiles': {
+    params: z.object({ image: Ref, layer: z.number().int().min(0), limit: z.number().int().min(1).max(50_000).default(5000) }).strict(),
+    result: z.object({ files: z.array(LayerFile), truncated: z.boolean() }),
+  },
+  'images.tag': { params: z.object({ ref: Ref, target: Ref }).strict(), result: Nothing },
+  'images.remove': {
+    params: z.object({ refs: z.array(Ref).min(1).max(1000), force: z.boolean().default(false) }).strict(),
+    result: z.array(z.object({ ref: z.string(), untagged: z.array(z.string()), deleted: z.array(z.string()), error: z.string().optional() })),
+  },
+  'images.prune': { params: z.object({ all: z.boolean().default(false) }).strict(), result: TaskStarted, task: true },
+  'images.load': { params: z.object({ path: Path }).strict(), result: TaskStarted, task: true },
+  'images.save': {
+    params: z.object({ refs: z.array(Ref).min(1), path: Path, format: z.enum(['docker-archive', 'oci-archive']).default('docker-archive') }).strict(),
+    result: TaskStarted,
+    task: true,
+  },
+  'containers.list': { params: z.object({ all: z.boolean().default(true) }).strict(), result: z.array(ContainerSummary) },
+  'containers.inspect': { params: z.object({ id: Id }).strict(), result: z.record(z.string(), z.unknown()) },
+  'containers.run': {
+    params: z.object({
+      image: Ref,
+      name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only').max(128).optional(),
+      cmd: z.array(z.string()).max(1000).optional(),
+      env: z.array(z.string().regex(/^[^=]+(=.*)?$/s, 'NAME=value')).max(1000).default([]),
+      start: z.boolean().default(true),
+    }).strict(),
+    result: z.object({ id: z.string(), name: z.string() }),
+  },
+  'containers.start': { params: z.object({ ids: Ids }).strict(), result: BatchResult },
+  'containers.stop': { params: z.object({ ids: Ids, timeout: z.number().int().min(0).max(3600).optional() }).strict(), result: BatchResult },
+  'containers.restart': { params: z.object({ ids: Ids }).strict(), result: BatchResult },
+  'containers.kill': { params: z.object({ ids: Ids, signal: z.string().max(16).default('SIGKILL') }).strict(), result: BatchResult },
+  'containers.remove': { params: z.object({ ids: Ids, force: z.boolean().default(false) }).strict(), result: BatchResult },
+  'containers.logs': {
+    params: z.object({ id: Id, tail: z.number().int().min(0).max(100_000).default(1000), after: z.number().int().min(0).default(0) }).strict(),
+    result: z.object({ lines: z.array(LogLine), cursor: z.number() }),
+  },
+  'containers.diff': { params: z.object({ id: Id }).strict(), result: z.array(ChangeRow) },
+  'containers.commit': {
+    params: z.object({
+      id: Id,
+      repo: Ref.optional(),
+      message: z.string().max(10_000).default(''),
+      author: z.string().max(1000).default(''),
+      changes: z.array(z.string().min(1)).max(100).default([]),
+    }).strict(),
+    result: TaskStarted,
+    task: true,
+  },
+  'build.start': { params: BuildRequest.strict(), result: TaskStarted, task: true },
+  'build.readDockerfile': {
+    params: z.object({ path: Path }).strict(),
+    result: z.object({ dockerfile: z.string(), dockerfilePath: z.string(), context: z.string() }),
+  },
+  'builds.list': { params: none, result: z.array(BuildRecord) },
+  'lineage.graph': { params: none, result: z.object({ nodes: z.array(LineageNode) }) },
+  'tasks.list': { params: none, result: z.array(TaskInfo) },
+  'tasks.cancel': { params: z.object({ task: Id }).strict(), result: Nothing },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = z.input<Methods[M]['params']>;
+export type ParsedParams<M extends MethodName> = z.output<Methods[M]['params']>;
+export type Result<M extends MethodName> = z.output<Methods[M]['result']>;
+
+export const EngineEvent = z.object({
+  seq: z.number(),
+  time: z.number(),
+  type: z.string(),
+  action: z.string(),
+  actorId: z.string(),
+  attributes: z.record(z.string(), z.unknown()),
+});
+export type EngineEvent = z.infer<typeof EngineEvent>;
+
+/** A container event enriched with what a notification needs (name, image, how it ended). */
+export const ContainerStateEvent = z.object({
+  seq: z.number(),
+  time: z.number(),
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  action: z.string(),
+  state: z.enum(['created', 'running', 'exited', 'removed', 'other']),
+  exitCode: z.number().nullable(),
+  byUser: z.boolean(),
+  oomKilled: z.boolean(),
+});
+export type ContainerStateEvent = z.infer<typeof ContainerStateEvent>;
+
+export const TaskProgressEvent = z.object({
+  task: z.string(),
+  kind: z.string(),
+  message: z.string(),
+  step: z.number().optional(),
+  steps: z.number().optional(),
+  stepState: z.enum(['cached', 'running', 'done', 'failed']).optional(),
+  instruction: z.string().optional(),
+  log: z.string().optional(),
+});
+export type TaskProgressEvent = z.infer<typeof TaskProgressEvent>;
+
+export const TaskDoneEvent = z.object({
+  task: z.string(),
+  kind: z.string(),
+  state: z.enum(['done', 'failed', 'cancelled']),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+});
+export type TaskDoneEvent = z.infer<typeof TaskDoneEvent>;
+
+/** Every event the renderer may hear. */
+export const events = {
+  'engine.event': EngineEvent,
+  'container.state': ContainerStateEvent,
+  'task.progress': TaskProgressEvent,
+  'task.done': TaskDoneEvent,
+} as const;
+export type EventName = keyof typeof events;
+export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;
+
+export interface ApiError {
+  code: string;
+  message: string;
+}
+export type Reply<T = unknown> = { result: T } | { error: ApiError };
+
+/** WebSocket frames. Client -> server: calls and subscriptions; server -> client: replies and events. */
+export const ClientFrame = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('call'), id: z.number().int(), method: z.string().max(64), params: z.unknown() }),
+  z.object({ kind: z.literal('subscribe'), event: z.string().max(64) }),
+  z.object({ kind: z.literal('unsubscribe'), event: z.string().max(64) }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ServerFrame =
+  | { kind: 'reply'; id: number; reply: Reply }
+  | { kind: 'event'; event: EventName; data: unknown };
+
+export function isMethod(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+export function isEvent(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}
