@@ -81,6 +81,25 @@ const migrations: string[] = [
     attributes TEXT NOT NULL DEFAULT '{}'
   );
   `,
+  // registry (issue 5): which repositories on which registry hold a blob (cross-repository
+  // mount sources on push), and the gzip blob we pushed for a locally uncompressed layer
+  // (so the next push can ask "exists?" without compressing again).
+  `
+  CREATE TABLE registry_blobs (
+    registry   TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    digest     TEXT NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    PRIMARY KEY (registry, digest, repository)
+  );
+  CREATE TABLE layer_compressions (
+    diff_id    TEXT NOT NULL,
+    media_type TEXT NOT NULL,              -- the compressed blob's type (tar+gzip)
+    digest     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, media_type)
+  );
+  `,
 ];
 
 export function openDatabase(path: string): DB {
