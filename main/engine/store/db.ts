@@ -100,6 +100,42 @@ const migrations: string[] = [
     PRIMARY KEY (diff_id, media_type)
   );
   `,
+  // Builder (issue 3): one row per build step state; the stat-keyed file hash cache; builds.
+  `
+  CREATE TABLE build_cache (
+    key         TEXT PRIMARY KEY,          -- sha256 of parent key + expanded instruction + inputs
+    parent_key  TEXT NOT NULL,
+    instruction TEXT NOT NULL,             -- expanded, as shown in progress
+    inputs      TEXT NOT NULL DEFAULT '',  -- digest of the step's extra inputs (COPY sources, RUN env)
+    sources     TEXT,                      -- JSON {path: digest} of COPY/ADD sources, to explain misses
+    created     TEXT NOT NULL,             -- history timestamp, reused on a hit
+    diff_id     TEXT,                      -- the step's layer, NULL for config-only steps
+    blob_digest TEXT,
+    media_type  TEXT,
+    blob_size   INTEGER,
+    size        INTEGER,
+    used_at     INTEGER NOT NULL
+  );
+  CREATE INDEX build_cache_parent ON build_cache(parent_key);
+  CREATE TABLE build_file_hashes (
+    path     TEXT PRIMARY KEY,             -- absolute host path of a context file
+    stat_key TEXT NOT NULL,                -- size:mtime_ns:mode:ino:uid:gid
+    digest   TEXT NOT NULL
+  );
+  CREATE TABLE builds (
+    id         TEXT PRIMARY KEY,
+    dockerfile TEXT NOT NULL,
+    context    TEXT NOT NULL,
+    args       TEXT NOT NULL DEFAULT '{}',
+    target     TEXT,
+    steps      TEXT NOT NULL DEFAULT '[]',  -- JSON [{n, stage, instruction, status, reason, ms}]
+    status     TEXT NOT NULL,               -- running | succeeded | failed
+    error      TEXT,
+    started    INTEGER NOT NULL,
+    duration   INTEGER,
+    image_id   TEXT
+  );
+  `,
 ];
 
 export function openDatabase(path: string): DB {
