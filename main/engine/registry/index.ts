@@ -1,0 +1,19 @@
+import type { Engine } from '../engine.js';
+import type { ImageRecord } from '../image/images.js';
+import { pull, type PullOptions } from './pull.js';
+import type { ProgressListener } from './progress.js';
+
+export { pull, type PullOptions, type PullResult } from './pull.js';
+export { push, type PushOptions, type PushResult } from './push.js';
+export { login, logout, registryDomain } from './login.js';
+export type { LayerProgress, LayerStatus, TransferEvent, ProgressListener } from './progress.js';
+
+/**
+ * The image for `ref`, pulled when it is not here yet: what `run`, `create` and a build's
+ * FROM call. A local image always wins (docker's default --pull=missing).
+ */
+export async function ensureImage(engine: Engine, ref: string, opts: PullOptions = {}, onProgress?: ProgressListener): Promise<ImageRecord> {
+  const local = engine.images.find(ref);
+  if (local) return local;
+  return (await pull(engine, ref, opts, onProgress)).image;
+}

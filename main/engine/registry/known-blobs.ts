@@ -1,0 +1,39 @@
+import type { Store } from '../store/store.js';
+
+/**
+ * What we learned about remote blobs: where a blob is known to live (mount sources for a
+ * push to another repository of the same registry), and which gzip blob we made for a layer
+ * we keep uncompressed. Hints only: every use is checked against the registry.
+ */
+export class KnownBlobs {
+  constructor(private readonly store: Store) {}
+
+  record(registry: string, repository: string, digests: string[]): void {
+    const db = this.store.db;
+    const now = Date.now();
+    const stmt = db.prepare(`INSERT OR REPLACE INTO registry_blobs (registry, repository, digest, seen_at) VALUES (?, ?, ?, ?)`);
+    db.transaction(() => {
+      for (const d of digests) stmt.run(registry, repository, d, now);
+    }).immediate();
+  }
+
+  /** Other repositories on this registry that held the blob, most recent first. */
+  mountSources(registry: string, repository: string, digest: string): string[] {
+    const rows = this.store.db
+      .prepare(`SELECT repository FROM registry_blobs WHERE registry = ? AND digest = ? AND repository <> ? ORDER BY seen_at DESC LIMIT 3`)
+      .all(registry, digest, repository) as { repository: string }[];
+    return rows.map((r) => r.repository);
+  }
+
+  compressed(diffId: string, mediaType: string): { digest: string; size: number } | undefined {
+    return this.store.db
+      .prepare(`SELECT digest, size FROM layer_compressions WHERE diff_id = ? AND media_type = ?`)
+      .get(diffId, mediaType) as { digest: string; size: number } | undefined;
+  }
+
+  recordCompressed(diffId: string, mediaType: string, digest: string, size: number): void {
+    this.store.db
+      .prepare(`INSERT OR REPLACE INTO layer_compressions (diff_id, media_type, digest, size) VALUES (?, ?, ?, ?)`)
+      .run(diffId, mediaType, digest, size);
+  }
+}
