@@ -3,6 +3,7 @@ import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerUiCommands } from './commands/ui.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 /**
  * The command tree. Each commands/*.ts file only declares verbs and flags; their actions
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerContainerCommands(program);
   registerSystemCommands(program);
   registerUiCommands(program);
+  registerRegistryCommands(program);
   return program;
 }
 
