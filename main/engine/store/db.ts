@@ -136,6 +136,8 @@ const migrations: string[] = [
     image_id   TEXT
   );
   `,
+  // Builder: the snapshot (chainID) a cached step's layer sits on, so prune can find it.
+  `ALTER TABLE build_cache ADD COLUMN chain_id TEXT;`,
 ];
 
 export function openDatabase(path: string): DB {

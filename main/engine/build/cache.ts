@@ -1,0 +1,117 @@
+import { createReadStream, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { DB } from '../store/db.js';
+import type { NewLayer } from '../image/images.js';
+import { sha256 } from '../util/digest.js';
+
+/**
+ * The build step cache (SQLite, survives restarts). A step's key chains its parent's key with
+ * the expanded instruction and its inputs, so a change invalidates that step and every later
+ * one, never earlier ones. A miss is explained by comparing with what the cache holds for the
+ * same parent.
+ */
+export interface CacheRow {
+  key: string;
+  parent_key: string;
+  instruction: string;
+  inputs: string;
+  sources: string | null;
+  created: string;
+  diff_id: string | null;
+  blob_digest: string | null;
+  media_type: string | null;
+  blob_size: number | null;
+  size: number | null;
+  chain_id: string | null;
+}
+
+export function stepKey(parentKey: string, instruction: string, inputs: string): string {
+  return sha256(JSON.stringify([parentKey, instruction, inputs]));
+}
+
+export class BuildCache {
+  constructor(private readonly db: DB) {}
+
+  get(key: string): CacheRow | undefined {
+    return this.db.prepare(`SELECT * FROM build_cache WHERE key = ?`).get(key) as CacheRow | undefined;
+  }
+
+  touch(key: string): void {
+    this.db.prepare(`UPDATE build_cache SET used_at = ? WHERE key = ?`).run(Date.now(), key);
+  }
+
+  put(row: { key: string; parentKey: string; instruction: string; inputs: string; sources?: Record<string, string>; created: string; layer?: NewLayer; chainId?: string }): void {
+    const l = row.layer;
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO build_cache (key, parent_key, instruction, inputs, sources, created, diff_id, blob_digest, media_type, blob_size, size, chain_id, used_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.key, row.parentKey, row.instruction, row.inputs, row.sources ? JSON.stringify(row.sources) : null, row.created,
+        l?.diffId ?? null, l?.blobDigest ?? null, l?.mediaType ?? null, l?.blobSize ?? null, l?.size ?? null, row.chainId ?? null, Date.now());
+  }
+
+  /** Why is there no entry for this step? Compared with siblings under the same parent. */
+  explainMiss(parentKey: string, keyword: string, instruction: string, sources?: Record<string, string>): string {
+    const siblings = this.db.prepare(`SELECT instruction, inputs, sources FROM build_cache WHERE parent_key = ? ORDER BY used_at DESC`).all(parentKey) as Pick<CacheRow, 'instruction' | 'inputs' | 'sources'>[];
+    if (siblings.length === 0) return 'no cache for parent (an earlier step changed, or first build)';
+    const same = siblings.find((s) => s.instruction === instruction);
+    if (!same) return 'instruction changed';
+    if (sources && same.sources) {
+      const old = JSON.parse(same.sources) as Record<string, string>;
+      for (const [p, d] of Object.entries(sources)) {
+        if (!(p in old)) return `${keyword} source ${p} added`;
+        if (old[p] !== d) return `${keyword} source ${p} changed`;
+      }
+      for (const p of Object.keys(old)) if (!(p in sources)) return `${keyword} source ${p} removed`;
+    }
+    return keyword === 'RUN' ? 'build arguments or environment changed' : 'inputs changed';
+  }
+
+  prune(): { steps: number; files: number } {
+    const steps = this.db.prepare(`DELETE FROM build_cache`).run().changes;
+    const files = this.db.prepare(`DELETE FROM build_file_hashes`).run().changes;
+    return { steps, files };
+  }
+
+  /** Layers the cache holds, for prune to drop blobs/snapshots no image uses. */
+  layers(): { chain_id: string; blob_digest: string }[] {
+    return this.db.prepare(`SELECT DISTINCT chain_id, blob_digest FROM build_cache WHERE chain_id IS NOT NULL`).all() as { chain_id: string; blob_digest: string }[];
+  }
+}
+
+/**
+ * Content digests of context files, keyed by their stat (size, mtime, mode, inode, owner) so
+ * an unchanged file is never re-read, as BuildKit does. Writes are batched per build.
+ */
+export class FileHashCache {
+  private readonly pending = new Map<string, [string, string]>();
+  private readonly lookup;
+  constructor(private readonly db: DB) {
+    this.lookup = db.prepare(`SELECT stat_key, digest FROM build_file_hashes WHERE path = ?`);
+  }
+
+  static statKey(st: Stats): string {
+    return `${st.size}:${st.mtimeMs}:${st.mode}:${st.ino}:${st.uid}:${st.gid}`;
+  }
+
+  async digest(abs: string, st: Stats): Promise<string> {
+    const sk = FileHashCache.statKey(st);
+    const row = this.lookup.get(abs) as { stat_key: string; digest: string } | undefined;
+    if (row && row.stat_key === sk) return row.digest;
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+    const d = `sha256:${h.digest('hex')}`;
+    this.pending.set(abs, [sk, d]);
+    return d;
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const ins = this.db.prepare(`INSERT OR REPLACE INTO build_file_hashes (path, stat_key, digest) VALUES (?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const [p, [sk, d]] of this.pending) ins.run(p, sk, d);
+    })();
+    this.pending.clear();
+  }
+}
