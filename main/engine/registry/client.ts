@@ -31,6 +31,8 @@ interface Req {
   headers?: Record<string, string>;
   body?: Buffer | Readable;
   followRedirects?: boolean;
+  /** Hand a 401 back instead of renewing auth (login checks credentials with it). */
+  accept401?: boolean;
 }
 
 /**
@@ -99,7 +101,7 @@ export class RegistryClient {
     if (c.scheme === 'none') return;
     if (!this.opts.credentials) throw new SlipwayError(`${this.domain} requires a username and password`);
     if (c.scheme === 'basic') {
-      const res = await this.send('GET', '/v2/', { scopes: [] });
+      const res = await this.send('GET', '/v2/', { scopes: [], accept401: true });
       discard(res);
       if (res.status === 401) throw unauthorizedLogin(this.domain);
       if (res.status !== 200) throw new SlipwayError(`login to ${this.domain} failed: HTTP ${res.status}`);
@@ -168,11 +170,12 @@ export class RegistryClient {
       } catch (e) {
         throw networkError(this.domain, e);
       }
+      if (res.status === 401 && req.accept401) return res;
       const retryable = req.body === undefined || Buffer.isBuffer(req.body);
       if (res.status === 401 && attempt === 0 && retryable) {
         discard(res);
         const prev = this.challenge.scheme;
-        this.challenge = parseChallenge(String(res.headers['www-authenticate'] ?? '')) ;
+        this.challenge = parseChallenge(String(res.headers['www-authenticate'] ?? ''));
         this.tokens.delete(req.scopes.join(' '));
         if (this.challenge.scheme === 'none' || (prev === 'basic' && this.challenge.scheme === 'basic' && auth)) {
           throw unauthorized(this.domain, this.opts.credentials);
