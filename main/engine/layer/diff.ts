@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { BlobStore } from '../store/blobs.js';
+import type { NewLayer } from '../image/images.js';
+import { MediaTypes } from '../image/types.js';
+import { SlipwayError } from '../errors.js';
+import type { Digest } from '../util/digest.js';
+import { errnoCode, lgetxattr, llistxattr } from '../util/native.js';
+import { isOpaqueDir, isOverlayXattr, isWhiteoutDevice, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './overlay.js';
+import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from './tar-format.js';
+import { walkTree, type WalkEntry } from './walk.js';
+
+export interface PackUpperOptions {
+  /** the upper dir belongs to a userxattr overlay: opaque dirs carry user.overlay.opaque */
+  rootless?: boolean;
+  /** SOURCE_DATE_EPOCH: no entry gets an mtime later than this (seconds) */
+  epoch?: number;
+}
+
+export interface PackDirOptions {
+  /** SOURCE_DATE_EPOCH: no entry gets an mtime later than this (seconds) */
+  epoch?: number;
+  /** where the directory's contents land in the layer ("app/src"); default the root */
+  prefix?: string;
+  /** COPY --chown: every entry gets this owner */
+  chown?: { uid: number; gid: number };
+  /** COPY's .dockerignore: false leaves the entry (and, for a dir, its contents) out */
+  filter?: (rel: string, st: Stats) => boolean;
+}
+
+/** Turn a container's (or build step's) overlay upper dir into a layer tar: overlay
+ *  whiteouts (char 0/0) -> `.wh.<name>`, opaque dirs (trusted./user.overlay.opaque) ->
+ *  `<dir>/.wh..wh..opq`, hardlinks within the upper kept as tar hardlinks, xattrs as PAX
+ *  (skip the overlay.* ones), uid/gid/mode/mtime kept; entries sorted by path for
+ *  reproducibility; optional `epoch` (SOURCE_DATE_EPOCH) clamps mtimes. */
+export function packUpperDir(upper: string, opts: PackUpperOptions = {}): Readable {
+  return Readable.from(tarChunks(upper, { upper: true, rootless: opts.rootless, epoch: opts.epoch }), { objectMode: false });
+}
+
+/** Pack an arbitrary directory (not an upper dir) as a layer: used by the builder's COPY. */
+export function packDirectory(dir: string, opts: PackDirOptions = {}): Readable {
+  return Readable.from(tarChunks(dir, { upper: false, ...opts }), { objectMode: false });
+}
+
+/** Write packUpperDir's tar into the blob store (uncompressed, OCI media type
+ *  application/vnd.oci.image.layer.v1.tar) hashing as it goes: blobDigest == diffId. */
+export async function commitUpperDir(upper: string, blobs: BlobStore, opts: PackUpperOptions = {}): Promise<NewLayer> {
+  return commitChunks(tarChunks(upper, { upper: true, rootless: opts.rootless, epoch: opts.epoch }), blobs);
+}
+
+/** packDirectory straight into the blob store, as commitUpperDir does for an upper dir. */
+export async function commitDirectory(dir: string, blobs: BlobStore, opts: PackDirOptions = {}): Promise<NewLayer> {
+  return commitChunks(tarChunks(dir, { upper: false, ...opts }), blobs);
+}
+
+const WRITE_BATCH = 4 << 20;
+
+/**
+ * Hash and write in one pass, batching the many small header/padding buffers into large
+ * writev calls; the next batch is prepared while the previous write runs in the thread pool.
+ */
+async function commitChunks(chunks: AsyncGenerator<Buffer>, blobs: BlobStore): Promise<NewLayer> {
+  const tmp = blobs.tempPath();
+  const fh = await open(tmp, 'wx', 0o644);
+  const hash = createHash('sha256');
+  let size = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  try {
+    for await (const c of chunks) {
+      hash.update(c);
+      size += c.length;
+      batch.push(c);
+      batchBytes += c.length;
+      if (batchBytes >= WRITE_BATCH) {
+        await pending;
+        pending = writeAll(fh, batch);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    await pending;
+    if (batch.length) await writeAll(fh, batch);
+    await fh.sync();
+  } catch (e) {
+    await pending.catch(() => {});
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  const digest: Digest = `sha256:${hash.digest('hex')}`;
+  blobs.commitTemp(tmp, digest);
+  return { blobDigest: digest, mediaType: MediaTypes.ociLayer, blobSize: size, diffId: digest, size };
+}
+
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  // writev may write less than asked (large batches); continue from where it stopped.
+  let rest = bufs;
+  while (rest.length) {
+    const { bytesWritten } = await fh.writev(rest.length > 1000 ? rest.slice(0, 1000) : rest);
+    let n = bytesWritten;
+    let i = 0;
+    while (i < rest.length && n >= rest[i]!.length) n -= rest[i++]!.length;
+    rest = rest.slice(i);
+    if (n > 0) rest[0] = rest[0]!.subarray(n);
+  }
+}
+
+interface ChunkOptions extends PackDirOptions {
+  upper: boolean;
+  rootless?: boolean;
+}
+
+/** One tar entry ready to emit: its header, and for small files their bytes, being read. */
+interface Planned {
+  header: Buffer;
+  /** small files: the whole content, read ahead in the thread pool */
+  data?: Promise<Buffer>;
+  /** large files: streamed in chunks when their turn comes */
+  stream?: { e: WalkEntry; size: number };
+  prefetch: number;
+}
+
+/** Files up to this size are read whole, ahead of their turn. */
+const SMALL_FILE = 1 << 20;
+const READ_CHUNK = 1 << 20;
+/** Read-ahead bounds: enough to hide the open/read/close round trips of many small files. */
+const AHEAD_ENTRIES = 64;
+const AHEAD_BYTES = 32 << 20;
+
+/**
+ * The layer tar as a sequence of buffers: headers, file data, padding, end-of-archive. While
+ * one entry is emitted (and hashed/written by the consumer), the next small files are already
+ * being read in the thread pool: a thousand files cost a thousand opens, and doing them one
+ * after another on the hot path was the slowest part of a commit.
+ */
+async function* tarChunks(root: string, o: ChunkOptions): AsyncGenerator<Buffer> {
+  const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const seen = new Map<string, string>(); // dev:ino -> first name, for hardlinks
+  const keep = o.filter;
+  const vetoed = new Set<string>();
+  const descend = keep ? (d: WalkEntry) => (keep(d.rel, d.st) ? true : (vetoed.add(d.rel), false)) : undefined;
+  const walk = walkTree(root, descend)[Symbol.asyncIterator]();
+  const queue: Planned[] = [];
+  let queuedBytes = 0;
+  let walked = false;
+
+  const plan = async (e: WalkEntry): Promise<Planned[]> => {
+    const { st } = e;
+    if (vetoed.has(e.rel)) return [];
+    if (keep && !st.isDirectory() && !keep(e.rel, st)) return []; // dirs were asked in walkTree
+    const name = prefix ? `${prefix}/${e.rel}` : e.rel;
+    const mtime = clampTime(Math.floor(st.mtimeMs / 1000), o.epoch);
+    const uid = o.chown?.uid ?? st.uid;
+    const gid = o.chown?.gid ?? st.gid;
+    const base: Omit<TarHeader, 'type'> = { name, mode: st.mode & 0o7777, uid, gid, size: 0, mtime };
+    const only = (h: TarHeader): Planned[] => [{ header: encodeHeader(h), prefetch: 0 }];
+
+    if (o.upper && isWhiteoutDevice(st)) {
+      // Checked before hardlinks: overlayfs links all whiteouts to one shared inode.
+      const slash = name.lastIndexOf('/');
+      return only({ ...base, name: `${name.slice(0, slash + 1)}${WHITEOUT_PREFIX}${name.slice(slash + 1)}`, type: 'file', mode: 0o600 });
+    }
+    if (st.isSocket()) return []; // tar cannot hold sockets; docker drops them too
+
+    const xattrs = readXattrs(e.path);
+    if (st.isDirectory()) {
+      const out = only({ ...base, type: 'directory', xattrs });
+      if (o.upper && isOpaqueDir(e.path, o.rootless)) {
+        out.push(...only({ ...base, name: `${name}/${OPAQUE_WHITEOUT}`, type: 'file', mode: st.mode & 0o777 }));
+      }
+      return out;
+    }
+    if (st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = seen.get(key);
+      if (first !== undefined) return only({ ...base, type: 'link', linkname: first, xattrs });
+      seen.set(key, name);
+    }
+    if (st.isSymbolicLink()) return only({ ...base, type: 'symlink', linkname: await readlink(e.path), xattrs });
+    if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const type = st.isCharacterDevice() ? 'character-device' : 'block-device';
+      return only({ ...base, type, devmajor: major(st.rdev), devminor: minor(st.rdev), xattrs });
+    }
+    if (st.isFIFO()) return only({ ...base, type: 'fifo', xattrs });
+    if (!st.isFile()) return [];
+    const header = encodeHeader({ ...base, type: 'file', size: st.size, xattrs });
+    if (st.size === 0) return [{ header, prefetch: 0 }];
+    if (st.size > SMALL_FILE) return [{ header, stream: { e, size: st.size }, prefetch: 0 }];
+    const data = readWhole(e, st.size);
+    data.catch(() => {}); // awaited in order later; never an unhandled rejection meanwhile
+    return [{ header, data, prefetch: st.size }];
+  };
+
+  const fill = async (): Promise<void> => {
+    while (!walked && queue.length < AHEAD_ENTRIES && queuedBytes < AHEAD_BYTES) {
+      const r = await walk.next();
+      if (r.done) {
+        walked = true;
+        return;
+      }
+      for (const p of await plan(r.value)) {
+        queue.push(p);
+        queuedBytes += p.prefetch;
+      }
+    }
+  };
+
+  try {
+    for (;;) {
+      await fill();
+      const p = queue.shift();
+      if (!p) break;
+      queuedBytes -= p.prefetch;
+      yield p.header;
+      let size = 0;
+      if (p.data) {
+        const d = await p.data;
+        size = d.length;
+        yield d;
+      } else if (p.stream) {
+        size = p.stream.size;
+        yield* fileChunks(p.stream.e, size);
+      }
+      const pad = padding(size);
+      if (pad) yield pad;
+    }
+  } finally {
+    // Abandoned early (consumer failed): let in-flight reads finish closing their files.
+    await Promise.allSettled(queue.map((p) => p.data));
+  }
+  yield END_OF_ARCHIVE;
+}
+
+async function openForPack(e: WalkEntry): Promise<FileHandle> {
+  try {
+    return await open(e.path, 'r');
+  } catch (err) {
+    throw new SlipwayError(`cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
+  }
+}
+
+/** Exactly `size` bytes of the file: a file that shrank since lstat is padded with zeros and
+ *  one that grew is cut, so the tar stays well-formed while a container keeps writing. */
+async function readWhole(e: WalkEntry, size: number): Promise<Buffer> {
+  const fh = await openForPack(e);
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(buf, got, size - got, got);
+      if (bytesRead === 0) {
+        buf.fill(0, got);
+        break;
+      }
+      got += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A large file in chunks (same size rule as readWhole), the next chunk read while this one
+ *  is consumed. */
+async function* fileChunks(e: WalkEntry, size: number): AsyncGenerator<Buffer> {
+  const fh = await openForPack(e);
+  const readAt = async (pos: number): Promise<Buffer> => {
+    const want = Math.min(size - pos, READ_CHUNK);
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await fh.read(buf, 0, want, pos);
+    if (bytesRead < want) buf.fill(0, bytesRead); // shrank: keep the promised length
+    return buf;
+  };
+  let next: Promise<Buffer> | undefined;
+  try {
+    let pos = 0;
+    next = readAt(0);
+    while (pos < size) {
+      const cur = await next!;
+      pos += cur.length;
+      next = pos < size ? readAt(pos) : undefined;
+      next?.catch(() => {});
+      yield cur;
+    }
+  } finally {
+    await next?.catch(() => {});
+    await fh.close();
+  }
+}
+
+function readXattrs(path: string): Map<string, Buffer> | undefined {
+  let names: string[];
+  try {
+    names = llistxattr(path);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOTSUP') return undefined;
+    throw e;
+  }
+  let out: Map<string, Buffer> | undefined;
+  for (const n of names) {
+    if (isOverlayXattr(n)) continue;
+    let v: Buffer | null;
+    try {
+      v = lgetxattr(path, n);
+    } catch (e) {
+      const c = errnoCode(e);
+      if (c === 'EPERM' || c === 'EACCES' || c === 'ENOTSUP') continue; // trusted.* without privilege
+      throw e;
+    }
+    if (v !== null) (out ??= new Map()).set(n, v);
+  }
+  return out;
+}
+
+function clampTime(t: number, epoch: number | undefined): number {
+  return epoch !== undefined && t > epoch ? epoch : t;
+}
+
+// glibc's gnu_dev_major/minor, on the 64-bit dev_t Node gives as a number.
+function major(dev: number): number {
+  const d = BigInt(dev);
+  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+}
+function minor(dev: number): number {
+  const d = BigInt(dev);
+  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+}
