@@ -180,6 +180,9 @@ export const TaskInfo = z.object({
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
+export const Settings = z.object({ notificationsMuted: z.boolean() });
+export type Settings = z.infer<typeof Settings>;
+
 const none = z.object({}).strict();
 const Nothing = z.null();
 const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optional() }));
@@ -248,6 +251,8 @@ export const methods = {
   },
   'builds.list': { params: none, result: z.array(BuildRecord) },
   'lineage.graph': { params: none, result: z.object({ nodes: z.array(LineageNode) }) },
+  'settings.get': { params: none, result: Settings },
+  'settings.set': { params: Settings.partial().strict(), result: Settings },
   'tasks.list': { params: none, result: z.array(TaskInfo) },
   'tasks.cancel': { params: z.object({ task: Id }).strict(), result: Nothing },
 } as const;
@@ -310,6 +315,9 @@ export const events = {
   'container.state': ContainerStateEvent,
   'task.progress': TaskProgressEvent,
   'task.done': TaskDoneEvent,
+  'settings.changed': Settings,
+  /** the Electron shell asks the window to show a page (a clicked notification) */
+  'ui.navigate': z.object({ page: z.string(), arg: z.string().optional() }),
 } as const;
 export type EventName = keyof typeof events;
 export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;

@@ -18,7 +18,7 @@ export interface ApiRuntime {
 export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {}): ApiRuntime {
   const hub = new EventHub();
   const tasks = new TaskRunner(hub);
-  const handlers = createHandlers(engine, tasks);
+  const handlers = createHandlers(engine, tasks, hub);
   const poller = new EventPoller(() => engine.store.db, hub, opts.pollMs ?? 250);
   poller.start();
   return {

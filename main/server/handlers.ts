@@ -7,6 +7,8 @@ import type { ContainerSummary, HistoryRow, ImageDetail, ImageSummary, LineageIn
 import type { Handlers } from './dispatch.js';
 import type { TaskRunner } from './tasks.js';
 import { layerFiles } from './layer-files.js';
+import type { EventHub } from './hub.js';
+import { UiSettings } from './settings.js';
 
 const VERSION = '0.1.0';
 
@@ -98,7 +100,8 @@ function toContainerSummary(r: ContainerRow): ContainerSummary {
  * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
  * work is the engine's (and runs as a task when it is long).
  */
-export function createHandlers(engine: Engine, tasks: TaskRunner): Handlers {
+export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub): Handlers {
+  const settings = new UiSettings(join(engine.store.paths.root, 'ui-settings.json'));
   const db = () => engine.store.db;
 
   const containerCounts = (): Map<string, number> => {
@@ -294,6 +297,13 @@ export function createHandlers(engine: Engine, tasks: TaskRunner): Handlers {
         }
       }
       return { nodes: [...nodes, ...containerNodes.values()] };
+    },
+
+    'settings.get': () => settings.get(),
+    'settings.set': (patch) => {
+      const next = settings.set(patch);
+      hub.publish('settings.changed', next);
+      return next;
     },
 
     'tasks.list': () => tasks.list(),
