@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { SlipwayError, NotFoundError, InvalidArgumentError } from '../engine/errors.js';
@@ -137,7 +137,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     'system.info': () => ({
       root: engine.store.paths.root,
       version: VERSION,
-      features: { images: true, containers: false, build: false, load: false, save: false, remove: false, prune: false, commit: false, logs: false, diff: false },
+      features: { images: true, containers: false, build: false, load: true, save: true, remove: true, prune: true, commit: false, logs: false, diff: false },
     }),
 
     'images.list': () => {
@@ -219,10 +219,51 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
       return null;
     },
 
-    'images.remove': () => notYet('removing images'),
-    'images.prune': () => notYet('pruning images'),
-    'images.load': () => notYet('loading image archives'),
-    'images.save': () => notYet('saving image archives'),
+    'images.remove': async ({ refs, force }) => {
+      const { removeImage } = await import('../engine/image/remove.js');
+      return refs.map((ref) => {
+        try {
+          const r = removeImage(engine.images, ref, force);
+          return {
+            ref,
+            untagged: r.events.flatMap((e) => (e.kind === 'Untagged' ? [e.name] : [])),
+            deleted: r.events.flatMap((e) => (e.kind === 'Deleted' ? [e.id] : [])),
+          };
+        } catch (e) {
+          if (!(e instanceof SlipwayError)) throw e;
+          return { ref, untagged: [], deleted: [], error: e.message };
+        }
+      });
+    },
+    'images.prune': ({ all }) => ({
+      task: tasks.start('prune', all ? 'Prune unused images' : 'Prune dangling images', async (t) => {
+        const { pruneImages } = await import('../engine/image/prune.js');
+        t.progress({ message: 'pruning' });
+        const r = pruneImages(engine.images, { all });
+        return { deleted: r.events.filter((e) => e.kind === 'Deleted').length, reclaimed: r.reclaimed };
+      }),
+    }),
+    'images.load': ({ path }) => ({
+      task: tasks.start('load', `Load ${basename(path)}`, async (t) => {
+        const { loadArchive } = await import('../engine/image/load.js');
+        t.progress({ message: `loading ${basename(path)}` });
+        try {
+          const loaded = await loadArchive(engine, path, basename(path));
+          return { images: loaded.map((l) => ({ id: l.id, tags: l.tags })) };
+        } finally {
+          // An archive the browser uploaded lives in the store's tmp/ only for this load.
+          if (dirname(path) === engine.store.paths.tmp && basename(path).startsWith('upload-')) await rm(path, { force: true });
+        }
+      }),
+    }),
+    'images.save': ({ refs, path, format }) => ({
+      task: tasks.start('save', `Save ${refs.join(', ')}`, async (t) => {
+        const { saveImages } = await import('../engine/image/save.js');
+        t.progress({ message: `writing ${path}` });
+        await saveImages(engine, refs, path, format);
+        return { path };
+      }),
+    }),
 
     'containers.list': ({ all }) => {
       const rows = db().prepare(`SELECT * FROM containers ORDER BY created DESC`).all() as ContainerRow[];

@@ -1,0 +1,68 @@
+// The Electron main process: hosts the engine, the one handler table, the IPC binding and
+// native notifications. Everything else (the UI) is the renderer; everything heavy is the engine.
+import { app, BrowserWindow, ipcMain, Notification, session } from 'electron';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { openEngine } from '../engine/engine.js';
+import { createApiRuntime } from '../server/api-runtime.js';
+import { defaultStaticDir } from '../server/http-server.js';
+import { bindIpc } from './ipc.js';
+import { startDesktopNotifications } from './notify.js';
+import { secureWebPreferences, APP_CSP } from './window-options.js';
+
+function repoFile(...parts: string[]): string {
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, ...parts);
+    if (existsSync(p)) return p;
+    dir = resolve(dir, '..');
+  }
+  throw new Error(`cannot find ${parts.join('/')}`);
+}
+
+const rendererDir = defaultStaticDir(import.meta.dirname);
+const indexUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
+const isOurPage = (url: string) => url.startsWith(pathToFileURL(rendererDir).href);
+
+app.whenReady().then(async () => {
+  const engine = openEngine();
+  const api = createApiRuntime(engine);
+
+  session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'notifications'));
+
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    title: 'Slipway',
+    show: false,
+    webPreferences: secureWebPreferences(repoFile('main', 'app', 'preload.cjs')),
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!isOurPage(url)) e.preventDefault();
+  });
+
+  const unbind = bindIpc(ipcMain, api.handlers, api.hub, isOurPage);
+  const stopNotes = startDesktopNotifications(api.hub, Notification, {
+    initial: await api.handlers['settings.get']({}),
+    onClick: (id) => {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+      api.hub.publish('ui.navigate', { page: 'containers', arg: id });
+    },
+  });
+  await win.loadURL(indexUrl);
+
+  app.on('window-all-closed', () => {
+    stopNotes();
+    unbind();
+    api.close();
+    engine.close();
+    app.quit();
+  });
+});
