@@ -6,14 +6,17 @@ import type { Digest } from '../util/digest.js';
 
 /**
  * Split one stream into two consumers with shared backpressure (the slower one sets the pace,
- * nothing is buffered beyond the stream high-water marks). An error on the source reaches both.
+ * nothing is buffered beyond the stream high-water marks). An error on the source destroys
+ * `a` with it; `b` just ends early, because some readers (gunzip behind .pipe()) never hear of
+ * an error upstream and would wait forever, while a short stream is an error they do report.
  */
 export function tee(src: Readable): [PassThrough, PassThrough] {
   const a = new PassThrough({ highWaterMark: 1 << 20 });
   const b = new PassThrough({ highWaterMark: 1 << 20 });
   src.on('error', (e) => {
     a.destroy(e);
-    b.destroy(e);
+    src.unpipe(b);
+    b.end();
   });
   src.pipe(a);
   src.pipe(b);
