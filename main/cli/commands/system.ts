@@ -1,5 +1,27 @@
 import type { Command } from 'commander';
+import { collect } from '../program.js';
 
+const act = () => import('../actions/system.js');
+
+/** `system df | prune | check`. */
 export function registerSystemCommands(program: Command): void {
-  void program;
+  const system = program.command('system').description('Manage Slipway');
+  system
+    .command('df')
+    .description('Show disk usage')
+    .option('-v, --verbose', 'show detailed information on space usage')
+    .option('--format <format>', 'format output using a Go template')
+    .action(async (o) => (await act()).df(o));
+  system
+    .command('prune')
+    .description('Remove unused data: stopped containers and dangling images (-a: all unused images)')
+    .option('-a, --all', 'remove all unused images, not just dangling ones')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .option('--filter <filter>', 'provide filter values (e.g. "label=<key>=<value>", "until=24h")', collect, [])
+    .action(async (o) => (await act()).systemPrune(o));
+  system
+    .command('check')
+    .description('Verify blobs, snapshots and metadata; report (or --repair) problems')
+    .option('--repair', 'delete orphans and temp files, drop rows whose content is gone')
+    .action(async (o) => (await act()).check(o));
 }

@@ -150,6 +150,18 @@ export class ImageStore {
     opts.layers.forEach((l, i) => {
       if (l.diffId !== diffIds[i]) throw new InvalidArgumentError(`layer ${i}: content digest ${l.diffId} does not match the config's diff_id ${diffIds[i]}`);
     });
+    const tagsOnly = (opts.tags ?? []).map(normalizeTagged);
+    const known = this.get(sha256(configBytes));
+    if (known) {
+      // Already here (same config = same image): only the names are new. Writing another
+      // manifest blob would leave an unreferenced file behind.
+      const tx = this.store.db.transaction(() => {
+        for (const t of tagsOnly) this.tagTx(known.id, t, Date.now());
+      });
+      tx.immediate();
+      this.store.syncOciIndex();
+      return this.get(known.id)!;
+    }
     const cfg = this.store.blobs.putBuffer(configBytes);
     const id = cfg.digest;
     let manifestBytes = opts.manifest;

@@ -1,0 +1,328 @@
+import { createInterface } from 'node:readline';
+import { Engine } from '../../engine/engine.js';
+import { InvalidArgumentError, NotFoundError, SlipwayError } from '../../engine/errors.js';
+import { labelUntilFilters } from '../../engine/image/prune.js';
+import { familiarName, splitRepoTag } from '../../engine/image/reference.js';
+import { humanAgo, humanSize } from '../../engine/util/human.js';
+import { shortId } from '../../engine/util/ids.js';
+import { formatEach, formatTemplate } from '../format.js';
+import { ExitCode, out } from '../output.js';
+import type { RemoveEvent } from '../../engine/image/remove.js';
+
+/** Open the store for one command and always close it. */
+export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T): Promise<T> {
+  const engine = new Engine();
+  try {
+    return await fn(engine);
+  } finally {
+    engine.close();
+  }
+}
+
+/** Go's time.Time.String() in UTC, which docker prints for CreatedAt. */
+export function goTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
+
+/** Ask docker's y/N question on stderr; anything but y/yes is no. */
+export async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(`${question} [y/N] `);
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((res) => {
+    rl.once('line', res);
+    rl.once('close', () => res(''));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(line.trim());
+}
+
+// ------------------------------------------------------------------ load / save / import / seed
+
+export async function load(opts: { input?: string; quiet?: boolean }): Promise<void> {
+  const { loadArchive } = await import('../../engine/image/load.js');
+  if (!opts.input && process.stdin.isTTY) throw new InvalidArgumentError('requested load from stdin, but stdin is empty');
+  await withEngine(async (engine) => {
+    const loaded = await loadArchive(engine, opts.input ?? process.stdin, opts.input ?? 'stdin');
+    if (opts.quiet) return;
+    for (const img of loaded) {
+      for (const r of img.retagged) out(`The image ${familiarName(r.name)} already exists, renaming the old one with ID ${r.previousId} to empty string`);
+      if (img.tags.length === 0) out(`Loaded image ID: ${img.id}`);
+      for (const t of img.tags) out(`Loaded image: ${familiarName(t)}`);
+    }
+  });
+}
+
+export async function save(images: string[], opts: { output?: string; format?: string }): Promise<void> {
+  const { saveImages } = await import('../../engine/image/save.js');
+  const format = (opts.format ?? 'docker-archive') as 'docker-archive' | 'oci-archive';
+  if (!opts.output && process.stdout.isTTY) {
+    throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  }
+  await withEngine(async (engine) => {
+    if (opts.output) await saveImages(engine, images, opts.output, format);
+    else {
+      await saveImages(engine, images, process.stdout, format);
+      await new Promise<void>((res) => process.stdout.write('', () => res()));
+    }
+  });
+}
+
+export async function importImage(file: string, ref: string | undefined, opts: { change?: string[]; message?: string }): Promise<void> {
+  const { importRootfs } = await import('../../engine/image/import.js');
+  await withEngine(async (engine) => {
+    const img = await importRootfs(engine, file === '-' ? process.stdin : file, { ref, changes: opts.change ?? [], message: opts.message });
+    out(img.id);
+  });
+}
+
+export async function seed(): Promise<void> {
+  const { seedBusybox } = await import('../../engine/image/seed.js');
+  await withEngine(async (engine) => {
+    const { image, busybox } = await seedBusybox(engine);
+    process.stderr.write(`Made busybox:latest from the host's busybox-static (${busybox}), no network needed\n`);
+    out(`Seeded image: busybox:latest (${image.id})`);
+  });
+}
+
+// ------------------------------------------------------------------ images
+
+export interface ImagesOptions {
+  quiet?: boolean;
+  all?: boolean;
+  noTrunc?: boolean;
+  digests?: boolean;
+  filter?: string[];
+  format?: string;
+}
+
+interface ImageRow {
+  ID: string;
+  Repository: string;
+  Tag: string;
+  Digest: string;
+  CreatedSince: string;
+  CreatedAt: string;
+  Size: string;
+  SharedSize: string;
+  UniqueSize: string;
+  VirtualSize: string;
+  Containers: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+}
+
+/** The images and rows `slipway images` shows, after -a and --filter. */
+export function imageRows(engine: Engine, opts: ImagesOptions, repoArg?: string): ImageRow[] {
+  const imagesStore = engine.images;
+  let list = imagesStore.list();
+  const { test, rest } = labelUntilFilters(imagesStore, opts.filter ?? [], ['dangling', 'reference', 'before', 'since']);
+  list = list.filter(test);
+  const parents = new Set((engine.store.db.prepare(`SELECT parent_image_id AS p FROM lineage WHERE parent_image_id IS NOT NULL`).all() as { p: string }[]).map((r) => r.p));
+  const refFilters: RegExp[] = [];
+  for (const [k, v] of rest) {
+    if (k === 'dangling') {
+      const want = /^(true|1)$/i.test(v);
+      if (!/^(true|false|1|0)$/i.test(v)) throw new InvalidArgumentError(`invalid filter 'dangling=${v}'`);
+      list = list.filter((i) => (i.tags.length === 0) === want);
+    } else if (k === 'before' || k === 'since') {
+      const ref = imagesStore.resolve(v);
+      const t = new Date(ref.created).getTime();
+      list = list.filter((i) => i.id !== ref.id && (k === 'before' ? new Date(i.created).getTime() < t : new Date(i.created).getTime() > t));
+    } else if (k === 'reference') {
+      refFilters.push(globToRegExp(v.includes(':') ? v : `${v}`));
+    }
+  }
+  if (!opts.all) list = list.filter((i) => i.tags.length > 0 || !parents.has(i.id));
+  list.sort((a, b) => new Date(b.created).getTime() - new Date(a.created).getTime() || b.addedAt - a.addedAt);
+  const counts = new Map((engine.store.db.prepare(`SELECT image_id, COUNT(*) AS n FROM containers GROUP BY image_id`).all() as { image_id: string; n: number }[]).map((r) => [r.image_id, r.n]));
+  const rows: ImageRow[] = [];
+  for (const img of list) {
+    const names = img.tags.length ? img.tags.map(splitRepoTag) : [['<none>', '<none>'] as [string, string]];
+    for (const [repo, tag] of names) {
+      if (repoArg) {
+        const [wantRepo, wantTag] = repoArg.includes(':') ? splitRepoTag(familiarName(repoArg)) : [repoArg, undefined];
+        if (!globToRegExp(wantRepo).test(repo) || (wantTag && !globToRegExp(wantTag).test(tag))) continue;
+      }
+      if (refFilters.length && !refFilters.some((r) => r.test(`${repo}:${tag}`) || r.test(repo))) continue;
+      if (refFilters.length && repo === '<none>') continue;
+      rows.push({
+        ID: opts.noTrunc ? img.id : shortId(img.id),
+        Repository: repo,
+        Tag: tag,
+        Digest: '<none>',
+        CreatedSince: humanAgo(img.created),
+        CreatedAt: goTime(img.created),
+        Size: humanSize(img.size),
+        SharedSize: 'N/A',
+        UniqueSize: 'N/A',
+        VirtualSize: humanSize(img.size),
+        Containers: String(counts.get(img.id) ?? 0),
+      });
+    }
+  }
+  return rows;
+}
+
+const IMAGE_HEADERS = { ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Repository: 'REPOSITORY', Tag: 'TAG', Size: 'SIZE', Digest: 'DIGEST' };
+
+export async function images(repo: string | undefined, opts: ImagesOptions): Promise<void> {
+  await withEngine((engine) => {
+    const rows = imageRows(engine, opts, repo);
+    if (opts.quiet) {
+      const seen = new Set<string>();
+      for (const r of rows) if (!seen.has(r.ID)) { seen.add(r.ID); out(r.ID); }
+      return;
+    }
+    const def = `table {{.Repository}}\t{{.Tag}}\t${opts.digests ? '{{.Digest}}\t' : ''}{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+    const tpl = opts.format ?? def;
+    process.stdout.write(formatTemplate(tpl, rows, { headers: IMAGE_HEADERS, defaultTable: def.slice(6) }));
+  });
+}
+
+// ------------------------------------------------------------------ inspect
+
+export async function inspectImageJSON(engine: Engine, ref: string): Promise<object> {
+  const { inspectImage } = await import('../../engine/image/inspect.js');
+  return inspectImage(engine.images, engine.images.resolve(ref));
+}
+
+type ContainerInspector = (engine: Engine, ref: string) => Promise<object | undefined> | object | undefined;
+
+async function containerInspector(): Promise<ContainerInspector | undefined> {
+  try {
+    // The containers helper's module; absent until containers exist.
+    const spec = '../actions/containers.js';
+    const m = (await import(new URL(spec, import.meta.url).href)) as { inspectContainerJSON?: ContainerInspector };
+    return m.inspectContainerJSON;
+  } catch {
+    return undefined;
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof NotFoundError || (e instanceof SlipwayError && e.code === 'NOT_FOUND');
+}
+
+/**
+ * `inspect` and `image inspect`: a JSON array (or --format per object); names that match nothing
+ * are reported after the output, one line each, and the exit code is 1 (docker's behaviour).
+ */
+export async function inspect(names: string[], opts: { format?: string; type?: string; imageOnly?: boolean }): Promise<void> {
+  const type = opts.imageOnly ? 'image' : opts.type;
+  if (type && type !== 'image' && type !== 'container') throw new InvalidArgumentError(`"${type}" is not a valid value for --type`);
+  await withEngine(async (engine) => {
+    const found: object[] = [];
+    const missing: string[] = [];
+    const ctr = type === 'image' ? undefined : await containerInspector();
+    for (const name of names) {
+      if (type !== 'container' && engine.images.find(name)) {
+        found.push(await inspectImageJSON(engine, name));
+        continue;
+      }
+      if (ctr) {
+        try {
+          const c = await ctr(engine, name);
+          if (c) {
+            found.push(c);
+            continue;
+          }
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+      missing.push(name);
+    }
+    if (opts.format) process.stdout.write(formatEach(opts.format, found));
+    else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+    for (const m of missing) {
+      process.stderr.write(`Error: No such ${type === 'image' ? 'image' : type === 'container' ? 'container' : 'object'}: ${m}\n`);
+    }
+    if (missing.length) throw new ExitCode(1);
+  });
+}
+
+// ------------------------------------------------------------------ history
+
+export async function history(name: string, opts: { quiet?: boolean; noTrunc?: boolean; human?: string | boolean; format?: string }): Promise<void> {
+  const { imageHistory } = await import('../../engine/image/history.js');
+  const humanOpt = typeof opts.human === 'string' ? opts.human.replace(/^=/, '') : opts.human;
+  const human = !(humanOpt === false || humanOpt === 'false' || humanOpt === '0');
+  await withEngine((engine) => {
+    const img = engine.images.resolve(name);
+    const hist = imageHistory(engine.images, img);
+    const rows = hist.map((h) => {
+      let createdBy = h.createdBy.replace(/\t/g, ' ');
+      if (!opts.noTrunc && [...createdBy].length > 45) createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
+      return {
+        ID: h.id === '<missing>' ? h.id : opts.noTrunc ? h.id : shortId(h.id),
+        CreatedSince: human ? (h.created ? humanAgo(h.created) : 'N/A') : h.created,
+        CreatedAt: h.created,
+        CreatedBy: createdBy,
+        Size: human ? humanSize(h.size) : String(h.size),
+        Comment: h.comment,
+      };
+    });
+    if (opts.quiet) {
+      for (const r of rows) out(r.ID);
+      return;
+    }
+    const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+    process.stdout.write(
+      formatTemplate(opts.format ?? def, rows, {
+        headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
+        defaultTable: def.slice(6),
+      }),
+    );
+  });
+}
+
+// ------------------------------------------------------------------ tag / rmi / prune
+
+export async function tag(src: string, target: string): Promise<void> {
+  await withEngine((engine) => engine.images.tag(src, target));
+}
+
+function printEvents(events: RemoveEvent[], lower = false): void {
+  for (const e of events) {
+    const k = lower ? e.kind.toLowerCase() : e.kind;
+    out(e.kind === 'Untagged' ? `${k}: ${e.name}` : `${k}: ${e.id}`);
+  }
+}
+
+export async function rmi(names: string[], opts: { force?: boolean }): Promise<void> {
+  const { removeImage } = await import('../../engine/image/remove.js');
+  let failed = false;
+  await withEngine((engine) => {
+    for (const n of names) {
+      try {
+        printEvents(removeImage(engine.images, n, !!opts.force).events);
+      } catch (e) {
+        if (!(e instanceof SlipwayError)) throw e;
+        process.stderr.write(`Error: ${e.message}\n`);
+        failed = true;
+      }
+    }
+  });
+  if (failed) throw new ExitCode(1);
+}
+
+export async function imagePrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
+  const { pruneImages } = await import('../../engine/image/prune.js');
+  if (!opts.force) {
+    const what = opts.all ? 'all images without at least one container associated to them' : 'all dangling images';
+    if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return;
+  }
+  await withEngine((engine) => {
+    const r = pruneImages(engine.images, { all: opts.all, filters: opts.filter });
+    if (r.events.length) {
+      out('Deleted Images:');
+      printEvents(r.events, true);
+      out('');
+    }
+    out(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
+  });
+}

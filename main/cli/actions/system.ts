@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { humanAgo, humanSize } from '../../engine/util/human.js';
+import { shortId } from '../../engine/util/ids.js';
+import { splitRepoTag } from '../../engine/image/reference.js';
+import { formatTemplate, tabwriter } from '../format.js';
+import { ExitCode, out } from '../output.js';
+import { confirm, withEngine } from './images.js';
+import type { Engine } from '../../engine/engine.js';
+
+function pct(part: number, total: number): string {
+  return total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : '';
+}
+
+export async function df(opts: { verbose?: boolean; format?: string }): Promise<void> {
+  const { diskUsage } = await import('../../engine/image/usage.js');
+  await withEngine((engine) => {
+    const u = diskUsage(engine.images);
+    if (!opts.verbose) {
+      const rows = [
+        { Type: 'Images', TotalCount: String(u.images.length), Active: String(u.imagesActive), Size: humanSize(u.imagesSize), Reclaimable: `${humanSize(u.imagesReclaimable)}${pct(u.imagesReclaimable, u.imagesSize)}` },
+        { Type: 'Containers', TotalCount: String(u.containers.length), Active: String(u.containersActive), Size: humanSize(u.containersSize), Reclaimable: `${humanSize(u.containersReclaimable)}${pct(u.containersReclaimable, u.containersSize)}` },
+        { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+        { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+      ];
+      const def = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
+      process.stdout.write(formatTemplate(opts.format ?? def, rows, { headers: { TotalCount: 'TOTAL' }, defaultTable: def.slice(6) }));
+      return;
+    }
+    out('Images space usage:\n');
+    const img = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'].join('\t')];
+    for (const i of u.images) {
+      const names = i.image.tags.length ? i.image.tags.map(splitRepoTag) : [['<none>', '<none>']];
+      for (const [repo, tag] of names) {
+        img.push([repo, tag, shortId(i.image.id), humanAgo(i.image.created), humanSize(i.image.size), humanSize(i.sharedSize), humanSize(i.uniqueSize), String(i.containers)].join('\t'));
+      }
+    }
+    process.stdout.write(tabwriter(img));
+    out('\nContainers space usage:\n');
+    const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'].join('\t')];
+    for (const c of u.containers) {
+      const cmd = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
+      ctr.push([shortId(c.id), c.imageRef, cmd, '0', humanSize(c.size), humanAgo(c.created), c.state, c.name].join('\t'));
+    }
+    process.stdout.write(tabwriter(ctr));
+    out('\nLocal Volumes space usage:\n');
+    process.stdout.write(tabwriter(['VOLUME NAME\tLINKS\tSIZE']));
+    out('\nBuild cache usage: 0B\n');
+  });
+}
+
+export async function check(opts: { repair?: boolean }): Promise<void> {
+  const { checkStore } = await import('../../engine/store/check.js');
+  const r = await withEngine((engine) => checkStore(engine.store, { repair: opts.repair }));
+  for (const p of r.problems) out(`${p.kind}: ${p.detail}${p.repaired ? ` -> ${p.repaired}` : ''}`);
+  if (r.remaining > 0) {
+    process.stderr.write(`Error: ${r.remaining} problem(s) found in the store${opts.repair ? ' that --repair could not fix' : '; run `slipway system check --repair` to fix what can be fixed'}\n`);
+    throw new ExitCode(1);
+  }
+  out(`Store OK: ${r.checkedImages} image(s), ${r.checkedBlobs} blob(s) verified${r.problems.length ? `, ${r.problems.length} problem(s) repaired` : ''}`);
+}
+
+type ContainerRemover = (engine: Engine, id: string) => Promise<unknown> | unknown;
+
+/** The containers helper's removal code, if it exists in this build. */
+async function containerRemover(): Promise<ContainerRemover | undefined> {
+  const candidates = ['../../engine/container/remove.js', '../../engine/container/rm.js'];
+  for (const c of candidates) {
+    const url = new URL(c, import.meta.url);
+    if (!existsSync(url)) continue;
+    const m = (await import(url.href)) as Record<string, unknown>;
+    for (const name of ['removeContainer', 'rmContainer', 'remove']) {
+      if (typeof m[name] === 'function') return m[name] as ContainerRemover;
+    }
+  }
+  return undefined;
+}
+
+export async function systemPrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
+  const { pruneImages } = await import('../../engine/image/prune.js');
+  if (!opts.force) {
+    const lines = [
+      'WARNING! This will remove:',
+      '  - all stopped containers',
+      opts.all ? '  - all images without at least one container associated to them' : '  - all dangling images',
+      '',
+      'Are you sure you want to continue?',
+    ];
+    if (!(await confirm(lines.join('\n')))) return;
+  }
+  await withEngine(async (engine) => {
+    let reclaimed = 0;
+    const stopped = engine.store.db.prepare(`SELECT id FROM containers WHERE state IN ('created', 'exited') ORDER BY created`).all() as { id: string }[];
+    if (stopped.length) {
+      const rm = await containerRemover();
+      const removed: string[] = [];
+      if (rm) {
+        for (const c of stopped) {
+          await rm(engine, c.id);
+          removed.push(c.id);
+        }
+      } else {
+        process.stderr.write(`Note: ${stopped.length} stopped container(s) kept: container removal is not available in this build\n`);
+      }
+      if (removed.length) {
+        out('Deleted Containers:');
+        for (const id of removed) out(id);
+        out('');
+      }
+    }
+    const r = pruneImages(engine.images, { all: opts.all, filters: opts.filter });
+    if (r.events.length) {
+      out('Deleted Images:');
+      for (const e of r.events) out(e.kind === 'Untagged' ? `untagged: ${e.name}` : `deleted: ${e.id}`);
+      out('');
+    }
+    reclaimed += r.reclaimed;
+    out(`Total reclaimed space: ${humanSize(reclaimed)}`);
+  });
+}
