@@ -83,10 +83,6 @@ export class RegistryClient {
       this.base = new URL(`${scheme}//${this.host}/`);
       return;
     }
-    if (this.schemes().length === 1 && firstError) {
-      const e = networkError(this.domain, firstError);
-      throw new SlipwayError(`${e.message}; if ${this.domain} serves plain http, say so with --tls-verify=false`);
-    }
     throw networkError(this.domain, firstError);
   }
 

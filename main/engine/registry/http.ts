@@ -107,10 +107,13 @@ export function networkError(host: string, e: unknown): SlipwayError {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new SlipwayError(`cannot reach registry ${host}: host name not found`);
   if (code === 'ETIMEDOUT') return new SlipwayError(`registry ${host} did not answer in time`);
   if (code === 'ECONNRESET' || err?.message === 'aborted') return new SlipwayError(`registry ${host} closed the connection early`);
+  if (isTlsHandshakeFailure(e)) {
+    return new SlipwayError(`registry ${host} does not speak https here (TLS handshake failed: is it plain http?); use --tls-verify=false if you trust it`);
+  }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return new SlipwayError(`registry ${host}: TLS certificate not trusted (${code}); use --tls-verify=false only if you trust this registry`);
   }
-  return new SlipwayError(`registry ${host}: ${err?.message ?? String(e)}`);
+  return new SlipwayError(`registry ${host}: ${(err?.message ?? String(e)).split('\n')[0]}`);
 }
 
 /** Is this failure the TLS handshake itself (a plain-http server on the other end)? */

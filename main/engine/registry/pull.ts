@@ -52,8 +52,8 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
   const clientOpts: ClientOptions = { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify };
   const client = new RegistryClient(r.domain, clientOpts);
   try {
-    onProgress?.({ kind: 'status', message: `${reference}: Pulling from ${repo}` });
     const top = await client.getManifest(repo, reference);
+    onProgress?.({ kind: 'status', message: `${r.digest ?? reference}: Pulling from ${repo}` });
     let parsed = parseManifest(top.bytes, top.mediaType, where);
     let manifestBytes = top.bytes;
     if (parsed.kind === 'index') {
