@@ -52,6 +52,9 @@ export async function applyLayer(src: Readable, dest: string, opts: ApplyOptions
   const failed = new Promise<never>((_, reject) => extract.on('error', (e: unknown) => reject((failure ??= e))));
   failed.catch(() => {});
   extract.on('entry', (header, stream, next) => {
+    // A failed extract destroys the current entry's stream with the same error, which is
+    // already reported through `failed`: without a listener it would be thrown as uncaught.
+    stream.on('error', () => {});
     writer.entry(header as Header, stream as unknown as Readable).then(
       () => next(),
       (e: unknown) => {
@@ -295,6 +298,8 @@ class LayerWriter {
     const path = await this.prepare(h.name, hiddenRel);
     mknod(path, S_IFCHR, 0, 0);
     await this.owner(path, h, hiddenRel);
+    const t = times(h);
+    await lutimes(path, t.atime, t.mtime);
   }
 
   /**
