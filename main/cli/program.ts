@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerBuildCommands } from './commands/build.js';
 import { registerUiCommands } from './commands/ui.js';
 import { registerRegistryCommands } from './commands/registry.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerImageCommands(program);
   registerContainerCommands(program);
   registerSystemCommands(program);
+  registerBuildCommands(program);
   registerUiCommands(program);
   registerRegistryCommands(program);
   return program;

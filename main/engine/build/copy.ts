@@ -336,3 +336,12 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
   }
   await w.finish();
 }
+
+/** WORKDIR's mkdir -p into a layer dir: new dirs get `owner`, existing parents keep theirs. */
+export async function writeMkdir(view: LayerView, layerDir: string, path: string, owner: Ids, epoch?: number): Promise<void> {
+  const now = epoch ?? Math.floor(Date.now() / 1000);
+  const w = new LayerDirWriter(layerDir, view, { uid: owner.uid, gid: owner.gid, now });
+  await w.parents(path);
+  await w.dir(path, { mode: 0o755, uid: owner.uid, gid: owner.gid, mtime: now });
+  await w.finish();
+}

@@ -23,6 +23,8 @@ export class BuildStepError extends SlipwayError {
     readonly step?: string,
     readonly outputTail: string[] = [],
     exitCode = 1,
+    /** the failing command's own exit code */
+    readonly runExitCode?: number,
   ) {
     super(message, exitCode, 'BUILD_STEP');
     this.name = 'BuildStepError';

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { collect } from '../program.js';
+
+const act = () => import('../actions/build.js');
+
+/** `slipway build` (docker's flags) and `slipway builder prune`. */
+export function registerBuildCommands(program: Command): void {
+  const defineBuild = (c: Command): void => {
+    c.description('Build an image from a Dockerfile')
+      .argument('<context>', 'context directory, or - to read a Dockerfile from STDIN with an empty context')
+      .option('-t, --tag <name>', 'name and optionally a tag (name:tag); repeatable', collect, [])
+      .option('-f, --file <file>', 'name of the Dockerfile (default: CONTEXT/Dockerfile); - reads it from STDIN')
+      .option('--build-arg <arg>', 'set a build-time variable K=V (K alone takes it from the environment); repeatable', collect, [])
+      .option('--target <stage>', 'build this stage (and what it needs) and stop')
+      .option('--no-cache', 'do not use the build cache')
+      .option('--label <label>', 'set metadata K=V on the image; repeatable', collect, [])
+      .option('--network <mode>', 'network for RUN steps: host (default) or none')
+      .option('--progress <mode>', 'progress output: auto, plain or tty', 'auto')
+      .option('-q, --quiet', 'print only the image ID')
+      .option('--iidfile <file>', 'write the image ID to the file')
+      .action(async (context: string, o) => (await act()).build(context, o));
+  };
+  defineBuild(program.command('build'));
+  const builder = program.command('builder').description('Manage the build cache');
+  defineBuild(builder.command('build'));
+  builder
+    .command('prune')
+    .description('Remove the build cache')
+    .option('-a, --all', 'remove all build cache (the only kind slipway keeps)')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(async (o) => (await act()).prune(o));
+}

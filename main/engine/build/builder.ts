@@ -1,0 +1,592 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join, posix, relative, resolve } from 'node:path';
+import type { Engine } from '../engine.js';
+import type { ImageConfig, HistoryEntry } from '../image/types.js';
+import { hostArch } from '../image/types.js';
+import type { LayerRecord } from '../image/images.js';
+import { NotFoundError, SlipwayError, errorMessage } from '../errors.js';
+import { newId } from '../util/ids.js';
+import { sha256 } from '../util/digest.js';
+import { parseDockerfile, dockerfileError, flag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
+import { BuildContext } from './context.js';
+import { BuildCache, FileHashCache, stepKey } from './cache.js';
+import { LayerView } from './fsview.js';
+import { applyConfigInstruction, DEFAULT_SHELL, envMap, setEnv, word, words, goQuoteList, type ConfigState } from './config-steps.js';
+import { argDecls, globalArgValues, planStages, PROXY_ARGS, type StagePlan } from './stages.js';
+import { resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
+import { resolveChown, type Ids } from './users.js';
+import { chainOf, commitLayerDir, ensureSnapshots, layerAvailable, newLayerDir, snapshotDirs } from './layers.js';
+import { runStep } from './run.js';
+import { BuildStepError } from './errors.js';
+import { processWord } from './lexer.js';
+import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
+
+export type { BuildEvent, BuildRequest, BuildResult } from './events.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+interface StageResult {
+  config: ImageConfig;
+  layers: LayerRecord[];
+  key: string;
+  rootImageId?: string;
+}
+
+interface State extends StageResult {
+  args: Map<string, string>;
+  cs: ConfigState;
+}
+
+interface Shared {
+  engine: Engine;
+  df: ParsedDockerfile;
+  req: BuildRequest;
+  ctx: BuildContext;
+  cache: BuildCache;
+  hashes: FileHashCache;
+  buildArgs: Map<string, string>;
+  usedArgs: Set<string>;
+  globals: Map<string, string>;
+  plans: StagePlan[];
+  results: Map<number, Promise<StageResult>>;
+  emit: (e: BuildEvent) => void;
+  steps: StepRecord[];
+  abort: AbortController;
+  vertex: number;
+}
+
+function nowIso(sh: Shared): string {
+  return sh.req.epoch !== undefined ? new Date(sh.req.epoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+}
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Variables an instruction sees: ARGs in scope, overridden by ENV (Docker's precedence). */
+function scope(st: State): Map<string, string> {
+  const m = new Map(st.args);
+  for (const [k, v] of envMap(st.config)) m.set(k, v);
+  return m;
+}
+
+function view(sh: Shared, layers: LayerRecord[]): LayerView {
+  return new LayerView(snapshotDirs(sh.engine, { layers }));
+}
+
+function startStep(sh: Shared, stage: string, name: string, instruction: string): { info: StepInfo; t0: number; rec: StepRecord } {
+  const info: StepInfo = { id: ++sh.vertex, name, stage, instruction };
+  const rec: StepRecord = { id: info.id, name, status: 'running' };
+  sh.steps.push(rec);
+  sh.emit({ type: 'step.start', step: info });
+  return { info, t0: performance.now(), rec };
+}
+
+function history(st: State, created: string, createdBy: string, emptyLayer: boolean): void {
+  const h: HistoryEntry = { created, created_by: createdBy, comment: HISTORY_COMMENT };
+  if (emptyLayer) h.empty_layer = true;
+  (st.config.history ??= []).push(h);
+}
+
+/** A config-only step: cached only for its timestamp, so rebuilds give the same image ID. */
+function configStep(sh: Shared, st: State, createdBy: string): void {
+  const key = stepKey(st.key, createdBy, '');
+  const row = sh.req.noCache ? undefined : sh.cache.get(key);
+  const created = row?.created ?? nowIso(sh);
+  if (!row) sh.cache.put({ key, parentKey: st.key, instruction: createdBy, inputs: '', created });
+  history(st, created, createdBy, true);
+  st.key = key;
+}
+
+interface LayerWork {
+  keyword: string;
+  /** expanded instruction: part of the key and what progress shows */
+  instruction: string;
+  createdBy: string;
+  inputs: string;
+  sources?: Record<string, string>;
+  /** make the layer dir (or return undefined: nothing changed) */
+  make: (step: StepInfo) => Promise<LayerRecord | undefined>;
+}
+
+async function layerStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number, prepare: () => Promise<LayerWork>): Promise<void> {
+  const { info, t0, rec } = startStep(sh, label, `[${label} ${n}/${total}] ${ins.text.split('\n')[0]}`, ins.text);
+  try {
+    const w = await prepare();
+    const key = stepKey(st.key, w.instruction, w.inputs);
+    const row = sh.req.noCache ? undefined : sh.cache.get(key);
+    let layer: LayerRecord | undefined;
+    let created: string;
+    if (row && (!row.diff_id || (row.chain_id && layerAvailable(sh.engine, row.chain_id, row.blob_digest!)))) {
+      sh.cache.touch(key);
+      created = row.created;
+      if (row.diff_id) {
+        layer = { diffId: row.diff_id, blobDigest: row.blob_digest!, mediaType: row.media_type!, blobSize: row.blob_size!, size: row.size!, chainId: row.chain_id! };
+      }
+      rec.status = 'cached';
+      sh.emit({ type: 'step.cached', step: info });
+    } else {
+      const reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, w.sources);
+      rec.reason = reason;
+      sh.emit({ type: 'step.miss', step: info, reason });
+      layer = await w.make(info);
+      created = nowIso(sh);
+      sh.cache.put({ key, parentKey: st.key, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
+      rec.status = 'done';
+    }
+    if (layer) {
+      // A cached layer's chainID was computed on the same parent chain: the key says so.
+      const parent = st.layers[st.layers.length - 1]?.chainId;
+      const chainId = chainOf(parent, layer.diffId);
+      st.layers.push({ ...layer, chainId });
+      st.config.rootfs.diff_ids.push(layer.diffId);
+    }
+    history(st, created, w.createdBy, !layer);
+    st.key = key;
+    rec.ms = Math.round(performance.now() - t0);
+    if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
+  } catch (e) {
+    rec.status = 'error';
+    rec.ms = Math.round(performance.now() - t0);
+    const tail = e instanceof BuildStepError ? e.outputTail : [];
+    const exitCode = e instanceof BuildStepError ? e.runExitCode : undefined;
+    sh.emit({ type: 'step.error', step: info, message: errorMessage(e), exitCode, tail });
+    throw reported(e);
+  }
+}
+
+/** Mark an error as already shown on its step, so a stage waiting on it does not show it again. */
+function reported(e: unknown): unknown {
+  if (e && typeof e === 'object') (e as { reported?: boolean }).reported = true;
+  return e;
+}
+
+function copyFlagsText(sh: Shared, ins: Instruction, env: Map<string, string>): string {
+  return ins.flags
+    .map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${word(ins, f.value, f.name === 'from' ? sh.globals : env, sh.df.escape)}`))
+    .join(' ');
+}
+
+function expandHeredoc(content: string, env: Map<string, string>, escape: string): string {
+  return content.replace(/\\\$|\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)/g, (m) => (m === '\\$' ? '$' : processWord(m, env, escape)));
+}
+
+async function copyStep(sh: Shared, st: State, plan: StagePlan, ins: Instruction, label: string, n: number, total: number): Promise<void> {
+  await layerStep(sh, st, ins, label, n, total, () => copyWork(sh, st, plan, ins));
+}
+
+async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction): Promise<LayerWork> {
+  const env = scope(st);
+  const esc = sh.df.escape;
+  const keyword = ins.keyword as 'COPY' | 'ADD';
+  const list = ins.json ? ins.json.map((a) => word(ins, a, env, esc)) : words(ins, ins.args, env, esc);
+  if (list.length < 2) throw dockerfileError(ins, `${keyword} requires at least two arguments (sources and a destination), but only one was provided`);
+  const rawDest = list[list.length - 1]!;
+  const srcs = list.slice(0, -1);
+  if (srcs.length > 1 && !rawDest.endsWith('/')) {
+    throw dockerfileError(ins, `when using ${keyword} with more than one source file, the destination must be a directory and end with a /`);
+  }
+  const wd = st.config.config.WorkingDir || '/';
+  const dest = posix.normalize(rawDest.startsWith('/') ? rawDest : posix.join(wd, rawDest));
+  const destIsDir = rawDest.endsWith('/') || rawDest === '.' || rawDest.endsWith('/.');
+  const chmodRaw = flag(ins, 'chmod');
+  let chmod: number | undefined;
+  if (chmodRaw !== undefined) {
+    const v = word(ins, chmodRaw, env, esc);
+    if (!/^[0-7]{3,4}$/.test(v)) throw dockerfileError(ins, `invalid --chmod "${v}": use an octal mode like 755 or 0644`);
+    chmod = parseInt(v, 8);
+  }
+  const targetView = view(sh, st.layers);
+  const chownRaw = flag(ins, 'chown');
+  let chown: Ids | undefined;
+  if (chownRaw !== undefined) {
+    try {
+      chown = resolveChown(word(ins, chownRaw, env, esc), targetView);
+    } catch (e) {
+      throw dockerfileError(ins, errorMessage(e));
+    }
+  }
+  let from: { view: LayerView; what: string } | undefined;
+  let fromKey: string | undefined;
+  const ref = plan.copyFrom.get(ins);
+  if (ref?.kind === 'stage') {
+    const r = await getStage(sh, ref.index);
+    from = { view: view(sh, r.layers), what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
+    fromKey = r.key;
+  } else if (ref?.kind === 'image') {
+    const img = resolveImage(sh, ins, ref.ref);
+    await ensureSnapshots(sh.engine, img.layers);
+    from = { view: view(sh, img.layers), what: `image ${ref.ref}` };
+    fromKey = `image:${img.id}`;
+  } else if (ref?.kind === 'scratch') {
+    throw dockerfileError(ins, '--from=scratch has no files to copy');
+  }
+  const heredocs = new Map(ins.heredocs.map((h) => [h.name, { ...h, data: Buffer.from(h.expand ? expandHeredoc(h.content, env, esc) : h.content) }]));
+  let items: SourceItem[];
+  try {
+    items = resolveSources(keyword, srcs, heredocs, from, sh.ctx);
+  } catch (e) {
+    throw dockerfileError(ins, errorMessage(e));
+  }
+  const sources = await sourceDigests(items, sh.hashes, fromKey);
+  const flagsText = copyFlagsText(sh, ins, env);
+  const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
+  return {
+    keyword,
+    instruction,
+    createdBy: `${keyword} ${ins.flags.length ? `${ins.flags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
+    inputs: sha256(JSON.stringify(sources)),
+    sources: from ? undefined : sources,
+    make: async () => {
+      const dir = newLayerDir(sh.engine);
+      try {
+        await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch }, targetView, dir);
+        return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
+      } catch (e) {
+        rmSync(dir, { recursive: true, force: true });
+        throw e instanceof SlipwayError ? dockerfileError(ins, e.message) : e;
+      }
+    },
+  };
+}
+
+async function workdirStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number): Promise<void> {
+  await layerStep(sh, st, ins, label, n, total, async () => workdirWork(sh, st, ins));
+}
+
+function workdirWork(sh: Shared, st: State, ins: Instruction): LayerWork {
+  const env = scope(st);
+  const arg = word(ins, ins.args, env, sh.df.escape);
+  const cur = st.config.config.WorkingDir || '/';
+  const wd = posix.normalize(arg.startsWith('/') ? arg : posix.join(cur, arg));
+  st.config.config.WorkingDir = wd;
+  const v = view(sh, st.layers);
+  const exists = v.stat(wd)?.stat.isDirectory() ?? false;
+  return {
+    keyword: 'WORKDIR',
+    instruction: `WORKDIR ${wd}`,
+    createdBy: `WORKDIR ${wd}`,
+    inputs: exists ? 'exists' : `mkdir:${st.config.config.User ?? ''}`,
+    make: async () => {
+      if (exists) return undefined;
+      // BuildKit creates the directory as the current USER.
+      let owner = { uid: 0, gid: 0 };
+      const user = st.config.config.User;
+      if (user) {
+        try {
+          owner = resolveChown(user, v);
+        } catch {
+          // an unknown user fails at RUN time, not here
+        }
+      }
+      const dir = newLayerDir(sh.engine);
+      try {
+        await writeMkdir(v, dir, wd, owner, sh.req.epoch);
+        return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
+      } catch (e) {
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+    },
+  };
+}
+
+function runCommand(st: State, ins: Instruction): { args: string[]; display: string } {
+  const shell = st.config.config.Shell ?? DEFAULT_SHELL;
+  if (ins.json) return { args: ins.json, display: goQuoteList(ins.json) };
+  if (ins.heredocs.length && /^<<-?["']?[A-Za-z_][A-Za-z0-9_]*["']?\s*$/.test(ins.args)) {
+    const script = ins.heredocs[0]!.content;
+    return { args: [...shell, script], display: `${shell.join(' ')} ${ins.args}` };
+  }
+  const text = ins.heredocs.length
+    ? [ins.args, ...ins.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')
+    : ins.args;
+  return { args: [...shell, text], display: `${shell.join(' ')} ${text}` };
+}
+
+async function runInstruction(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number): Promise<void> {
+  await layerStep(sh, st, ins, label, n, total, async () => runWork(sh, st, ins));
+}
+
+function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
+  const mount = flag(ins, 'mount');
+  if (mount !== undefined) throw dockerfileError(ins, 'RUN --mount is not supported by slipway yet: copy what you need with COPY instead');
+  const netFlag = flag(ins, 'network');
+  const network = (netFlag ?? sh.req.network ?? 'host') as string;
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw dockerfileError(ins, `RUN --network=${network} is not supported: use host or none`);
+  const cmd = runCommand(st, ins);
+  const env = envMap(st.config);
+  const buildEnv: string[] = [];
+  for (const [k, v] of st.args) {
+    if (!env.has(k)) buildEnv.push(`${k}=${v}`);
+  }
+  const fullEnv = [...(st.config.config.Env ?? []), ...buildEnv];
+  if (!fullEnv.some((e) => e.startsWith('PATH='))) fullEnv.unshift(`PATH=${DEFAULT_PATH}`);
+  const shownArgs = [...st.args].filter(([k]) => !PROXY_ARGS.includes(k));
+  const prefix = shownArgs.length ? `|${shownArgs.length} ${shownArgs.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+  const net = network === 'default' ? 'host' : (network as 'host' | 'none');
+  return {
+    keyword: 'RUN',
+    instruction: `RUN ${ins.json ? cmd.display : ins.args}`,
+    createdBy: `RUN ${prefix}${cmd.display} # buildkit`,
+    inputs: sha256(JSON.stringify({ args: cmd.args, env: fullEnv, user: st.config.config.User ?? '', cwd: st.config.config.WorkingDir || '/', net })),
+    make: async (info) => {
+      const upper = newLayerDir(sh.engine);
+      const tail: string[] = [];
+      try {
+        await runStep(sh.engine, {
+          lowerDirs: snapshotDirs(sh.engine, { layers: st.layers }),
+          args: cmd.args,
+          env: fullEnv,
+          cwd: st.config.config.WorkingDir || '/',
+          user: st.config.config.User ?? '',
+          network: net,
+          upperDir: upper,
+          signal: sh.abort.signal,
+          onOutput: (stream, text) => {
+            for (const l of text.split('\n')) if (l) tail.push(l);
+            if (tail.length > 20) tail.splice(0, tail.length - 20);
+            sh.emit({ type: 'step.output', step: info, stream, text });
+          },
+        });
+        return await commitLayerDir(sh.engine, upper, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch, upper: true });
+      } catch (e) {
+        rmSync(upper, { recursive: true, force: true });
+        if (e instanceof BuildStepError) {
+          throw new BuildStepError(`${ins.file}:${ins.line}: ${ins.text.split('\n')[0]}: ${e.message}`, info.name, e.outputTail.length ? e.outputTail : tail.slice(-10), e.exitCode, e.runExitCode);
+        }
+        throw e;
+      }
+    },
+  };
+}
+
+function resolveImage(sh: Shared, ins: Instruction, ref: string) {
+  try {
+    return sh.engine.images.resolve(ref);
+  } catch (e) {
+    if (e instanceof NotFoundError) {
+      throw dockerfileError(ins, `image "${ref}" not found locally: load or pull it first (slipway load -i FILE); slipway build does not pull from registries yet`);
+    }
+    throw dockerfileError(ins, errorMessage(e));
+  }
+}
+
+function argStep(sh: Shared, st: State, ins: Instruction): void {
+  const env = scope(st);
+  const shown: string[] = [];
+  for (const d of argDecls(ins, sh.df.escape)) {
+    sh.usedArgs.add(d.name);
+    const given = sh.buildArgs.get(d.name);
+    let value: string | undefined;
+    if (given !== undefined) value = given;
+    else if (d.def !== undefined) value = word(ins, d.def, env, sh.df.escape);
+    else value = sh.globals.get(d.name);
+    if (value !== undefined) st.args.set(d.name, value);
+    shown.push(d.def !== undefined || value !== undefined ? `${d.name}=${value ?? ''}` : d.name);
+  }
+  configStep(sh, st, `ARG ${shown.join(' ')}`);
+}
+
+function getStage(sh: Shared, index: number): Promise<StageResult> {
+  let p = sh.results.get(index);
+  if (!p) {
+    p = runStage(sh, index);
+    sh.results.set(index, p);
+  }
+  return p;
+}
+
+function onbuildTriggers(sh: Shared, triggers: string[]): Instruction[] {
+  if (!triggers.length) return [];
+  const df = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, `${sh.df.file} (ONBUILD trigger)`);
+  return df.stages[0]!.instructions;
+}
+
+async function runStage(sh: Shared, index: number): Promise<StageResult> {
+  const plan = sh.plans[index]!;
+  const stage = plan.stage;
+  const label = stage.name ?? `stage-${index}`;
+  const total = plan.totalSteps;
+  const { info, t0, rec } = startStep(sh, label, `[${label} 1/${total}] FROM ${plan.baseName}`, `FROM ${plan.baseName}`);
+  let st: State;
+  try {
+    if (plan.base.kind === 'stage') {
+      const r = await getStage(sh, plan.base.index);
+      st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, args: new Map(), cs: undefined as never };
+    } else if (plan.base.kind === 'image') {
+      const img = resolveImage(sh, stage.from, plan.base.ref);
+      await ensureSnapshots(sh.engine, img.layers);
+      const cfg = sh.engine.images.config(img);
+      st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, args: new Map(), cs: undefined as never };
+    } else {
+      st = {
+        config: { architecture: hostArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
+        layers: [],
+        key: 'scratch',
+        args: new Map(),
+        cs: undefined as never,
+      };
+    }
+  } catch (e) {
+    rec.status = 'error';
+    if (!(e as { reported?: boolean }).reported) sh.emit({ type: 'step.error', step: info, message: errorMessage(e), tail: [] });
+    throw reported(e);
+  }
+  rec.status = 'done';
+  rec.ms = Math.round(performance.now() - t0);
+  sh.emit({ type: 'step.done', step: info, ms: rec.ms });
+  const c = st.config;
+  c.rootfs = { type: 'layers', diff_ids: [...(c.rootfs?.diff_ids ?? [])] };
+  c.history = [...(c.history ?? [])];
+  c.config ??= {};
+  if (!(c.config.Env ?? []).some((e) => e.startsWith('PATH='))) setEnv(c, 'PATH', DEFAULT_PATH);
+  const triggers = onbuildTriggers(sh, c.config.OnBuild ?? []);
+  delete c.config.OnBuild;
+  st.cs = { config: c, cmdSet: false, escape: sh.df.escape };
+  let n = 1;
+  for (const ins of [...triggers, ...stage.instructions]) {
+    if (sh.abort.signal.aborted) throw new SlipwayError('build cancelled');
+    switch (ins.keyword) {
+      case 'ARG':
+        argStep(sh, st, ins);
+        break;
+      case 'WORKDIR':
+        await workdirStep(sh, st, ins, label, ++n, total);
+        break;
+      case 'COPY':
+      case 'ADD':
+        await copyStep(sh, st, plan, ins, label, ++n, total);
+        break;
+      case 'RUN':
+        await runInstruction(sh, st, ins, label, ++n, total);
+        break;
+      default:
+        configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)));
+    }
+  }
+  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId };
+}
+
+function readDockerfile(req: BuildRequest): { text: string; file: string; path?: string } {
+  if (req.dockerfileText !== undefined) return { text: req.dockerfileText, file: 'Dockerfile' };
+  const path = req.dockerfile ? resolve(req.dockerfile) : req.context ? join(resolve(req.context), 'Dockerfile') : undefined;
+  if (!path) throw new SlipwayError('no Dockerfile: pass -f FILE, or a context directory that holds a Dockerfile');
+  if (!existsSync(path)) {
+    throw new NotFoundError(`cannot read the Dockerfile: ${path} does not exist${req.dockerfile ? '' : ' (use -f to name another file)'}`);
+  }
+  const rel = req.context ? relative(resolve(req.context), path) : basename(path);
+  return { text: readFileSync(path, 'utf8'), file: rel.startsWith('..') ? path : rel, path };
+}
+
+/**
+ * Build an image from a Dockerfile. Progress arrives through `onEvent`; the result names the
+ * image. On failure nothing is added: no image, no tag, no half-written layer.
+ */
+export async function build(engine: Engine, req: BuildRequest, onEvent: (e: BuildEvent) => void = () => {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const buildId = newId();
+  const db = engine.store.db;
+  const { text, file, path } = readDockerfile(req);
+  const ctx = req.context ? BuildContext.open(req.context, path) : BuildContext.empty();
+  const buildArgs = new Map<string, string>();
+  for (const [k, v] of Object.entries(req.buildArgs ?? {})) {
+    const val = v ?? process.env[k];
+    if (val !== undefined) buildArgs.set(k, val);
+  }
+  const steps: StepRecord[] = [];
+  db.prepare(`INSERT INTO builds (id, dockerfile, context, args, target, steps, status, started) VALUES (?, ?, ?, ?, ?, '[]', 'running', ?)`).run(
+    buildId, path ?? '-', ctx.dir ?? '-', JSON.stringify(Object.fromEntries(buildArgs)), req.target ?? null, Date.now(),
+  );
+  const finish = (status: string, imageId: string | null, error: string | null) => {
+    db.prepare(`UPDATE builds SET status = ?, image_id = ?, error = ?, steps = ?, duration = ? WHERE id = ?`).run(
+      status, imageId, error, JSON.stringify(steps), Math.round(performance.now() - t0), buildId,
+    );
+  };
+  try {
+    const df = parseDockerfile(text, file);
+    const globals = globalArgValues(df, buildArgs);
+    const { plans, needed } = planStages(df, globals, req.target);
+    const sh: Shared = {
+      engine, df, req, ctx,
+      cache: new BuildCache(db),
+      hashes: new FileHashCache(db),
+      buildArgs,
+      usedArgs: new Set(df.globalArgs.flatMap((i) => argDecls(i, df.escape).map((d) => d.name))),
+      globals,
+      plans,
+      results: new Map(),
+      emit: onEvent,
+      steps,
+      abort: new AbortController(),
+      vertex: 0,
+    };
+    req.signal?.addEventListener('abort', () => sh.abort.abort());
+    onEvent({ type: 'build.start', buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', stages: needed.length });
+    // Every needed stage starts at once; a stage waits only for what it reads.
+    const settled = await Promise.allSettled(needed.map((i) => getStage(sh, i)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      sh.abort.abort();
+      throw failed.reason;
+    }
+    sh.hashes.flush();
+    const finalIndex = needed[needed.length - 1]!;
+    const result = await getStage(sh, finalIndex);
+    const cfg = result.config;
+    if (req.labels && Object.keys(req.labels).length) cfg.config.Labels = { ...(cfg.config.Labels ?? {}), ...req.labels };
+    const hist = cfg.history ?? [];
+    const image: ImageConfig = {
+      created: hist[hist.length - 1]?.created ?? nowIso(sh),
+      ...(cfg.author ? { author: cfg.author } : {}),
+      architecture: cfg.architecture,
+      os: cfg.os,
+      ...(cfg.variant ? { variant: cfg.variant } : {}),
+      config: cfg.config,
+      rootfs: { type: 'layers', diff_ids: result.layers.map((l) => l.diffId) },
+      history: hist,
+    };
+    const img = engine.images.add({
+      config: image,
+      layers: result.layers,
+      tags: req.tags ?? [],
+      lineage: {
+        kind: 'build',
+        parentImageId: result.rootImageId ?? null,
+        buildId,
+        detail: { dockerfile: path ?? '-', context: ctx.dir ?? '-', target: req.target ?? null, buildArgs: Object.fromEntries(buildArgs) },
+      },
+    });
+    const unused = [...buildArgs.keys()].filter((k) => !sh.usedArgs.has(k) && !PROXY_ARGS.includes(k));
+    void unused;
+    finish('succeeded', img.id, null);
+    const ms = Math.round(performance.now() - t0);
+    onEvent({ type: 'build.done', buildId, imageId: img.id, tags: img.tags, ms });
+    engine.store.emit('build', 'build', buildId, { image: img.id });
+    return { buildId, imageId: img.id, tags: img.tags, steps, ms };
+  } catch (e) {
+    finish('failed', null, errorMessage(e));
+    onEvent({ type: 'build.error', buildId, message: errorMessage(e) });
+    throw e;
+  }
+}
+
+/** Drop the build cache; layers no image uses go with it. */
+export function pruneBuildCache(engine: Engine): { steps: number; layers: number } {
+  const cache = new BuildCache(engine.store.db);
+  const layers = cache.layers();
+  const { steps } = cache.prune();
+  let removed = 0;
+  const used = engine.store.db.prepare(`SELECT 1 FROM layers WHERE chain_id = ?`);
+  const blobUsed = engine.store.db.prepare(`SELECT 1 FROM image_layers WHERE blob_digest = ?`);
+  for (const l of layers) {
+    if (used.get(l.chain_id)) continue;
+    if (engine.images.snapshots.has(l.chain_id)) {
+      engine.images.snapshots.remove(l.chain_id);
+      removed++;
+    }
+    if (!blobUsed.get(l.blob_digest)) engine.store.blobs.delete(l.blob_digest);
+  }
+  return { steps, layers: removed };
+}

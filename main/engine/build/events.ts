@@ -1,0 +1,61 @@
+/**
+ * The builder's API: what a caller asks for and the progress it hears. The CLI renders these
+ * events (plain or TTY); the desktop app forwards them as task progress.
+ */
+export interface BuildRequest {
+  /** context directory; undefined = an empty context (Dockerfile from stdin with CONTEXT "-") */
+  context?: string;
+  /** path of the Dockerfile (default: <context>/Dockerfile) */
+  dockerfile?: string;
+  /** the Dockerfile's text, when it does not come from a file (stdin) */
+  dockerfileText?: string;
+  tags?: string[];
+  /** --build-arg K=V; a value of undefined means "take K from the caller's environment" */
+  buildArgs?: Record<string, string | undefined>;
+  target?: string;
+  noCache?: boolean;
+  labels?: Record<string, string>;
+  /** RUN's network: host (default until container networking lands) or none */
+  network?: 'host' | 'none';
+  /** SOURCE_DATE_EPOCH, seconds: history and layer times clamp to it, for reproducible IDs */
+  epoch?: number;
+  signal?: AbortSignal;
+}
+
+export type StepStatus = 'running' | 'cached' | 'done' | 'error';
+
+export interface StepInfo {
+  /** vertex number, in the order steps start (#1, #2...) */
+  id: number;
+  /** "[app 2/6] COPY files/ /app/files/" */
+  name: string;
+  stage: string;
+  instruction: string;
+}
+
+export type BuildEvent =
+  | { type: 'build.start'; buildId: string; dockerfile: string; context: string; stages: number }
+  | { type: 'step.start'; step: StepInfo }
+  | { type: 'step.cached'; step: StepInfo }
+  | { type: 'step.miss'; step: StepInfo; reason: string }
+  | { type: 'step.output'; step: StepInfo; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'step.done'; step: StepInfo; ms: number }
+  | { type: 'step.error'; step: StepInfo; message: string; exitCode?: number; tail: string[] }
+  | { type: 'build.done'; buildId: string; imageId: string; tags: string[]; ms: number }
+  | { type: 'build.error'; buildId: string; message: string };
+
+export interface StepRecord {
+  id: number;
+  name: string;
+  status: StepStatus;
+  reason?: string;
+  ms?: number;
+}
+
+export interface BuildResult {
+  buildId: string;
+  imageId: string;
+  tags: string[];
+  steps: StepRecord[];
+  ms: number;
+}
