@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
-    exclude: ['test/integration/rootless/**', '**/node_modules/**'],
+    // test/unit/renderer needs the Svelte plugin and jsdom: it runs in test/e2e/vitest.config.ts
+    exclude: ['test/integration/rootless/**', '**/node_modules/**', 'test/unit/renderer/**'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

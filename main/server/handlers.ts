@@ -1,4 +1,5 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { SlipwayError, NotFoundError, InvalidArgumentError } from '../engine/errors.js';
@@ -26,6 +27,19 @@ interface LineageRow {
   build_id: string | null;
   detail: string;
   created_at: number;
+}
+
+interface BuildRow {
+  id: string;
+  dockerfile: string;
+  context: string;
+  args: string;
+  steps: string;
+  status: string;
+  error: string | null;
+  started: number;
+  duration: number | null;
+  image_id: string | null;
 }
 
 interface ContainerRow {
@@ -137,7 +151,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     'system.info': () => ({
       root: engine.store.paths.root,
       version: VERSION,
-      features: { images: true, containers: false, build: false, load: true, save: true, remove: true, prune: true, commit: false, logs: false, diff: false },
+      features: { images: true, containers: false, build: true, load: true, save: true, remove: true, prune: true, commit: false, logs: false, diff: false },
     }),
 
     'images.list': () => {
@@ -283,7 +297,44 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     'containers.diff': () => notYet('container diff'),
     'containers.commit': () => notYet('commit'),
 
-    'build.start': () => notYet('building images'),
+    'build.start': async (req) => {
+      // The composed text is kept as a file (named by its digest) so the builds table can point
+      // at it and Rebuild shows exactly what was built.
+      const dir = join(engine.store.paths.root, 'ui-dockerfiles');
+      await mkdir(dir, { recursive: true });
+      const file = join(dir, `${createHash('sha256').update(req.dockerfile).digest('hex').slice(0, 32)}.Dockerfile`);
+      await writeFile(file, req.dockerfile);
+      const ctxStat = await stat(req.context).catch(() => undefined);
+      if (!ctxStat?.isDirectory()) throw new InvalidArgumentError(`the build context ${req.context} is not a folder; choose the folder COPY and ADD read from`);
+      return {
+        task: tasks.start('build', `Build ${req.tags[0] ?? basename(req.context)}`, async (t) => {
+          const { build } = await import('../engine/build/builder.js');
+          const r = await build(
+            engine,
+            { context: req.context, dockerfile: file, tags: req.tags, buildArgs: req.buildArgs, noCache: req.noCache, target: req.target, signal: t.signal },
+            (e) => {
+              switch (e.type) {
+                case 'step.start':
+                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'running', instruction: e.step.name });
+                case 'step.cached':
+                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'cached', instruction: e.step.name });
+                case 'step.miss':
+                  return t.progress({ message: e.step.name, step: e.step.id, instruction: e.step.name, log: `cache miss: ${e.reason}` });
+                case 'step.output':
+                  return t.progress({ message: e.step.name, step: e.step.id, log: e.text.replace(/\n$/, '') });
+                case 'step.done':
+                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'done', log: `done in ${e.ms} ms` });
+                case 'step.error':
+                  return t.progress({ message: e.message, step: e.step.id, stepState: 'failed', log: [...e.tail, e.message].join('\n') });
+                default:
+                  return undefined;
+              }
+            },
+          );
+          return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms };
+        }),
+      };
+    },
     'build.readDockerfile': async ({ path }) => {
       const st = await stat(path).catch(() => {
         throw new NotFoundError(`no such file or folder: ${path}`);
@@ -298,7 +349,34 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
       if (text.length > 1_000_000) throw new InvalidArgumentError(`${file} is larger than 1 MB; that is not a Dockerfile`);
       return { dockerfile: text, dockerfilePath: file, context: st.isDirectory() ? path : dirname(file) };
     },
-    'builds.list': () => notYet('build history'),
+    'builds.list': async () => {
+      const rows = db().prepare(`SELECT * FROM builds ORDER BY started DESC LIMIT 500`).all() as BuildRow[];
+      const tagsOf = db().prepare(`SELECT name FROM tags WHERE image_id = ? ORDER BY tagged_at`);
+      return Promise.all(rows.map(async (b) => {
+        const steps = parseJSON<{ id?: number; n?: number; name?: string; instruction?: string; status?: string; reason?: string; ms?: number }[]>(b.steps, []);
+        const text = b.dockerfile === '-' ? '' : await readFile(b.dockerfile, 'utf8').catch(() => '');
+        return {
+          id: b.id,
+          status: b.status,
+          dockerfile: text || `# the Dockerfile (${b.dockerfile}) is no longer readable`,
+          context: b.context,
+          args: parseJSON<Record<string, string>>(b.args, {}),
+          tags: b.image_id ? (tagsOf.all(b.image_id) as { name: string }[]).map((t) => t.name) : [],
+          steps: steps.map((s, i) => ({
+            index: s.id ?? s.n ?? i + 1,
+            instruction: s.name ?? s.instruction ?? '',
+            status: s.status ?? '',
+            cached: s.status === 'cached',
+            ...(s.reason ? { reason: s.reason } : {}),
+            ...(typeof s.ms === 'number' ? { durationMs: s.ms } : {}),
+          })),
+          startedAt: new Date(b.started).toISOString(),
+          durationMs: b.duration,
+          imageId: b.image_id,
+          error: b.error,
+        };
+      }));
+    },
 
     'lineage.graph': () => {
       const images = engine.images.list();

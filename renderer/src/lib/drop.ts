@@ -25,7 +25,18 @@ export function readDockerfileFromFolder(entry: FileSystemDirectoryEntry): Promi
     entry.createReader().readEntries((entries) => {
       const f = entries.find((e) => e.isFile && /^(dockerfile|containerfile)$/i.test(e.name)) as FileSystemFileEntry | undefined;
       if (!f) return resolve(undefined);
-      f.file((file) => void file.text().then(resolve), () => resolve(undefined));
+      f.file((file) => void fileText(file).then(resolve, () => resolve(undefined)), () => resolve(undefined));
     }, () => resolve(undefined));
+  });
+}
+
+/** Blob.text() where it exists, FileReader elsewhere (older engines, jsdom). */
+export function fileText(f: Blob): Promise<string> {
+  if (typeof f.text === 'function') return f.text();
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error ?? new Error('cannot read the file'));
+    r.readAsText(f);
   });
 }
