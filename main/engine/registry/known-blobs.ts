@@ -11,7 +11,7 @@ export class KnownBlobs {
   record(registry: string, repository: string, digests: string[]): void {
     const db = this.store.db;
     const now = Date.now();
-    const stmt = db.prepare(`INSERT OR REPLACE INTO registry_blobs (registry, repository, digest, seen_at) VALUES (?, ?, ?, ?)`);
+    const stmt = db.prepare(`INSERT OR REPLACE INTO registry_blobs (registry, repository, remote_blob, seen_at) VALUES (?, ?, ?, ?)`);
     db.transaction(() => {
       for (const d of digests) stmt.run(registry, repository, d, now);
     }).immediate();
@@ -20,20 +20,36 @@ export class KnownBlobs {
   /** Other repositories on this registry that held the blob, most recent first. */
   mountSources(registry: string, repository: string, digest: string): string[] {
     const rows = this.store.db
-      .prepare(`SELECT repository FROM registry_blobs WHERE registry = ? AND digest = ? AND repository <> ? ORDER BY seen_at DESC LIMIT 3`)
+      .prepare(`SELECT repository FROM registry_blobs WHERE registry = ? AND remote_blob = ? AND repository <> ? ORDER BY seen_at DESC LIMIT 3`)
       .all(registry, digest, repository) as { repository: string }[];
     return rows.map((r) => r.repository);
   }
 
   compressed(diffId: string, mediaType: string): { digest: string; size: number } | undefined {
     return this.store.db
-      .prepare(`SELECT digest, size FROM layer_compressions WHERE diff_id = ? AND media_type = ?`)
+      .prepare(`SELECT remote_blob AS digest, size FROM layer_compressions WHERE diff_id = ? AND media_type = ?`)
       .get(diffId, mediaType) as { digest: string; size: number } | undefined;
   }
 
   recordCompressed(diffId: string, mediaType: string, digest: string, size: number): void {
     this.store.db
-      .prepare(`INSERT OR REPLACE INTO layer_compressions (diff_id, media_type, digest, size) VALUES (?, ?, ?, ?)`)
+      .prepare(`INSERT OR REPLACE INTO layer_compressions (diff_id, media_type, remote_blob, size) VALUES (?, ?, ?, ?)`)
       .run(diffId, mediaType, digest, size);
+  }
+
+  /** A layer of a pull that has not finished yet: blob and snapshot are whole; keep them. */
+  recordPartial(blobDigest: string, chainId: string, reference: string): void {
+    this.store.db
+      .prepare(`INSERT OR REPLACE INTO pull_partials (blob_digest, chain_id, reference, added_at) VALUES (?, ?, ?, ?)`)
+      .run(blobDigest, chainId, reference, Date.now());
+  }
+
+  /** The pull finished (its image rows now hold the layers), or gave up long ago. */
+  clearPartials(chainIds: string[], olderThanMs = 7 * 24 * 3600_000): void {
+    const db = this.store.db;
+    db.transaction(() => {
+      for (const c of chainIds) db.prepare(`DELETE FROM pull_partials WHERE chain_id = ?`).run(c);
+      db.prepare(`DELETE FROM pull_partials WHERE added_at < ?`).run(Date.now() - olderThanMs);
+    }).immediate();
   }
 }

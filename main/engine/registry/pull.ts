@@ -90,9 +90,16 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     const chains = chainIds(diffIds);
     const trackers = manifest.layers.map((l) => new LayerTracker(l.digest, l.size, onProgress));
     const run = limit(opts.concurrency ?? 3);
+    const known = new KnownBlobs(engine.store);
     const results = await Promise.allSettled(
       manifest.layers.map((desc, i) =>
-        run(() => fetchLayer(engine, client, repo, where, { desc, diffId: diffIds[i]!, chainId: chains[i]!, tracker: trackers[i]! })),
+        run(async () => {
+          const layer = await fetchLayer(engine, client, repo, where, { desc, diffId: diffIds[i]!, chainId: chains[i]!, tracker: trackers[i]! });
+          // Until the image is recorded, this row is what keeps a finished layer (and makes
+          // it count as in use for `system check`), so a retry resumes from here.
+          known.recordPartial(desc.digest, chains[i]!, name);
+          return layer;
+        }),
       ),
     );
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -101,7 +108,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
       throw failed.reason instanceof SlipwayError ? failed.reason : new SlipwayError(`pulling ${where}: ${errorMessage(failed.reason)}`);
     }
     const layers = results.map((x) => (x as PromiseFulfilledResult<NewLayer>).value);
-    new KnownBlobs(engine.store).record(r.domain, repo, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
+    known.record(r.domain, repo, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
     const image = images.add({
       config: configBytes,
       layers,
@@ -109,6 +116,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
       manifest: manifestBytes,
       lineage: { kind: 'pull', detail: { reference: name, registry: r.domain, repository: repo, digest: top.digest } },
     });
+    known.clearPartials(chains);
     return { image, reference: name, digest: top.digest, downloaded: true };
   } finally {
     client.close();

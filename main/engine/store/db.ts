@@ -138,6 +138,20 @@ const migrations: string[] = [
   `,
   // Builder: the snapshot (chainID) a cached step's layer sits on, so prune can find it.
   `ALTER TABLE build_cache ADD COLUMN chain_id TEXT;`,
+  // registry: columns that name remote blobs must not be called *digest* (image/refs.ts reads
+  // every *digest* / *chain_id* column as a local reference). pull_partials does hold local
+  // content: the finished layers of a pull that failed, kept so a retry resumes.
+  `
+  ALTER TABLE registry_blobs RENAME COLUMN digest TO remote_blob;
+  ALTER TABLE layer_compressions RENAME COLUMN digest TO remote_blob;
+  CREATE TABLE pull_partials (
+    blob_digest TEXT NOT NULL,
+    chain_id    TEXT NOT NULL,
+    reference   TEXT NOT NULL,
+    added_at    INTEGER NOT NULL,
+    PRIMARY KEY (blob_digest, chain_id)
+  );
+  `,
 ];
 
 export function openDatabase(path: string): DB {

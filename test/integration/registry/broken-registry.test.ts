@@ -8,6 +8,7 @@ import { tempEngine } from '../../helpers/tmp-store.js';
 import { pull, type TransferEvent } from '../../../main/engine/registry/index.js';
 import { MediaTypes, hostArch } from '../../../main/engine/image/types.js';
 import type { Engine } from '../../../main/engine/engine.js';
+import { checkStore } from '../../../main/engine/store/check.js';
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -113,8 +114,9 @@ function blobFiles(e: Engine): string[] {
   return readdirSync(e.store.paths.blobsDir).map((h) => `sha256:${h}`);
 }
 
-/** Nothing half-written anywhere: no temp blobs, no half-unpacked snapshot dirs, no image rows. */
-function assertNothingHalfStored(e: Engine): void {
+/** Nothing half-written anywhere: no temp blobs, no half-unpacked snapshot dirs, no image rows, and `system check` finds nothing. */
+async function assertNothingHalfStored(e: Engine): Promise<void> {
+  expect((await checkStore(e.store)).problems).toEqual([]);
   expect(readdirSync(e.store.paths.tmp)).toEqual([]);
   expect(readdirSync(e.store.paths.snapshots).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   expect(e.images.list()).toEqual([]);
@@ -123,7 +125,7 @@ function assertNothingHalfStored(e: Engine): void {
 describe('a registry that misbehaves', () => {
   it('answering garbage for a manifest: a clear error, nothing stored', async () => {
     await expect(pull(engine, `${addr}/garbage:1`)).rejects.toThrow(`${addr}/garbage:1 answered with something that is not a manifest (not JSON)`);
-    assertNothingHalfStored(engine);
+    await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).toEqual([]);
     expect(readdirSync(engine.store.paths.snapshots)).toEqual([]);
   });
@@ -132,7 +134,7 @@ describe('a registry that misbehaves', () => {
     const big = image.layers[1]!;
     faults.set(big, 'truncate');
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow(/layer [0-9a-f]{12} of .*img:1: (download failed|.*truncated|.*closed the connection early)/);
-    assertNothingHalfStored(engine);
+    await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).not.toContain(big);
   });
 
@@ -140,7 +142,7 @@ describe('a registry that misbehaves', () => {
     const big = image.layers[1]!;
     faults.set(big, 'mismatch');
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow(`digest mismatch: expected ${big}`);
-    assertNothingHalfStored(engine);
+    await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).not.toContain(big);
   });
 
@@ -148,8 +150,9 @@ describe('a registry that misbehaves', () => {
     const [small, big] = image.layers as [string, string];
     faults.set(big, 'truncate');
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow();
-    // The finished layer stays, whole and verified.
+    // The finished layer stays, whole and verified, and counts as in use for system check.
     expect(blobFiles(engine)).toContain(small);
+    await assertNothingHalfStored(engine);
     expect(blobGets.get(small)).toBe(1);
     faults.clear();
     const events: TransferEvent[] = [];
@@ -161,5 +164,7 @@ describe('a registry that misbehaves', () => {
     expect(final.get(big)).toBe('complete');
     expect(res.image.layers.map((l) => l.blobDigest)).toEqual([small, big]);
     expect(readdirSync(engine.store.paths.tmp)).toEqual([]);
+    expect((await checkStore(engine.store)).problems).toEqual([]);
+    expect(engine.store.db.prepare('SELECT COUNT(*) AS n FROM pull_partials').get()).toEqual({ n: 0 });
   });
 });

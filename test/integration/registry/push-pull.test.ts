@@ -9,6 +9,7 @@ import { RegistryClient } from '../../../main/engine/registry/client.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
 import { MediaTypes, hostArch } from '../../../main/engine/image/types.js';
 import type { Engine } from '../../../main/engine/engine.js';
+import { checkStore } from '../../../main/engine/store/check.js';
 
 let reg: RunningRegistry;
 let env: ReturnType<typeof tempEngine>;
@@ -83,6 +84,7 @@ describe('push and pull against docker-registry', () => {
     // The runtime-visible result: busybox from the pulled snapshot runs.
     expect(execFileSync(join(snap, 'bin', 'busybox'), ['echo', 'pulled'], { encoding: 'utf8' }).trim()).toBe('pulled');
     assertNoLeftovers(engine);
+    expect((await checkStore(engine.store)).problems).toEqual([]);
 
     // Pulling what is already here downloads nothing.
     const up: TransferEvent[] = [];
