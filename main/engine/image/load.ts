@@ -4,7 +4,8 @@ import type { Engine } from '../engine.js';
 import { TarIndex, plainTarFile, type ArchiveEntry } from './archive.js';
 import { LayerIngest } from './ingest.js';
 import { chainIds } from './chain.js';
-import { InvalidArgumentError } from '../errors.js';
+import { existsSync, statSync } from 'node:fs';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { MediaTypes, hostArch, type Descriptor, type ImageConfig, type OCIIndex, type OCIManifest } from './types.js';
 import { normalizeTagged, parseReference } from './reference.js';
 import type { NewLayer } from './images.js';
@@ -163,6 +164,10 @@ function planOCI(idx: TarIndex, label: string): PlannedImage[] {
 export async function loadArchive(engine: Engine, src: string | Readable, label = typeof src === 'string' ? src : 'stdin'): Promise<LoadedImage[]> {
   const images = engine.images;
   const blobs = engine.store.blobs;
+  if (typeof src === 'string') {
+    if (!existsSync(src)) throw new NotFoundError(`open ${src}: no such file or directory`);
+    if (statSync(src).isDirectory()) throw new InvalidArgumentError(`${src} is a directory: load takes a tar archive (docker-archive or OCI layout)`);
+  }
   const tar = await plainTarFile(src, () => blobs.tempPath(), label);
   const ingest = new LayerIngest(images);
   try {

@@ -1,4 +1,4 @@
-import { createWriteStream, openSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, createWriteStream, openSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
@@ -11,7 +11,7 @@ import { familiarName, normalizeTagged, splitRepoTag } from './reference.js';
 import { MediaTypes, type Descriptor, type OCIIndex } from './types.js';
 import { hexOf } from '../util/digest.js';
 import { isGzip, sniff } from './archive.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import { fsyncDir } from '../util/atomic.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive';
@@ -146,6 +146,7 @@ export async function saveImages(engine: Engine, refs: string[], dest: string | 
     await write(engine, sel, dest);
     return;
   }
+  if (!existsSync(dirname(dest))) throw new NotFoundError(`open ${dest}: no such file or directory (the directory ${dirname(dest)} does not exist)`);
   const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const out = createWriteStream(tmp, { mode: 0o644 });
   try {

@@ -1,0 +1,52 @@
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '..', '..', '..');
+export const BIN = join(REPO, 'bin', 'slipway.js');
+
+function newestTs(dir: string): number {
+  let t = 0;
+  for (const n of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, n.name);
+    if (n.isDirectory()) t = Math.max(t, newestTs(p));
+    else if (n.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Compile to dist/ when any source is newer than the CLI entry (under a lock: tests run in parallel). */
+export function ensureBuilt(): void {
+  const entry = join(REPO, 'dist', 'main', 'cli', 'index.js');
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestTs(join(REPO, 'main'))) return;
+  // tsc exits non-zero for type errors in files under construction elsewhere; it still emits.
+  spawnSync('flock', ['/tmp/slipway-tsc.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'ignore' });
+  if (!existsSync(entry)) throw new Error('the CLI did not build');
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `slipway ARGS` as a user runs it, against the store at `root`. */
+export function slipway(root: string, args: string[], opts: { input?: Buffer | string; env?: Record<string, string> } = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...process.env, SLIPWAY_ROOT: root, ...opts.env },
+    input: opts.input,
+    maxBuffer: 64 << 20,
+    encoding: 'buffer',
+  });
+  return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+export function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** What is left in a store's content dirs (for "nothing left behind" checks). */
+export function storeContent(root: string): { blobs: string[]; snapshots: string[]; tmp: string[] } {
+  const ls = (d: string): string[] => (existsSync(d) ? readdirSync(d) : []);
+  return { blobs: ls(join(root, 'oci', 'blobs', 'sha256')), snapshots: ls(join(root, 'snapshots')), tmp: ls(join(root, 'tmp')) };
+}
