@@ -7,6 +7,7 @@ import { startRegistry, skopeoDigest, skopeoRawManifest, type RunningRegistry } 
 import { pull, push, ensureImage, type TransferEvent } from '../../../main/engine/registry/index.js';
 import { RegistryClient } from '../../../main/engine/registry/client.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
+import { removeImage } from '../../../main/engine/image/remove.js';
 import { MediaTypes, hostArch } from '../../../main/engine/image/types.js';
 import type { Engine } from '../../../main/engine/engine.js';
 import { checkStore } from '../../../main/engine/store/check.js';
@@ -65,7 +66,14 @@ describe('push and pull against docker-registry', () => {
     expect(res2.digest).toBe(res.digest);
     expect(statuses(again)).toEqual(['exists']);
 
-    // Pull back into a second, empty store: nothing local can stand in for the download.
+    // rmi, then pull back: the same image ID.
+    for (const t of engine.images.get(loaded!.id)!.tags) removeImage(engine.images, t);
+    expect(engine.images.get(loaded!.id)).toBeUndefined();
+    const back = await pull(engine, name);
+    expect(back.image.id).toBe(loaded!.id);
+    expect(back.downloaded).toBe(true);
+
+    // And into a second, empty store: nothing local can stand in for the download.
     const other = tempEngine();
     try {
       await pullBack(other.engine);
