@@ -1,6 +1,7 @@
 import { Store } from './store/store.js';
 import { defaultRoot } from './store/paths.js';
 import { ImageStore } from './image/images.js';
+import { ContainerManager } from './container/manager.js';
 
 /**
  * The facade: the one API that the CLI, the IPC binding and the web bridge call. It knows
@@ -10,6 +11,7 @@ import { ImageStore } from './image/images.js';
 export class Engine {
   readonly store: Store;
   private _images?: ImageStore;
+  private _containers?: ContainerManager;
 
   constructor(root: string = defaultRoot()) {
     this.store = new Store(root);
@@ -17,6 +19,11 @@ export class Engine {
 
   get images(): ImageStore {
     return (this._images ??= new ImageStore(this.store));
+  }
+
+  /** Container lifecycle (create/start/stop/rm/exec/logs/diff/commit): main/engine/container. */
+  get containers(): ContainerManager {
+    return (this._containers ??= new ContainerManager(this));
   }
 
   close(): void {

@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../engine.js';
+import type { LayerMount } from '../mount/driver.js';
+import { driverByName } from '../mount/probe.js';
+import { buildSpec } from '../runtime/spec.js';
+import { resolveUser } from '../runtime/user.js';
+import { mkdirScoped } from '../runtime/rootfs-path.js';
+import { writeEtcFiles } from '../runtime/etc-files.js';
+import { parseBind } from './create-config.js';
+import type { ContainerRecord } from './types.js';
+import { SlipwayError } from '../errors.js';
+
+/** The files of one container dir (see DESIGN.md "The store"). */
+export function containerFiles(root: string, id: string) {
+  const dir = join(root, 'containers', id);
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    rootfs: join(dir, 'rootfs'),
+    links: join(dir, 'l'),
+    config: join(dir, 'config.json'),
+    log: join(dir, 'ctr.log'),
+    pidfile: join(dir, 'pidfile'),
+    monitorPid: join(dir, 'conmon.pid'),
+    exitFile: join(root, 'exits', id),
+  };
+}
+
+/** The layer stack of a container's image, bottom first, as a mount request. */
+export function layerMount(engine: Engine, rec: ContainerRecord): LayerMount {
+  const f = containerFiles(engine.store.paths.root, rec.id);
+  const img = engine.images.get(rec.imageId);
+  if (!img) throw new SlipwayError(`the image ${rec.imageId} of container ${rec.name} is gone from the store`, 125);
+  const lowers = img.layers.map((l) => {
+    const p = engine.images.snapshots.path(l.chainId);
+    if (!existsSync(p)) throw new SlipwayError(`layer snapshot ${l.chainId} is missing: run \`slipway system check --repair\``, 125);
+    return p;
+  });
+  if (!lowers.length) {
+    // overlay needs at least one lower dir; an image with no layers gets an empty one.
+    const empty = join(f.dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    lowers.push(empty);
+  }
+  return { lowers, upper: f.upper, work: f.work, target: f.rootfs, linkDir: f.links };
+}
+
+export async function mountRootfs(engine: Engine, rec: ContainerRecord): Promise<LayerMount> {
+  const m = layerMount(engine, rec);
+  const { isMountPoint } = await import('../mount/mountinfo.js');
+  if (rec.spec.driver !== 'copy' && isMountPoint(m.target)) return m;
+  await driverByName(rec.spec.driver).mount(m);
+  return m;
+}
+
+export async function unmountRootfs(engine: Engine, rec: ContainerRecord): Promise<void> {
+  const f = containerFiles(engine.store.paths.root, rec.id);
+  await driverByName(rec.spec.driver).unmount(f.rootfs);
+}
+
+/**
+ * Write config.json for a container whose rootfs is mounted: user from the image's
+ * passwd/group, the working dir created if missing (docker does), /etc files generated.
+ */
+export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: boolean }): void {
+  const f = containerFiles(engine.store.paths.root, rec.id);
+  const c = rec.spec.config;
+  const h = rec.spec.hostConfig;
+  const user = resolveUser(f.rootfs, c.User);
+  const cwd = c.WorkingDir || '/';
+  if (cwd !== '/') mkdirScoped(f.rootfs, cwd);
+  const network = h.NetworkMode === 'host' ? 'host' : 'none';
+  const etc = writeEtcFiles(f.dir, { hostname: c.Hostname, network });
+  const binds = (h.Binds ?? []).map(parseBind);
+  for (const b of binds) {
+    if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true }); // docker creates a missing host dir
+    if (statSync(b.source).isDirectory()) mkdirScoped(f.rootfs, b.destination); // runc makes file targets itself
+  }
+  const spec = buildSpec({
+    rootfs: f.rootfs,
+    args: [rec.spec.path, ...rec.spec.args],
+    env: c.Env,
+    cwd,
+    user,
+    hostname: c.Hostname,
+    tty: opts.tty,
+    network,
+    etcFiles: etc,
+    binds,
+    resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },
+    cgroupsPath: `/slipway/${rec.id}`,
+  });
+  writeFileSync(f.config, JSON.stringify(spec));
+}

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import type { Engine } from '../engine.js';
+import type { ImageRecord } from '../image/images.js';
+import type { ImageConfig, ImageRuntimeConfig } from '../image/types.js';
+import { chainIds } from '../image/chain.js';
+import { commitUpperDir } from '../layer/diff.js';
+import { layerMount } from './bundle.js';
+import { driverByName } from '../mount/probe.js';
+import { runc } from '../runtime/runc.js';
+import { SlipwayError } from '../errors.js';
+
+export interface CommitOptions {
+  message?: string;
+  author?: string;
+  /** Dockerfile-style changes: CMD, ENV, LABEL... (as `import -c`) */
+  changes?: string[];
+  /** pause a running container while its layer is read (docker's default) */
+  pause?: boolean;
+  /** REPO[:TAG] */
+  tag?: string;
+}
+
+/**
+ * docker commit: a new image = the container's image layers + one layer made from the
+ * container's upper dir; its config is the container's (Cmd/Env/... as it ran) with the
+ * -c changes on top; history grows by one entry; lineage names the container.
+ */
+export async function commitContainer(engine: Engine, ref: string, o: CommitOptions = {}): Promise<ImageRecord> {
+  const rec = await engine.containers.get(ref);
+  const img = engine.images.get(rec.imageId);
+  if (!img) throw new SlipwayError(`the image of container ${rec.name} is gone from the store`, 1);
+  const base = engine.images.config(img);
+  const m = layerMount(engine, rec);
+  const upper = driverByName(rec.spec.driver).changesDir(m);
+  const root = engine.store.paths.runtimeState;
+  const pause = rec.state === 'running' && o.pause !== false;
+  if (pause) {
+    const r = await runc(root, ['pause', rec.id]);
+    if (r.code !== 0) throw new SlipwayError(`cannot pause ${rec.name} for the commit: ${r.stderr.trim()} (use --pause=false)`, 1);
+  }
+  let layer;
+  const parentChain = img.layers.length ? img.layers[img.layers.length - 1]!.chainId : undefined;
+  try {
+    layer = await commitUpperDir(upper, engine.store.blobs, {});
+    const chainId = chainIds([...(parentChain ? [parentChain] : []), layer.diffId]).pop()!;
+    // The snapshot of the new layer is the upper dir as it is (overlay whiteouts and all).
+    await engine.images.snapshots.prepare(chainId, (dir) => copyTree(upper, dir));
+  } finally {
+    if (pause) await runc(root, ['resume', rec.id]);
+  }
+  const c = rec.spec.config;
+  let runtime: ImageRuntimeConfig = {
+    ...base.config,
+    User: c.User,
+    Env: c.Env,
+    Cmd: c.Cmd,
+    Entrypoint: c.Entrypoint,
+    WorkingDir: c.WorkingDir,
+    Labels: c.Labels,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+  };
+  if (o.changes?.length) {
+    const { applyChanges } = await import('../image/changes.js');
+    runtime = applyChanges(runtime, o.changes);
+  }
+  const created = new Date().toISOString();
+  const createdBy = [rec.spec.path, ...rec.spec.args].join(' ');
+  const config: ImageConfig = {
+    ...base,
+    created,
+    config: runtime,
+    rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), layer.diffId] },
+    history: [
+      ...(base.history ?? []),
+      { created, created_by: createdBy, ...(o.author ? { author: o.author } : {}), ...(o.message ? { comment: o.message } : {}) },
+    ],
+  };
+  delete config.comment;
+  delete config.author;
+  if (o.author) config.author = o.author;
+  if (o.message) config.comment = o.message;
+  const image = engine.images.add({
+    config,
+    layers: [...img.layers, layer],
+    tags: o.tag ? [o.tag] : [],
+    lineage: {
+      kind: 'commit',
+      parentImageId: img.id,
+      containerId: rec.id,
+      containerName: rec.name,
+      detail: { message: o.message ?? '', author: o.author ?? '', changes: o.changes ?? [] },
+    },
+  });
+  engine.store.emit('container', 'commit', rec.id, { name: rec.name, image: rec.imageRef, imageID: image.id, comment: o.message ?? '' });
+  return image;
+}
+
+/** cp -a keeps what a snapshot needs: owners, modes, times, xattrs, whiteout devices. */
+function copyTree(src: string, dest: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('cp', ['-a', '--', `${src}/.`, `${dest}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new SlipwayError(`copying the container layer into a snapshot failed: ${err.trim()}`, 125))));
+  });
+}

@@ -1,0 +1,88 @@
+import type { Engine } from '../engine.js';
+import { parseBind } from './create-config.js';
+import { containerFiles } from './bundle.js';
+import type { ContainerRecord } from './types.js';
+
+/** The state docker shows: our internal 'exiting' is already exited to a user. */
+export function displayState(rec: ContainerRecord): string {
+  return rec.state === 'exiting' ? 'exited' : rec.state;
+}
+
+/** docker inspect's container JSON (the fields scripts read). */
+export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<string, unknown> {
+  const f = containerFiles(engine.store.paths.root, rec.id);
+  const h = rec.spec.hostConfig;
+  const state = displayState(rec);
+  const lowers = engine.images.get(rec.imageId)?.layers.map((l) => engine.images.snapshots.path(l.chainId)).reverse() ?? [];
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: rec.spec.path,
+    Args: rec.spec.args,
+    State: {
+      Status: state,
+      Running: state === 'running' || state === 'paused',
+      Paused: state === 'paused',
+      Restarting: false,
+      OOMKilled: rec.oomKilled,
+      Dead: state === 'dead',
+      Pid: state === 'running' || state === 'paused' ? rec.pid : 0,
+      ExitCode: rec.exitCode,
+      Error: rec.error,
+      StartedAt: rec.startedAt,
+      FinishedAt: rec.finishedAt,
+    },
+    Image: rec.imageId,
+    ResolvConfPath: `${f.dir}/resolv.conf`,
+    HostnamePath: `${f.dir}/hostname`,
+    HostsPath: `${f.dir}/hosts`,
+    LogPath: f.log,
+    Name: `/${rec.name}`,
+    RestartCount: rec.restartCount,
+    Driver: rec.spec.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: h.Binds,
+      NetworkMode: h.NetworkMode,
+      PortBindings: {},
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: h.AutoRemove,
+      Memory: h.Memory,
+      NanoCpus: h.NanoCpus,
+      PidsLimit: h.PidsLimit,
+      Runtime: h.Runtime,
+      Privileged: false,
+      ReadonlyRootfs: false,
+      CapAdd: null,
+      CapDrop: null,
+    },
+    GraphDriver: {
+      Name: rec.spec.driver,
+      Data: {
+        LowerDir: lowers.join(':'),
+        UpperDir: f.upper,
+        WorkDir: f.work,
+        MergedDir: f.rootfs,
+      },
+    },
+    Mounts: (h.Binds ?? []).map((b) => {
+      const p = parseBind(b);
+      return { Type: 'bind', Source: p.source, Destination: p.destination, Mode: p.readonly ? 'ro' : '', RW: !p.readonly, Propagation: 'rprivate' };
+    }),
+    Config: rec.spec.config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      Ports: {},
+      Gateway: '',
+      IPAddress: '',
+      IPPrefixLen: 0,
+      MacAddress: '',
+      Networks: { [h.NetworkMode]: { NetworkID: h.NetworkMode, IPAddress: '', Gateway: '', MacAddress: '' } },
+    },
+  };
+}

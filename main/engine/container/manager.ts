@@ -1,0 +1,476 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { Engine } from '../engine.js';
+import type { ImageRecord } from '../image/images.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, SlipwayError } from '../errors.js';
+import { newId } from '../util/ids.js';
+import { chooseDriver } from '../mount/probe.js';
+import { runc, classifyStartError } from '../runtime/runc.js';
+import { parseSignal } from '../runtime/signals.js';
+import { containerSpec } from './create-config.js';
+import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
+import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
+import { changeOrTimeout } from './logs.js';
+import { NAME_RE, randomName } from './names.js';
+import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow, type CreateOptions } from './types.js';
+
+/** How long a half-done exit ('exiting') may stay before another process takes it over. */
+const STALE_EXITING_MS = 15_000;
+
+/**
+ * Container lifecycle over the store: create, start, stop, kill, rm, wait, restart, and the
+ * lazy reconciliation that turns a `running` row whose process is gone into `exited`.
+ * conmon is each container's monitor, so a container outlives the process that started it.
+ */
+export class ContainerManager {
+  constructor(readonly engine: Engine) {}
+
+  private get store() {
+    return this.engine.store;
+  }
+
+  files(id: string) {
+    return containerFiles(this.store.paths.root, id);
+  }
+
+  private row(id: string): ContainerRecord | undefined {
+    const r = this.store.db.prepare(`SELECT * FROM containers WHERE id = ?`).get(id) as ContainerRow | undefined;
+    return r && fromRow(r);
+  }
+
+  /** By full ID, name (with or without the leading /), or unique ID prefix. */
+  find(ref: string): ContainerRecord | undefined {
+    const db = this.store.db;
+    const s = ref.trim().replace(/^\//, '');
+    if (!s) return undefined;
+    const byId = this.row(s);
+    if (byId) return byId;
+    const byName = db.prepare(`SELECT * FROM containers WHERE name = ?`).get(s) as ContainerRow | undefined;
+    if (byName) return fromRow(byName);
+    if (/^[a-f0-9]+$/.test(s)) {
+      const rows = db.prepare(`SELECT * FROM containers WHERE id LIKE ?`).all(`${s}%`) as ContainerRow[];
+      if (rows.length === 1) return fromRow(rows[0]!);
+      if (rows.length > 1) throw new ConflictError(`multiple containers match "${s}": give more characters of the ID`);
+    }
+    return undefined;
+  }
+
+  /** The container, reconciled with reality (a dead process becomes exited). */
+  async get(ref: string): Promise<ContainerRecord> {
+    const rec = this.find(ref);
+    if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+    const fresh = await this.reconcile(rec);
+    if (!fresh) throw new NotFoundError(`No such container: ${ref}`);
+    return fresh;
+  }
+
+  async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    const rows = (this.store.db.prepare(`SELECT * FROM containers ORDER BY created DESC, rowid DESC`).all() as ContainerRow[]).map(fromRow);
+    const out: ContainerRecord[] = [];
+    for (const r of rows) {
+      const fresh = await this.reconcile(r);
+      if (fresh && (opts.all || fresh.state === 'running' || fresh.state === 'paused')) out.push(fresh);
+    }
+    return out;
+  }
+
+  /** A running row whose exit file exists, or whose monitor is gone, is finished now. */
+  async reconcile(rec: ContainerRecord): Promise<ContainerRecord | undefined> {
+    const f = this.files(rec.id);
+    if (rec.state === 'running' || rec.state === 'paused') {
+      if (existsSync(f.exitFile) || !monitorAlive(f.monitorPid)) await this.finalize(rec.id);
+      else return rec;
+    } else if (rec.state === 'exiting') {
+      await this.finalize(rec.id);
+    } else return rec;
+    return this.row(rec.id);
+  }
+
+  private async resolveImage(ref: string, notify?: (line: string) => void): Promise<ImageRecord> {
+    const found = this.engine.images.find(ref);
+    if (found) return found;
+    const { ensureSeedImage } = await import('../image/seed.js');
+    const seeded = await ensureSeedImage(this.engine, ref, notify);
+    if (seeded) return seeded;
+    throw new ImageNotFoundError(ref);
+  }
+
+  async create(o: CreateOptions, notify?: (line: string) => void): Promise<ContainerRecord> {
+    if (o.name !== undefined) {
+      const n = o.name.replace(/^\//, '');
+      if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, 125);
+      const clash = this.store.db.prepare(`SELECT id FROM containers WHERE name = ?`).get(n) as { id: string } | undefined;
+      if (clash) {
+        throw new ConflictError(
+          `Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+          125,
+        );
+      }
+    }
+    const img = await this.resolveImage(o.image, notify);
+    const cfg = this.engine.images.config(img);
+    const id = newId();
+    const { driver } = await chooseDriver(this.store.paths.root);
+    const spec = containerSpec(o, cfg, id, driver);
+    const f = this.files(id);
+    for (const d of [f.dir, f.upper, f.work, f.rootfs]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    const created = new Date().toISOString();
+    const db = this.store.db;
+    const tx = db.transaction(() => {
+      let name = o.name?.replace(/^\//, '');
+      for (let attempt = 0; !name; attempt++) {
+        const candidate = randomName(attempt);
+        if (!db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(candidate)) name = candidate;
+      }
+      if (db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(name)) {
+        throw new ConflictError(`Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`, 125);
+      }
+      db.prepare(
+        `INSERT INTO containers (id, name, image_id, image_ref, created, spec, state) VALUES (?, ?, ?, ?, ?, ?, 'created')`,
+      ).run(id, name, img.id, o.image, created, JSON.stringify(spec));
+      this.store.emit('container', 'create', id, { name, image: o.image });
+    });
+    try {
+      tx.immediate();
+    } catch (e) {
+      rmSync(f.dir, { recursive: true, force: true });
+      throw e;
+    }
+    return this.row(id)!;
+  }
+
+  /** Mount, write config.json, and clear what a previous run left (exit file, runc state). */
+  async prepareRun(rec: ContainerRecord, tty: boolean): Promise<void> {
+    const f = this.files(rec.id);
+    rmSync(f.exitFile, { force: true });
+    rmSync(f.pidfile, { force: true });
+    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await mountRootfs(this.engine, rec);
+    try {
+      writeBundle(this.engine, rec, { tty });
+    } catch (e) {
+      await unmountRootfs(this.engine, rec);
+      throw e;
+    }
+  }
+
+  /**
+   * Start through conmon (detached from the caller). Returns the running record and the
+   * size the log had before this start, so an attached caller prints only this run.
+   */
+  async start(ref: string): Promise<{ rec: ContainerRecord; logOffset: number }> {
+    const rec = await this.get(ref);
+    const f = this.files(rec.id);
+    const logOffset = existsSync(f.log) ? statSync(f.log).size : 0;
+    if (rec.state === 'running') return { rec, logOffset };
+    if (rec.state === 'paused') throw new ConflictError(`cannot start a paused container ${rec.name}: try unpause instead`);
+    await this.prepareRun(rec, false);
+    let pid: number;
+    try {
+      pid = await startMonitor({
+        id: rec.id,
+        name: rec.name,
+        bundle: f.dir,
+        log: f.log,
+        exitDir: this.store.paths.exits,
+        socketDir: this.store.paths.runtimeState,
+        stateRoot: this.store.paths.runtimeState,
+        storeRoot: this.store.paths.root,
+      });
+    } catch (e) {
+      throw await this.failStart(rec, e);
+    }
+    const r = await runc(this.store.paths.runtimeState, ['start', rec.id]);
+    if (r.code !== 0) throw await this.failStart(rec, new RuntimeStartError(r.stderr));
+    this.markRunning(rec.id, pid);
+    return { rec: this.row(rec.id)!, logOffset };
+  }
+
+  markRunning(id: string, pid: number): void {
+    const tx = this.store.db.transaction(() => {
+      this.store.db
+        .prepare(`UPDATE containers SET state = 'running', pid = ?, started_at = ?, finished_at = ?, exit_code = 0, error = '', stopped_by_user = 0 WHERE id = ?`)
+        .run(pid, new Date().toISOString(), ZERO_TIME, id);
+      const rec = this.row(id)!;
+      this.store.emit('container', 'start', id, { name: rec.name, image: rec.imageRef });
+    });
+    tx.immediate();
+  }
+
+  /** Record why the start failed (docker keeps the state, sets ExitCode and Error). */
+  async failStart(rec: ContainerRecord, e: unknown): Promise<SlipwayError> {
+    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await unmountRootfs(this.engine, rec);
+    let err: SlipwayError;
+    if (e instanceof RuntimeStartError) {
+      const c = classifyStartError(e.raw);
+      err = new SlipwayError(`failed to start container ${rec.name}: ${c.message}`, c.exitCode);
+    } else if (e instanceof SlipwayError) err = e;
+    else err = new SlipwayError(`failed to start container ${rec.name}: ${(e as Error).message}`, 125);
+    this.store.db.prepare(`UPDATE containers SET exit_code = ?, error = ? WHERE id = ?`).run(err.exitCode, err.message, rec.id);
+    if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
+    return err;
+  }
+
+  /** The exit code conmon (or the foreground CLI) wrote, if the container has exited. */
+  exitCodeFromFile(id: string): number | undefined {
+    try {
+      const s = readFileSync(this.files(id).exitFile, 'utf8').trim();
+      if (!s) return undefined;
+      const n = Number(s);
+      return Number.isFinite(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Record an exit: exit code and FinishedAt, unmount, `runc delete`, the die event, and
+   * --rm. Called by `container-cleanup` (conmon's exit command), by stop/kill/wait, and by
+   * reconcile; only the caller that moves the row out of running does the work.
+   */
+  async finalize(id: string): Promise<void> {
+    const rec = this.row(id);
+    if (!rec) return;
+    const db = this.store.db;
+    if (rec.state === 'exiting') {
+      const age = Date.now() - new Date(rec.finishedAt).getTime();
+      if (age < STALE_EXITING_MS) {
+        await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
+        const again = this.row(id);
+        if (!again || again.state !== 'exiting') return;
+      }
+      // The process that began this exit died half way: finish it here.
+      db.prepare(`UPDATE containers SET finished_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
+      await this.teardownAndRecord(this.row(id)!);
+      return;
+    }
+    if (rec.state !== 'running' && rec.state !== 'paused') return;
+    let code = this.exitCodeFromFile(id);
+    let error = '';
+    if (code === undefined) {
+      if (monitorAlive(this.files(id).monitorPid)) return;
+      // The monitor is gone (killed, or the machine rebooted): nothing will ever write the
+      // exit code, so stop whatever is left of the container and say what happened.
+      const k = await runc(this.store.paths.runtimeState, ['kill', id, 'KILL']);
+      code = k.code === 0 ? 137 : 255;
+      error = 'the container monitor (conmon) exited unexpectedly; the container was stopped';
+    }
+    const won = db
+      .prepare(`UPDATE containers SET state = 'exiting', exit_code = ?, finished_at = ?, pid = 0, error = ? WHERE id = ? AND state IN ('running', 'paused')`)
+      .run(code, new Date().toISOString(), error, id).changes;
+    if (!won) {
+      await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
+      return;
+    }
+    await this.teardownAndRecord(this.row(id)!);
+  }
+
+  private async teardownAndRecord(rec: ContainerRecord): Promise<void> {
+    if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
+    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await unmountRootfs(this.engine, rec);
+    const tx = this.store.db.transaction(() => {
+      this.store.db.prepare(`UPDATE containers SET state = 'exited' WHERE id = ? AND state = 'exiting'`).run(rec.id);
+      this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
+    });
+    tx.immediate();
+    if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
+  }
+
+  private async waitWhile(id: string, cond: (r: ContainerRecord) => boolean, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const r = this.row(id);
+      if (!r || !cond(r)) return;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+  }
+
+  /** Wait up to `ms` for the container's process to exit; true when it has. */
+  async waitExit(id: string, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const r = this.row(id);
+      if (!r || (r.state !== 'running' && r.state !== 'paused')) return true;
+      if (this.exitCodeFromFile(id) !== undefined) return true;
+      if (!monitorAlive(this.files(id).monitorPid)) return true;
+      const left = until - Date.now();
+      if (left <= 0) return false;
+      await changeOrTimeout(this.store.paths.exits, Math.min(left, 100));
+    }
+  }
+
+  /** docker stop: the stop signal, then SIGKILL after `timeout` seconds. */
+  async stop(ref: string, timeout?: number): Promise<ContainerRecord> {
+    const rec = await this.get(ref);
+    if (rec.state !== 'running' && rec.state !== 'paused') return rec;
+    const t = timeout ?? rec.spec.config.StopTimeout ?? 10;
+    const sig = parseSignal(rec.spec.config.StopSignal || 'SIGTERM');
+    this.store.db.prepare(`UPDATE containers SET stopped_by_user = 1 WHERE id = ?`).run(rec.id);
+    if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
+    await this.signal(rec, sig.number);
+    if (!(await this.waitExit(rec.id, Math.max(0, t) * 1000))) {
+      await this.signal(rec, 9);
+      await this.waitExit(rec.id, 10_000);
+    }
+    await this.finalize(rec.id);
+    this.store.emit('container', 'stop', rec.id, { name: rec.name, image: rec.imageRef });
+    return this.row(rec.id) ?? rec;
+  }
+
+  private async signal(rec: ContainerRecord, sig: number): Promise<void> {
+    const r = await runc(this.store.paths.runtimeState, ['kill', rec.id, String(sig)]);
+    this.store.emit('container', 'kill', rec.id, { name: rec.name, image: rec.imageRef, signal: String(sig) });
+    if (r.code !== 0 && !/not running|does not exist|container not running/i.test(r.stderr)) {
+      throw new SlipwayError(`cannot signal container ${rec.name}: ${r.stderr.trim()}`, 1);
+    }
+  }
+
+  /** docker kill: send a signal (default KILL) to a running container. */
+  async kill(ref: string, signal = 'KILL'): Promise<ContainerRecord> {
+    const sig = parseSignal(signal);
+    const rec = await this.get(ref);
+    if (rec.state !== 'running' && rec.state !== 'paused') {
+      throw new ConflictError(`Cannot kill container: ${ref}: container ${rec.id} is not running`);
+    }
+    await this.signal(rec, sig.number);
+    if (sig.number === 9) {
+      await this.waitExit(rec.id, 10_000);
+      await this.finalize(rec.id);
+    }
+    return this.row(rec.id) ?? rec;
+  }
+
+  async restart(ref: string, timeout?: number): Promise<ContainerRecord> {
+    const rec = await this.stop(ref, timeout);
+    const { rec: started } = await this.start(rec.id);
+    this.store.emit('container', 'restart', rec.id, { name: rec.name, image: rec.imageRef });
+    return started;
+  }
+
+  /** docker wait: block until the container exits; its exit code. */
+  async wait(ref: string): Promise<number> {
+    const first = await this.get(ref);
+    const id = first.id;
+    for (;;) {
+      const r = this.row(id);
+      if (!r) return this.lastExitCode(id) ?? first.exitCode;
+      if (r.state === 'exited' || r.state === 'dead') return r.exitCode;
+      if (r.state === 'running' || r.state === 'paused') {
+        if (await this.waitExit(id, 1000)) await this.finalize(id);
+      } else await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
+  /** The exit code from the last `die` event: outlives the row (for --rm containers). */
+  lastExitCode(id: string): number | undefined {
+    const e = this.store.db
+      .prepare(`SELECT attributes FROM events WHERE actor_id = ? AND action = 'die' ORDER BY seq DESC LIMIT 1`)
+      .get(id) as { attributes: string } | undefined;
+    if (!e) return undefined;
+    const n = Number((JSON.parse(e.attributes) as { exitCode?: string }).exitCode);
+    return Number.isFinite(n) ? n : undefined;
+  }
+
+  /** docker rm [-f]: -f kills a running container at once (no stop timeout). */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<ContainerRecord> {
+    let rec = await this.get(ref);
+    if (rec.state === 'running' || rec.state === 'paused') {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove (rm -f)`);
+      }
+      if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
+      await this.signal(rec, 9);
+      await this.waitExit(rec.id, 10_000);
+      await this.finalize(rec.id);
+      const after = this.row(rec.id);
+      if (!after) return rec; // it was --rm: already gone
+      rec = after;
+    }
+    await this.destroy(rec);
+    return rec;
+  }
+
+  /** Delete a stopped container: runtime state, mount, row, files, exit file. */
+  private async destroy(rec: ContainerRecord): Promise<void> {
+    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await unmountRootfs(this.engine, rec);
+    const tx = this.store.db.transaction(() => {
+      const n = this.store.db.prepare(`DELETE FROM containers WHERE id = ?`).run(rec.id).changes;
+      if (n) this.store.emit('container', 'destroy', rec.id, { name: rec.name, image: rec.imageRef });
+    });
+    tx.immediate();
+    const f = this.files(rec.id);
+    rmSync(f.dir, { recursive: true, force: true });
+    rmSync(f.exitFile, { force: true });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = await this.get(ref);
+    if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
+    const r = await runc(this.store.paths.runtimeState, ['pause', rec.id]);
+    if (r.code !== 0) throw new SlipwayError(`cannot pause ${rec.name}: ${r.stderr.trim()}`);
+    this.store.db.prepare(`UPDATE containers SET state = 'paused' WHERE id = ? AND state = 'running'`).run(rec.id);
+    this.store.emit('container', 'pause', rec.id, { name: rec.name, image: rec.imageRef });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = await this.get(ref);
+    if (rec.state !== 'paused') throw new ConflictError(`Container ${rec.id} is not paused`);
+    const r = await runc(this.store.paths.runtimeState, ['resume', rec.id]);
+    if (r.code !== 0) throw new SlipwayError(`cannot unpause ${rec.name}: ${r.stderr.trim()}`);
+    this.store.db.prepare(`UPDATE containers SET state = 'running' WHERE id = ? AND state = 'paused'`).run(rec.id);
+    this.store.emit('container', 'unpause', rec.id, { name: rec.name, image: rec.imageRef });
+  }
+
+  /** docker exec; the process's exit code. */
+  async exec(ref: string, o: import('./exec.js').ExecOptions): Promise<number> {
+    return (await import('./exec.js')).execInContainer(this, ref, o);
+  }
+
+  /** run -i/-t, start -i: runc in the foreground with the caller's stdio; the exit code. */
+  async runForeground(ref: string, o: { tty: boolean; interactive: boolean }): Promise<number> {
+    return (await import('./foreground.js')).runForeground(this, ref, o);
+  }
+
+  async diff(ref: string) {
+    return (await import('./diff.js')).containerChanges(this.engine, ref);
+  }
+
+  async commit(ref: string, o: import('./commit.js').CommitOptions = {}) {
+    return (await import('./commit.js')).commitContainer(this.engine, ref, o);
+  }
+
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    return (await import('./inspect.js')).inspectContainer(this.engine, await this.get(ref));
+  }
+
+  /** docker container prune: every stopped container that matches the filters. */
+  async prune(filters: { labels?: string[]; until?: number } = {}): Promise<string[]> {
+    const gone: string[] = [];
+    for (const rec of await this.list({ all: true })) {
+      if (rec.state === 'running' || rec.state === 'paused') continue;
+      if (filters.until !== undefined && new Date(rec.created).getTime() >= filters.until) continue;
+      if (filters.labels && !filters.labels.every((l) => matchLabel(rec.spec.config.Labels, l))) continue;
+      await this.destroy(rec);
+      gone.push(rec.id);
+    }
+    return gone;
+  }
+}
+
+/** label=K or label=K=V (and label!=... for prune, as docker). */
+export function matchLabel(labels: Record<string, string>, filter: string): boolean {
+  const neg = filter.startsWith('!');
+  const f = neg ? filter.slice(1) : filter;
+  const i = f.indexOf('=');
+  const hit = i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
+  return neg ? !hit : hit;
+}
+
+/** run/create of an image the store lacks: docker's exit 125 (registries come later). */
+export class ImageNotFoundError extends NotFoundError {
+  constructor(readonly ref: string) {
+    super(`No such image: ${ref}`, 125);
+  }
+}

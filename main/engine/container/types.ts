@@ -1,0 +1,132 @@
+import type { DriverName } from '../mount/driver.js';
+
+/** Docker's container Config (what `inspect .Config` shows), as this container was created. */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  ExposedPorts?: Record<string, object>;
+}
+
+export interface HostConfig {
+  Binds: string[] | null;
+  NetworkMode: string;
+  Memory: number;
+  NanoCpus: number;
+  PidsLimit: number | null;
+  AutoRemove: boolean;
+  Runtime: string;
+}
+
+/** Everything `create` decided, stored as JSON in containers.spec. */
+export interface ContainerSpec {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  path: string;
+  args: string[];
+  driver: DriverName;
+}
+
+/** 'exiting' is internal: the exit is being recorded and the rootfs torn down (shown as exited). */
+export type ContainerState = 'created' | 'running' | 'paused' | 'exiting' | 'exited' | 'dead';
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  imageId: string;
+  imageRef: string;
+  created: string;
+  spec: ContainerSpec;
+  state: ContainerState;
+  pid: number;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  stoppedByUser: boolean;
+  oomKilled: boolean;
+  restartCount: number;
+  error: string;
+}
+
+export interface ContainerRow {
+  id: string;
+  name: string;
+  image_id: string;
+  image_ref: string;
+  created: string;
+  spec: string;
+  state: string;
+  pid: number;
+  exit_code: number;
+  started_at: string;
+  finished_at: string;
+  stopped_by_user: number;
+  oom_killed: number;
+  restart_count: number;
+  error: string;
+}
+
+export function fromRow(r: ContainerRow): ContainerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    imageId: r.image_id,
+    imageRef: r.image_ref,
+    created: r.created,
+    spec: JSON.parse(r.spec) as ContainerSpec,
+    state: r.state as ContainerState,
+    pid: r.pid,
+    exitCode: r.exit_code,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    stoppedByUser: !!r.stopped_by_user,
+    oomKilled: !!r.oom_killed,
+    restartCount: r.restart_count,
+    error: r.error,
+  };
+}
+
+/** What `create`/`run` take: docker's flags, already parsed. */
+export interface CreateOptions {
+  image: string;
+  /** the args after the image */
+  cmd?: string[];
+  name?: string;
+  /** --entrypoint; "" resets the image's */
+  entrypoint?: string;
+  env?: string[];
+  envFiles?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  volumes?: string[];
+  network?: string;
+  memory?: string | number;
+  cpus?: string | number;
+  pidsLimit?: number;
+  labels?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  autoRemove?: boolean;
+  tty?: boolean;
+  interactive?: boolean;
+  attach?: boolean;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
