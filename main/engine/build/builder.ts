@@ -90,12 +90,13 @@ function history(st: State, created: string, createdBy: string, emptyLayer: bool
 }
 
 /** A config-only step: cached only for its timestamp, so rebuilds give the same image ID. */
-function configStep(sh: Shared, st: State, createdBy: string): void {
+function configStep(sh: Shared, st: State, createdBy: string, inHistory = true): void {
   const key = stepKey(st.key, createdBy, '');
   const row = sh.req.noCache ? undefined : sh.cache.get(key);
   const created = row?.created ?? nowIso(sh);
   if (!row) sh.cache.put({ key, parentKey: st.key, instruction: createdBy, inputs: '', created });
-  history(st, created, createdBy, true);
+  // BuildKit writes no history entry for ONBUILD itself (its triggers get theirs in the child).
+  if (inHistory) history(st, created, createdBy, true);
   st.key = key;
 }
 
@@ -422,7 +423,8 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
       st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, args: new Map(), cs: undefined as never };
     } else {
       st = {
-        config: { architecture: hostArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
+        // BuildKit's empty image: PATH is added below, WorkingDir is "/".
+        config: { architecture: hostArch(), os: 'linux', config: { WorkingDir: '/' }, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
         layers: [],
         key: 'scratch',
         args: new Map(),
@@ -463,7 +465,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         await runInstruction(sh, st, ins, label, ++n, total);
         break;
       default:
-        configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)));
+        configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)), ins.keyword !== 'ONBUILD');
     }
   }
   return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId };
