@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
+import { registerInfoCommands } from './commands/info.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerUiCommands } from './commands/ui.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerImageCommands(program);
   registerContainerCommands(program);
+  registerInfoCommands(program);
   registerSystemCommands(program);
   registerBuildCommands(program);
   registerUiCommands(program);

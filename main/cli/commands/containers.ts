@@ -1,5 +1,185 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { collect } from '../program.js';
 
+const act = () => import('../actions/containers.js');
+const life = () => import('../actions/container-life.js');
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`invalid number: ${v}`);
+  return n;
+};
+
+/** The flags create and run share (docker's names; -h is --hostname, so help is --help only). */
+function createFlags(c: Command): Command {
+  return c
+    .helpOption('--help', 'display help for command')
+    .argument('<image>')
+    .argument('[command...]')
+    .passThroughOptions()
+    .option('--name <name>', 'assign a name to the container')
+    .option('-e, --env <KEY=VALUE>', 'set environment variables', collect, [])
+    .option('--env-file <file>', 'read in a file of environment variables', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container (created if missing)')
+    .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
+    .option('-h, --hostname <name>', 'container host name')
+    .option('--entrypoint <cmd>', 'overwrite the default ENTRYPOINT of the image')
+    .option('-v, --volume <HOST:CTR[:ro]>', 'bind mount a host path', collect, [])
+    .option('--network <mode>', 'connect a container to a network: none or host (default none for now)')
+    .addOption(new Option('--net <mode>').hideHelp())
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 512m)')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('--pids-limit <n>', 'tune container pids limit (-1 for unlimited)', int)
+    .option('-l, --label <KEY=VALUE>', 'set meta data on a container', collect, [])
+    .option('--stop-signal <signal>', 'signal to stop the container')
+    .option('--stop-timeout <seconds>', 'timeout (in seconds) to stop a container', int)
+    .option('--rm', 'automatically remove the container when it exits')
+    .option('-i, --interactive', 'keep STDIN open')
+    .option('-t, --tty', 'allocate a pseudo-TTY');
+}
+
+/** docker's container verbs, top-level and under `container`. */
 export function registerContainerCommands(program: Command): void {
-  void program;
+  const container = program.command('container').description('Manage containers');
+  const both = (name: string, define: (c: Command) => void, alias?: string): void => {
+    define(program.command(name));
+    const sub = container.command(name);
+    if (alias) sub.alias(alias);
+    define(sub);
+  };
+
+  both('create', (c) =>
+    createFlags(c.description('Create a new container'))
+      .action(async (image: string, cmd: string[], o) => (await life()).create(image, cmd, o)),
+  );
+  both('run', (c) =>
+    createFlags(c.description('Create and run a new container from an image'))
+      .option('-d, --detach', 'run container in background and print container ID')
+      .action(async (image: string, cmd: string[], o) => (await life()).run(image, cmd, o)),
+  );
+  both('start', (c) =>
+    c.description('Start one or more stopped containers')
+      .argument('<container...>')
+      .option('-a, --attach', "attach STDOUT/STDERR and forward signals")
+      .option('-i, --interactive', "attach container's STDIN")
+      .action(async (names: string[], o) => (await life()).start(names, o)),
+  );
+  both('stop', (c) =>
+    c.description('Stop one or more running containers')
+      .argument('<container...>')
+      .option('-t, --time <seconds>', 'seconds to wait before killing the container', int)
+      .option('-s, --signal <signal>', 'signal to send to the container')
+      .action(async (names: string[], o) => (await life()).stop(names, o)),
+  );
+  both('kill', (c) =>
+    c.description('Kill one or more running containers')
+      .argument('<container...>')
+      .option('-s, --signal <signal>', 'signal to send to the container', 'KILL')
+      .action(async (names: string[], o) => (await life()).kill(names, o)),
+  );
+  both('restart', (c) =>
+    c.description('Restart one or more containers')
+      .argument('<container...>')
+      .option('-t, --time <seconds>', 'seconds to wait before killing the container', int)
+      .action(async (names: string[], o) => (await life()).restart(names, o)),
+  );
+  both('wait', (c) =>
+    c.description('Block until one or more containers stop, then print their exit codes')
+      .argument('<container...>')
+      .action(async (names: string[]) => (await life()).wait(names)),
+  );
+  both('pause', (c) =>
+    c.description('Pause all processes within one or more containers')
+      .argument('<container...>')
+      .action(async (names: string[]) => (await life()).pause(names, true)),
+  );
+  both('unpause', (c) =>
+    c.description('Unpause all processes within one or more containers')
+      .argument('<container...>')
+      .action(async (names: string[]) => (await life()).pause(names, false)),
+  );
+  both('rm', (c) =>
+    c.description('Remove one or more containers')
+      .argument('<container...>')
+      .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
+      .option('-v, --volumes', 'remove anonymous volumes associated with the container (none exist yet)')
+      .action(async (names: string[], o) => (await life()).rm(names, o)),
+  'remove');
+  both('ps', (c) =>
+    c.description('List containers')
+      .option('-a, --all', 'show all containers (default shows just running)')
+      .option('-q, --quiet', 'only display container IDs')
+      .option('--no-trunc', "don't truncate output")
+      .option('-f, --filter <filter>', 'filter output based on conditions provided', collect, [])
+      .option('--format <format>', 'format output using a Go template, "table", or "json"')
+      .option('-n, --last <n>', 'show n last created containers (includes all states)', int)
+      .option('-l, --latest', 'show the latest created container (includes all states)')
+      .action(async (o) => (await act()).ps({ ...o, noTrunc: o.trunc === false })),
+  'ls');
+  container.commands.find((c) => c.name() === 'ps')?.alias('list');
+  both('logs', (c) =>
+    c.description('Fetch the logs of a container')
+      .argument('<container>')
+      .option('-f, --follow', 'follow log output')
+      .option('-t, --timestamps', 'show timestamps')
+      .option('-n, --tail <n>', 'number of lines to show from the end of the logs', 'all')
+      .action(async (name: string, o) => (await act()).logs(name, o)),
+  );
+  both('exec', (c) =>
+    c.description('Execute a command in a running container')
+      .argument('<container>')
+      .argument('<command...>')
+      .passThroughOptions()
+      .option('-i, --interactive', 'keep STDIN open')
+      .option('-t, --tty', 'allocate a pseudo-TTY')
+      .option('-d, --detach', 'detached mode: run command in the background')
+      .option('-e, --env <KEY=VALUE>', 'set environment variables', collect, [])
+      .option('-w, --workdir <dir>', 'working directory inside the container')
+      .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
+      .action(async (name: string, cmd: string[], o) => (await act()).exec(name, cmd, o)),
+  );
+  both('diff', (c) =>
+    c.description("Inspect changes to files or directories on a container's filesystem")
+      .argument('<container>')
+      .action(async (name: string) => (await act()).diff(name)),
+  );
+  both('commit', (c) =>
+    c.description("Create a new image from a container's changes")
+      .argument('<container>')
+      .argument('[repository]', 'REPOSITORY[:TAG]')
+      .option('-m, --message <message>', 'commit message')
+      .option('-a, --author <author>', 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+      .option('-c, --change <instruction>', 'apply Dockerfile instruction to the created image', collect, [])
+      .option('-p, --pause [bool]', 'pause container during commit', 'true')
+      .action(async (name: string, repo: string | undefined, o) => (await act()).commit(name, repo, o)),
+  );
+  container
+    .command('inspect')
+    .description('Display detailed information on one or more containers')
+    .argument('<container...>')
+    .option('-f, --format <format>', 'format output using a Go template')
+    .action(async (names: string[], o) => (await act()).inspect(names, o));
+  container
+    .command('prune')
+    .description('Remove all stopped containers')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .option('--filter <filter>', 'provide filter values (e.g. "until=<timestamp>", "label=<key>=<value>")', collect, [])
+    .action(async (o) => (await act()).prune(o));
+  program
+    .command('events')
+    .description('Get real time events from the store')
+    .option('--since <time>', 'show all events created since timestamp')
+    .option('--until <time>', 'stream events until this timestamp')
+    .option('-f, --filter <filter>', 'filter output based on conditions provided', collect, [])
+    .option('--format <format>', 'format output using a Go template')
+    .action(async (o) => (await act()).events(o));
+  program
+    .addCommand(
+      new Command('container-cleanup')
+        .description("record a container's exit (run by conmon as its exit command)")
+        .argument('<id>')
+        .addOption(new Option('--store <root>', 'the store root').hideHelp())
+        .action(async (id: string, o: { store?: string }) => (await life()).cleanup(id, o.store)),
+      { hidden: true },
+    );
 }

@@ -301,11 +301,11 @@ export class ContainerManager {
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds. */
-  async stop(ref: string, timeout?: number): Promise<ContainerRecord> {
+  async stop(ref: string, timeout?: number, signal?: string): Promise<ContainerRecord> {
     const rec = await this.get(ref);
     if (rec.state !== 'running' && rec.state !== 'paused') return rec;
     const t = timeout ?? rec.spec.config.StopTimeout ?? 10;
-    const sig = parseSignal(rec.spec.config.StopSignal || 'SIGTERM');
+    const sig = parseSignal(signal || rec.spec.config.StopSignal || 'SIGTERM');
     this.store.db.prepare(`UPDATE containers SET stopped_by_user = 1 WHERE id = ?`).run(rec.id);
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await this.signal(rec, sig.number);

@@ -1,0 +1,332 @@
+// ps, logs, exec, diff, commit, inspect, container prune, events.
+import { readdirSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../engine/engine.js';
+import { InvalidArgumentError, errorMessage } from '../../engine/errors.js';
+import type { ContainerRecord } from '../../engine/container/types.js';
+import { displayState, inspectContainer } from '../../engine/container/inspect.js';
+import { LogReader, changeOrTimeout, renderEntries, tailEntries } from '../../engine/container/logs.js';
+import { humanAgo, humanDuration, humanSize } from '../../engine/util/human.js';
+import { shortId } from '../../engine/util/ids.js';
+import { ExitCode } from '../output.js';
+import { withEngine } from './container-life.js';
+
+/** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
+export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
+  return engine.containers.inspect(ref);
+}
+
+// ------------------------------------------------------------------ ps
+
+/** docker's COMMAND column: the command line, cut to 20 characters with an ellipsis, quoted. */
+export function commandColumn(rec: ContainerRecord, trunc: boolean): string {
+  let cmd = [rec.spec.path, ...rec.spec.args].join(' ');
+  if (trunc && [...cmd].length > 20) cmd = `${[...cmd].slice(0, 19).join('')}…`;
+  return JSON.stringify(cmd);
+}
+
+export function statusColumn(rec: ContainerRecord, now = Date.now()): string {
+  switch (displayState(rec)) {
+    case 'running':
+      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`;
+    case 'paused':
+      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())} (Paused)`;
+    case 'exited':
+      return `Exited (${rec.exitCode}) ${humanAgo(rec.finishedAt, now)}`;
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+function goTime(iso: string): string {
+  const d = new Date(iso);
+  return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
+
+/** The fields docker's ps templates know, as strings (what `{{json .}}` prints). */
+export function psRow(rec: ContainerRecord, trunc: boolean): Record<string, string> {
+  const labels = rec.spec.config.Labels ?? {};
+  return {
+    Command: commandColumn(rec, trunc),
+    CreatedAt: goTime(rec.created),
+    ID: trunc ? shortId(rec.id) : rec.id,
+    Image: rec.imageRef,
+    Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+    LocalVolumes: '0',
+    Mounts: (rec.spec.hostConfig.Binds ?? []).map((b) => b.split(':')[0]).join(','),
+    Names: rec.name,
+    Networks: rec.spec.hostConfig.NetworkMode,
+    Ports: '',
+    RunningFor: humanAgo(rec.created),
+    Size: '0B',
+    State: displayState(rec),
+    Status: statusColumn(rec),
+  };
+}
+
+const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+const PS_HEADERS = { ID: 'CONTAINER ID', RunningFor: 'CREATED', Names: 'NAMES', CreatedAt: 'CREATED AT', Image: 'IMAGE', Command: 'COMMAND' };
+
+function psFilter(engine: Engine, filters: string[]): (r: ContainerRecord) => boolean {
+  const tests: ((r: ContainerRecord) => boolean)[] = [];
+  for (const f of filters) {
+    const i = f.indexOf('=');
+    if (i < 0) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
+    const key = f.slice(0, i);
+    const v = f.slice(i + 1);
+    switch (key) {
+      case 'status': {
+        const ok = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+        if (!ok.includes(v)) throw new InvalidArgumentError(`invalid filter 'status=${v}': use one of ${ok.join(', ')}`);
+        tests.push((r) => displayState(r) === v);
+        break;
+      }
+      case 'name':
+        tests.push((r) => new RegExp(v).test(r.name));
+        break;
+      case 'id':
+        tests.push((r) => r.id.startsWith(v));
+        break;
+      case 'label': {
+        const eq = v.indexOf('=');
+        const k = eq < 0 ? v : v.slice(0, eq);
+        tests.push((r) => k in r.spec.config.Labels && (eq < 0 || r.spec.config.Labels[k] === v.slice(eq + 1)));
+        break;
+      }
+      case 'ancestor': {
+        const img = engine.images.find(v);
+        tests.push((r) => (img ? r.imageId === img.id : r.imageRef === v));
+        break;
+      }
+      case 'exited':
+        tests.push((r) => displayState(r) === 'exited' && r.exitCode === Number(v));
+        break;
+      default:
+        throw new InvalidArgumentError(`invalid filter '${key}': use status, name, id, label, ancestor or exited`);
+    }
+  }
+  return (r) => tests.every((t) => t(r));
+}
+
+export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[]; format?: string; last?: number; latest?: boolean }): Promise<void> {
+  await withEngine(async (engine) => {
+    const all = o.all || o.latest || o.last !== undefined || (o.filter ?? []).some((f) => f.startsWith('status=') || f.startsWith('exited='));
+    let recs = (await engine.containers.list({ all })).filter(psFilter(engine, o.filter ?? []));
+    if (o.latest) recs = recs.slice(0, 1);
+    if (o.last !== undefined && o.last >= 0) recs = recs.slice(0, o.last);
+    const trunc = !o.noTrunc;
+    if (o.quiet) {
+      process.stdout.write(recs.map((r) => `${trunc ? shortId(r.id) : r.id}\n`).join(''));
+      return;
+    }
+    const { formatTemplate } = await import('../format.js');
+    const tpl = o.format ?? PS_TABLE;
+    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc)), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
+  });
+}
+
+// ------------------------------------------------------------------ logs
+
+export async function logs(name: string, o: { follow?: boolean; timestamps?: boolean; tail?: string }): Promise<void> {
+  await withEngine(async (engine) => {
+    const mgr = engine.containers;
+    const rec = await mgr.get(name);
+    const f = mgr.files(rec.id);
+    const tail = o.tail === undefined || o.tail === 'all' ? -1 : Number(o.tail);
+    if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid value for --tail: ${o.tail}: use a number or "all"`);
+    const reader = new LogReader(f.log, 0);
+    const write = (entries: ReturnType<LogReader['read']>) => {
+      for (const e of renderEntries(entries, !!o.timestamps)) (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.text);
+    };
+    try {
+      write(tailEntries(reader.read(), tail));
+      if (!o.follow) return;
+      for (;;) {
+        if (await mgr.waitExit(rec.id, 0)) break;
+        await changeOrTimeout(f.dir, 200);
+        write(reader.read());
+      }
+      write(reader.read());
+    } finally {
+      reader.close();
+    }
+  });
+}
+
+// ------------------------------------------------------------------ exec
+
+export async function exec(name: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string }): Promise<void> {
+  const code = await withEngine((engine) =>
+    engine.containers.exec(name, { cmd, env: o.env, workdir: o.workdir, user: o.user, tty: o.tty, interactive: o.interactive, detach: o.detach }),
+  );
+  if (code !== 0) throw new ExitCode(code);
+}
+
+// ------------------------------------------------------------------ diff / commit
+
+export async function diff(name: string): Promise<void> {
+  await withEngine(async (engine) => {
+    const changes = await engine.containers.diff(name);
+    process.stdout.write(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+  });
+}
+
+export async function commit(name: string, repo: string | undefined, o: { message?: string; author?: string; change?: string[]; pause?: string | boolean }): Promise<void> {
+  const pause = !(o.pause === false || o.pause === 'false' || o.pause === '0');
+  await withEngine(async (engine) => {
+    const img = await engine.containers.commit(name, { message: o.message, author: o.author, changes: o.change, pause, tag: repo });
+    process.stdout.write(`${img.id}\n`);
+  });
+}
+
+// ------------------------------------------------------------------ inspect
+
+export async function inspect(names: string[], o: { format?: string }): Promise<void> {
+  const missing: string[] = [];
+  await withEngine(async (engine) => {
+    const found: object[] = [];
+    for (const n of names) {
+      try {
+        found.push(await engine.containers.inspect(n));
+      } catch (e) {
+        missing.push(errorMessage(e));
+      }
+    }
+    if (o.format) {
+      const { formatEach } = await import('../format.js');
+      process.stdout.write(formatEach(o.format, found));
+    } else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  });
+  for (const m of missing) process.stderr.write(`Error: ${m}\n`);
+  if (missing.length) throw new ExitCode(1);
+}
+
+// ------------------------------------------------------------------ prune
+
+function dirSize(dir: string): number {
+  let n = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    n += st.isDirectory() ? dirSize(p) : st.size;
+  }
+  return n;
+}
+
+export async function prune(o: { force?: boolean; filter?: string[] }): Promise<void> {
+  const labels: string[] = [];
+  let until: number | undefined;
+  for (const f of o.filter ?? []) {
+    const m = /^([a-z]+)(!?=)(.*)$/.exec(f);
+    if (!m) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
+    if (m[1] === 'label') labels.push(m[2] === '!=' ? `!${m[3]}` : m[3]!);
+    else if (m[1] === 'until') until = (await import('../../engine/image/prune.js')).parseUntil(m[3]!);
+    else throw new InvalidArgumentError(`invalid filter '${m[1]}': container prune takes label and until`);
+  }
+  if (!o.force) {
+    const { confirm } = await import('./images.js');
+    if (!(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return;
+  }
+  await withEngine(async (engine) => {
+    const sizes = new Map<string, number>();
+    for (const r of await engine.containers.list({ all: true })) sizes.set(r.id, dirSize(engine.containers.files(r.id).upper));
+    const gone = await engine.containers.prune({ labels, until });
+    let total = 0;
+    if (gone.length) {
+      process.stdout.write(`Deleted Containers:\n${gone.map((id) => `${id}\n`).join('')}\n`);
+      for (const id of gone) total += sizes.get(id) ?? 0;
+    }
+    process.stdout.write(`Total reclaimed space: ${humanSize(total)}\n`);
+  });
+}
+
+// ------------------------------------------------------------------ events
+
+/** docker's --since/--until: unix seconds (fractions allowed), RFC 3339, or a Go duration ago. */
+function parseTime(v: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const d = Date.parse(v);
+  if (!Number.isNaN(d)) return d;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (m) return now - Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 's'];
+  throw new InvalidArgumentError(`invalid time "${v}": use a unix timestamp, an RFC 3339 date, or a duration such as 10m`);
+}
+
+interface EventRow {
+  seq: number;
+  time_nano: number | bigint;
+  type: string;
+  action: string;
+  actor_id: string;
+  attributes: string;
+}
+
+function nanoTime(n: bigint): string {
+  const ms = Number(n / 1000000n);
+  const frac = (n % 1000000000n).toString().padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+export async function events(o: { since?: string; until?: string; filter?: string[]; format?: string }): Promise<void> {
+  const since = o.since ? parseTime(o.since) : undefined;
+  const until = o.until ? parseTime(o.until) : undefined;
+  const filters = new Map<string, string[]>();
+  for (const f of o.filter ?? []) {
+    const i = f.indexOf('=');
+    if (i < 0) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
+    const k = f.slice(0, i) === 'event' ? 'action' : f.slice(0, i);
+    if (!['type', 'action', 'container', 'image', 'label'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}': use type, event, container, image or label`);
+    filters.set(k, [...(filters.get(k) ?? []), f.slice(i + 1)]);
+  }
+  const format = o.format ? (await import('../format.js')).formatEach : undefined;
+  let stop = false;
+  process.on('SIGINT', () => (stop = true));
+  await withEngine(async (engine) => {
+    const db = engine.store.db;
+    db.defaultSafeIntegers(false);
+    const stmt = db.prepare(`SELECT * FROM events WHERE seq > ? AND time_nano >= ? ORDER BY seq`).safeIntegers(true);
+    let last = 0n;
+    const start = BigInt(Math.floor(since ?? (until === undefined ? Date.now() : 0))) * 1000000n;
+    const test = (e: EventRow, attrs: Record<string, string>) => {
+      const ok = (k: string, fn: (v: string) => boolean) => !filters.has(k) || filters.get(k)!.some(fn);
+      return (
+        ok('type', (v) => v === e.type) &&
+        ok('action', (v) => v === e.action) &&
+        ok('container', (v) => e.type === 'container' && (e.actor_id.startsWith(v) || attrs.name === v)) &&
+        ok('image', (v) => attrs.image === v || e.actor_id === v || attrs.name === v) &&
+        ok('label', (v) => (v.includes('=') ? attrs[v.split('=')[0]!] === v.slice(v.indexOf('=') + 1) : v in attrs))
+      );
+    };
+    for (;;) {
+      const rows = stmt.all(last, start) as unknown as (Omit<EventRow, 'time_nano' | 'seq'> & { seq: bigint; time_nano: bigint })[];
+      for (const r of rows) {
+        last = r.seq;
+        if (until !== undefined && Number(r.time_nano / 1000000n) > until) return;
+        const attrs = JSON.parse(r.attributes) as Record<string, string>;
+        if (!test(r as unknown as EventRow, attrs)) continue;
+        const time = Number(r.time_nano / 1000000000n);
+        if (format) {
+          process.stdout.write(
+            format(o.format!, [{ Type: r.type, Action: r.action, Status: r.action, ID: r.actor_id, id: r.actor_id, From: attrs.image ?? '', Actor: { ID: r.actor_id, Attributes: attrs }, scope: 'local', time, timeNano: Number(r.time_nano), TimeNano: Number(r.time_nano) }]),
+          );
+        } else {
+          const a = Object.keys(attrs).sort().map((k) => `${k}=${attrs[k]}`).join(', ');
+          process.stdout.write(`${nanoTime(r.time_nano)} ${r.type} ${r.action} ${r.actor_id}${a ? ` (${a})` : ''}\n`);
+        }
+      }
+      if (until !== undefined && Date.now() > until) return;
+      if (stop) return;
+      await new Promise((res) => setTimeout(res, 200));
+      if (stop) return;
+    }
+  });
+}
+
