@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { constants as fsc, type Stats } from 'node:fs';
+import { constants as fsc, readFileSync, type Stats } from 'node:fs';
 import { link, lstat, lutimes, mkdir, open, readdir, rm, symlink, chmod, lchown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -383,6 +383,11 @@ class LayerWriter {
     } catch (e) {
       const c = errnoCode(e);
       if (c === 'EINVAL' || c === 'EPERM') {
+        if (c === 'EPERM' && !inUserNamespace()) {
+          throw new SlipwayError(
+            `cannot give /${rel} the owner ${uid}:${gid}: this process is neither root nor inside a user namespace; rootless unpacking must run inside the user's namespace (newuidmap with the /etc/subuid range)`,
+          );
+        }
         throw new SlipwayError(
           `cannot give /${rel} the owner ${uid}:${gid}: that uid/gid is not mapped in this user namespace` +
             (this.rootless ? '; give your user a larger range in /etc/subuid and /etc/subgid (65536 ids is usual)' : ''),
@@ -424,6 +429,16 @@ class LayerWriter {
       await chmod(path, d.mode);
       await lutimes(path, d.atime, d.mtime);
     }
+  }
+}
+
+/** False in the initial user namespace, whose uid_map maps every id to itself. */
+function inUserNamespace(): boolean {
+  try {
+    const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+    return !(map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295');
+  } catch {
+    return false;
   }
 }
 
