@@ -192,15 +192,17 @@ export async function inspectImageJSON(engine: Engine, ref: string): Promise<obj
 
 type ContainerInspector = (engine: Engine, ref: string) => Promise<object | undefined> | object | undefined;
 
-async function containerInspector(): Promise<ContainerInspector | undefined> {
+async function containerInspector(engine: Engine): Promise<ContainerInspector | undefined> {
   try {
-    // The containers helper's module; absent until containers exist.
-    const spec = '../actions/containers.js';
+    // The containers helper's CLI module, when it exists in this build.
+    const spec = './containers.js';
     const m = (await import(new URL(spec, import.meta.url).href)) as { inspectContainerJSON?: ContainerInspector };
-    return m.inspectContainerJSON;
+    if (m.inspectContainerJSON) return m.inspectContainerJSON;
   } catch {
-    return undefined;
+    // not built: fall back to the engine facade below
   }
+  const mgr = (engine as unknown as { containers?: { inspect?: (ref: string) => Promise<object> } }).containers;
+  return mgr?.inspect ? (_e, ref) => mgr.inspect!(ref) : undefined;
 }
 
 function isNotFound(e: unknown): boolean {
@@ -217,7 +219,7 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
   await withEngine(async (engine) => {
     const found: object[] = [];
     const missing: string[] = [];
-    const ctr = type === 'image' ? undefined : await containerInspector();
+    const ctr = type === 'image' ? undefined : await containerInspector(engine);
     for (const name of names) {
       if (type !== 'container' && engine.images.find(name)) {
         found.push(await inspectImageJSON(engine, name));

@@ -1,11 +1,21 @@
-import { existsSync } from 'node:fs';
 import { humanAgo, humanSize } from '../../engine/util/human.js';
 import { shortId } from '../../engine/util/ids.js';
 import { splitRepoTag } from '../../engine/image/reference.js';
 import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
 import { confirm, withEngine } from './images.js';
-import type { Engine } from '../../engine/engine.js';
+
+/** docker's units.HumanSize (4 significant digits), which `system df` uses. */
+function dfSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
 
 function pct(part: number, total: number): string {
   return total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : '';
@@ -17,8 +27,8 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     const u = diskUsage(engine.images);
     if (!opts.verbose) {
       const rows = [
-        { Type: 'Images', TotalCount: String(u.images.length), Active: String(u.imagesActive), Size: humanSize(u.imagesSize), Reclaimable: `${humanSize(u.imagesReclaimable)}${pct(u.imagesReclaimable, u.imagesSize)}` },
-        { Type: 'Containers', TotalCount: String(u.containers.length), Active: String(u.containersActive), Size: humanSize(u.containersSize), Reclaimable: `${humanSize(u.containersReclaimable)}${pct(u.containersReclaimable, u.containersSize)}` },
+        { Type: 'Images', TotalCount: String(u.images.length), Active: String(u.imagesActive), Size: dfSize(u.imagesSize), Reclaimable: `${dfSize(u.imagesReclaimable)}${pct(u.imagesReclaimable, u.imagesSize)}` },
+        { Type: 'Containers', TotalCount: String(u.containers.length), Active: String(u.containersActive), Size: dfSize(u.containersSize), Reclaimable: `${dfSize(u.containersReclaimable)}${pct(u.containersReclaimable, u.containersSize)}` },
         { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
         { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
       ];
@@ -31,7 +41,7 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     for (const i of u.images) {
       const names = i.image.tags.length ? i.image.tags.map(splitRepoTag) : [['<none>', '<none>']];
       for (const [repo, tag] of names) {
-        img.push([repo, tag, shortId(i.image.id), humanAgo(i.image.created), humanSize(i.image.size), humanSize(i.sharedSize), humanSize(i.uniqueSize), String(i.containers)].join('\t'));
+        img.push([repo, tag, shortId(i.image.id), humanAgo(i.image.created), dfSize(i.image.size), dfSize(i.sharedSize), dfSize(i.uniqueSize), String(i.containers)].join('\t'));
       }
     }
     process.stdout.write(tabwriter(img));
@@ -39,7 +49,7 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'].join('\t')];
     for (const c of u.containers) {
       const cmd = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
-      ctr.push([shortId(c.id), c.imageRef, cmd, '0', humanSize(c.size), humanAgo(c.created), c.state, c.name].join('\t'));
+      ctr.push([shortId(c.id), c.imageRef, cmd, '0', dfSize(c.size), humanAgo(c.created), c.state, c.name].join('\t'));
     }
     process.stdout.write(tabwriter(ctr));
     out('\nLocal Volumes space usage:\n');
@@ -59,20 +69,8 @@ export async function check(opts: { repair?: boolean }): Promise<void> {
   out(`Store OK: ${r.checkedImages} image(s), ${r.checkedBlobs} blob(s) verified${r.problems.length ? `, ${r.problems.length} problem(s) repaired` : ''}`);
 }
 
-type ContainerRemover = (engine: Engine, id: string) => Promise<unknown> | unknown;
-
-/** The containers helper's removal code, if it exists in this build. */
-async function containerRemover(): Promise<ContainerRemover | undefined> {
-  const candidates = ['../../engine/container/remove.js', '../../engine/container/rm.js'];
-  for (const c of candidates) {
-    const url = new URL(c, import.meta.url);
-    if (!existsSync(url)) continue;
-    const m = (await import(url.href)) as Record<string, unknown>;
-    for (const name of ['removeContainer', 'rmContainer', 'remove']) {
-      if (typeof m[name] === 'function') return m[name] as ContainerRemover;
-    }
-  }
-  return undefined;
+interface ContainerPruner {
+  prune?: (filters: { labels?: string[]; until?: number }) => Promise<string[]>;
 }
 
 export async function systemPrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
@@ -89,23 +87,23 @@ export async function systemPrune(opts: { all?: boolean; force?: boolean; filter
   }
   await withEngine(async (engine) => {
     let reclaimed = 0;
-    const stopped = engine.store.db.prepare(`SELECT id FROM containers WHERE state IN ('created', 'exited') ORDER BY created`).all() as { id: string }[];
-    if (stopped.length) {
-      const rm = await containerRemover();
-      const removed: string[] = [];
-      if (rm) {
-        for (const c of stopped) {
-          await rm(engine, c.id);
-          removed.push(c.id);
-        }
-      } else {
-        process.stderr.write(`Note: ${stopped.length} stopped container(s) kept: container removal is not available in this build\n`);
-      }
+    const filters = opts.filter ?? [];
+    const mgr = (engine as unknown as { containers?: ContainerPruner }).containers;
+    if (mgr?.prune) {
+      const { parseUntil } = await import('../../engine/image/prune.js');
+      const until = filters.find((f) => f.startsWith('until='));
+      const removed = await mgr.prune({
+        labels: filters.filter((f) => f.startsWith('label=')).map((f) => f.slice(6)),
+        until: until ? parseUntil(until.slice(6)) : undefined,
+      });
       if (removed.length) {
         out('Deleted Containers:');
         for (const id of removed) out(id);
         out('');
       }
+    } else {
+      const n = engine.store.db.prepare(`SELECT COUNT(*) AS n FROM containers WHERE state IN ('created', 'exited')`).get() as { n: number };
+      if (n.n) process.stderr.write(`Note: ${n.n} stopped container(s) kept: container removal is not available in this build\n`);
     }
     const r = pruneImages(engine.images, { all: opts.all, filters: opts.filter });
     if (r.events.length) {
