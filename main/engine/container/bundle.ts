@@ -10,6 +10,7 @@ import { writeEtcFiles } from '../runtime/etc-files.js';
 import { parseBind } from './create-config.js';
 import type { ContainerRecord } from './types.js';
 import { SlipwayError } from '../errors.js';
+import { ensureInitLayer } from './init-layer.js';
 
 /** The files of one container dir (see DESIGN.md "The store"). */
 export function containerFiles(root: string, id: string) {
@@ -38,12 +39,7 @@ export function layerMount(engine: Engine, rec: ContainerRecord): LayerMount {
     if (!existsSync(p)) throw new SlipwayError(`layer snapshot ${l.chainId} is missing: run \`slipway system check --repair\``, 125);
     return p;
   });
-  if (!lowers.length) {
-    // overlay needs at least one lower dir; an image with no layers gets an empty one.
-    const empty = join(f.dir, 'empty');
-    mkdirSync(empty, { recursive: true });
-    lowers.push(empty);
-  }
+  lowers.push(ensureInitLayer(join(f.dir, 'init'), [...lowers].reverse()));
   return { lowers, upper: f.upper, work: f.work, target: f.rootfs, linkDir: f.links };
 }
 

@@ -140,6 +140,7 @@ export class ContainerManager {
 
   /** Mount, write config.json, and clear what a previous run left (exit file, runc state). */
   async prepareRun(rec: ContainerRecord, tty: boolean): Promise<void> {
+    await this.settle(rec.id);
     const f = this.files(rec.id);
     rmSync(f.exitFile, { force: true });
     rmSync(f.pidfile, { force: true });
@@ -233,13 +234,8 @@ export class ContainerManager {
     if (!rec) return;
     const db = this.store.db;
     if (rec.state === 'exiting') {
-      const age = Date.now() - new Date(rec.finishedAt).getTime();
-      if (age < STALE_EXITING_MS) {
-        await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
-        const again = this.row(id);
-        if (!again || again.state !== 'exiting') return;
-      }
-      // The process that began this exit died half way: finish it here.
+      // Another process is recording this exit; take over only if it died half way.
+      if (Date.now() - new Date(rec.finishedAt).getTime() < STALE_EXITING_MS) return;
       db.prepare(`UPDATE containers SET finished_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
       await this.teardownAndRecord(this.row(id)!);
       return;
@@ -255,14 +251,17 @@ export class ContainerManager {
       code = k.code === 0 ? 137 : 255;
       error = 'the container monitor (conmon) exited unexpectedly; the container was stopped';
     }
+    // The exit code is recorded here at once; unmount and runc delete follow ('exiting').
     const won = db
       .prepare(`UPDATE containers SET state = 'exiting', exit_code = ?, finished_at = ?, pid = 0, error = ? WHERE id = ? AND state IN ('running', 'paused')`)
       .run(code, new Date().toISOString(), error, id).changes;
-    if (!won) {
-      await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
-      return;
-    }
-    await this.teardownAndRecord(this.row(id)!);
+    if (won) await this.teardownAndRecord(this.row(id)!);
+  }
+
+  /** Until another process has finished recording an exit (start must not race its unmount). */
+  private async settle(id: string): Promise<void> {
+    await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
+    if (this.row(id)?.state === 'exiting') await this.finalize(id);
   }
 
   private async teardownAndRecord(rec: ContainerRecord): Promise<void> {
@@ -274,7 +273,8 @@ export class ContainerManager {
       this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
     });
     tx.immediate();
-    if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
+    const now = this.row(rec.id);
+    if (now && rec.spec.hostConfig.AutoRemove) await this.destroy(now);
   }
 
   private async waitWhile(id: string, cond: (r: ContainerRecord) => boolean, ms: number): Promise<void> {
@@ -355,7 +355,7 @@ export class ContainerManager {
     for (;;) {
       const r = this.row(id);
       if (!r) return this.lastExitCode(id) ?? first.exitCode;
-      if (r.state === 'exited' || r.state === 'dead') return r.exitCode;
+      if (r.state === 'exited' || r.state === 'dead' || r.state === 'exiting') return r.exitCode;
       if (r.state === 'running' || r.state === 'paused') {
         if (await this.waitExit(id, 1000)) await this.finalize(id);
       } else await new Promise((res) => setTimeout(res, 100));

@@ -46,5 +46,5 @@ export function runcErrorLine(text: string): string {
   const msgs = [...text.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\"/g, '"').replace(/\\\\/g, '\\'));
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   const pick = msgs.filter((m) => /exec|error|denied|not found|no such/i.test(m)).pop() ?? msgs.pop() ?? lines.pop() ?? 'the OCI runtime failed';
-  return pick.replace(/^(time=\S+ )?level=\w+ msg=/, '').replace(/^runc (create|run|exec|start) failed: /, '');
+  return pick.replace(/^(time=\S+ )?level=\w+ msg=/, '').replace(/^runc (create|run|exec|start) failed: /, '').replace(/^exec failed: /, '');
 }
