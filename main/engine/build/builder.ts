@@ -16,7 +16,6 @@ import { argDecls, globalArgValues, planStages, PROXY_ARGS, type StagePlan } fro
 import { resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
 import { resolveChown, type Ids } from './users.js';
 import { chainOf, commitLayerDir, ensureSnapshots, layerAvailable, newLayerDir, snapshotDirs } from './layers.js';
-import { runStep } from './run.js';
 import { BuildStepError } from './errors.js';
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
@@ -336,6 +335,7 @@ function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
       const upper = newLayerDir(sh.engine);
       const tail: string[] = [];
       try {
+        const { runStep } = await import('./run.js');
         await runStep(sh.engine, {
           lowerDirs: snapshotDirs(sh.engine, { layers: st.layers }),
           args: cmd.args,
@@ -525,6 +525,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       vertex: 0,
     };
     req.signal?.addEventListener('abort', () => sh.abort.abort());
+    if (ctx.dir) sh.hashes.preload(ctx.dir);
     onEvent({ type: 'build.start', buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', stages: needed.length });
     // Every needed stage starts at once; a stage waits only for what it reads.
     const settled = await Promise.allSettled(needed.map((i) => getStage(sh, i)));

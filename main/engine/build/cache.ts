@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { DB } from '../store/db.js';
 import type { NewLayer } from '../image/images.js';
@@ -86,23 +86,44 @@ export class BuildCache {
  */
 export class FileHashCache {
   private readonly pending = new Map<string, [string, string]>();
-  private readonly lookup;
-  constructor(private readonly db: DB) {
-    this.lookup = db.prepare(`SELECT stat_key, digest FROM build_file_hashes WHERE path = ?`);
-  }
+  private readonly known = new Map<string, [string, string]>();
+  private readonly loaded = new Set<string>();
+  constructor(private readonly db: DB) {}
 
   static statKey(st: Stats): string {
     return `${st.size}:${st.mtimeMs}:${st.mode}:${st.ino}:${st.uid}:${st.gid}`;
   }
 
+  /** One query for every hash under a directory (the context), instead of one per file. */
+  preload(dir: string): void {
+    if (this.loaded.has(dir)) return;
+    this.loaded.add(dir);
+    const rows = this.db
+      .prepare(`SELECT path, stat_key, digest FROM build_file_hashes WHERE path >= ? AND path < ?`)
+      .all(`${dir}/`, `${dir}0`) as { path: string; stat_key: string; digest: string }[];
+    for (const r of rows) this.known.set(r.path, [r.stat_key, r.digest]);
+  }
+
+  /** The digest if the file is unchanged since it was last hashed (no read). */
+  cached(abs: string, st: Stats): string | undefined {
+    const k = this.known.get(abs);
+    return k && k[0] === FileHashCache.statKey(st) ? k[1] : undefined;
+  }
+
   async digest(abs: string, st: Stats): Promise<string> {
+    const hit = this.cached(abs, st);
+    if (hit) return hit;
     const sk = FileHashCache.statKey(st);
-    const row = this.lookup.get(abs) as { stat_key: string; digest: string } | undefined;
-    if (row && row.stat_key === sk) return row.digest;
+    if (!this.loaded.size) {
+      const row = this.db.prepare(`SELECT stat_key, digest FROM build_file_hashes WHERE path = ?`).get(abs) as { stat_key: string; digest: string } | undefined;
+      if (row && row.stat_key === sk) return row.digest;
+    }
     const h = createHash('sha256');
-    for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+    if (st.size < 1 << 20) h.update(readFileSync(abs));
+    else for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
     const d = `sha256:${h.digest('hex')}`;
     this.pending.set(abs, [sk, d]);
+    this.known.set(abs, [sk, d]);
     return d;
   }
 

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, readlinkSync, type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, lutimes, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
 import type { BuildContext, ContextEntry } from './context.js';
@@ -144,7 +144,7 @@ export async function sourceDigests(items: SourceItem[], hashes: FileHashCache, 
     } else {
       const one = async (rel: string, abs: string, st: Stats) => {
         const meta = `${st.mode.toString(8)}`;
-        if (st.isFile()) out[rel] = `${meta}:${await hashes.digest(abs, st)}`;
+        if (st.isFile()) out[rel] = `${meta}:${hashes.cached(abs, st) ?? (await hashes.digest(abs, st))}`;
         else if (st.isSymbolicLink()) out[rel] = `${meta}:->${readlinkSync(abs)}`;
         else out[rel] = meta;
       };
@@ -196,29 +196,30 @@ class LayerDirWriter {
   async dir(p: string, a: Attrs): Promise<void> {
     const h = this.host(p);
     if (!this.made.has(p)) {
-      await mkdir(h, { recursive: true });
+      mkdirSync(h, { recursive: true });
       this.made.add(p);
     }
-    await lchown(h, a.uid, a.gid);
-    await chmod(h, a.mode);
+    lchownSync(h, a.uid, a.gid);
+    chmodSync(h, a.mode);
     this.dirTimes.push([h, a.mtime]);
   }
 
   async file(p: string, src: { abs?: string; data?: Buffer }, a: Attrs): Promise<void> {
+    // Sync calls: for thousands of small files one syscall each beats a thread-pool round trip.
     const h = this.host(p);
-    if (src.abs) await copyFile(src.abs, h);
-    else await writeFile(h, src.data ?? Buffer.alloc(0));
-    await lchown(h, a.uid, a.gid);
-    await chmod(h, a.mode);
-    await lutimes(h, a.mtime, a.mtime);
+    if (src.abs) copyFileSync(src.abs, h);
+    else writeFileSync(h, src.data ?? Buffer.alloc(0));
+    lchownSync(h, a.uid, a.gid);
+    chmodSync(h, a.mode);
+    lutimesSync(h, a.mtime, a.mtime);
     this.made.add(p);
   }
 
   async link(p: string, target: string, a: Attrs): Promise<void> {
     const h = this.host(p);
-    await symlink(target, h);
-    await lchown(h, a.uid, a.gid);
-    await lutimes(h, a.mtime, a.mtime);
+    symlinkSync(target, h);
+    lchownSync(h, a.uid, a.gid);
+    lutimesSync(h, a.mtime, a.mtime);
     this.made.add(p);
   }
 
@@ -228,16 +229,8 @@ class LayerDirWriter {
 
   /** Directory times last, deepest first, so writing children does not bump them. */
   async finish(): Promise<void> {
-    for (const [h, t] of this.dirTimes.reverse()) await lutimes(h, t, t);
+    for (const [h, t] of this.dirTimes.reverse()) lutimesSync(h, t, t);
   }
-}
-
-async function runLimited<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  });
-  await Promise.all(workers);
 }
 
 async function download(url: string): Promise<{ data: Buffer; mtime?: number }> {
@@ -318,12 +311,13 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
       for (const c of dirs) {
         await w.dir(posix.join(dest, c.rel), { mode: fmode(c.stat), ...owner(c.stat, it.preserveOwner), mtime: c.stat.mtimeMs / 1000 });
       }
-      await runLimited(children.filter((c) => !c.stat.isDirectory()), 32, async (c) => {
+      for (const c of children) {
+        if (c.stat.isDirectory()) continue;
         const target = posix.join(dest, c.rel);
         const a: Attrs = { mode: fmode(c.stat), ...owner(c.stat, it.preserveOwner), mtime: c.stat.mtimeMs / 1000 };
         if (c.stat.isSymbolicLink()) await w.link(target, readlinkSync(c.abs), a);
         else if (c.stat.isFile()) await w.file(target, { abs: c.abs }, a);
-      });
+      }
       continue;
     }
     const target = destIsDir ? posix.join(dest, it.name) : dest;

@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import type { ImageRecord, LayerRecord } from '../image/images.js';
-import { commitDirectory, commitUpperDir } from '../layer/diff.js';
-import { applyLayer } from '../layer/apply.js';
 import { hexOf, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
 
@@ -26,6 +24,8 @@ export function chainOf(parent: string | undefined, diffId: string): string {
 
 /** Pack `dir` into a blob and move it into place as the snapshot. */
 export async function commitLayerDir(engine: Engine, dir: string, parentChain: string | undefined, opts: { epoch?: number; upper?: boolean }): Promise<LayerRecord> {
+  // Imported on use: a fully cached build never packs or unpacks anything.
+  const { commitDirectory, commitUpperDir } = await import('../layer/diff.js');
   const layer = opts.upper
     ? await commitUpperDir(dir, engine.store.blobs, { epoch: opts.epoch })
     : await commitDirectory(dir, engine.store.blobs, { epoch: opts.epoch });
@@ -49,6 +49,11 @@ export async function commitLayerDir(engine: Engine, dir: string, parentChain: s
 export async function ensureSnapshots(engine: Engine, layers: LayerRecord[]): Promise<string[]> {
   const dirs: string[] = [];
   for (const l of layers) {
+    if (engine.images.snapshots.has(l.chainId)) {
+      dirs.push(engine.images.snapshots.path(l.chainId));
+      continue;
+    }
+    const { applyLayer } = await import('../layer/apply.js');
     dirs.push(
       await engine.images.snapshots.prepare(l.chainId, async (dir) => {
         await applyLayer(engine.store.blobs.stream(l.blobDigest), dir, { mode: 'overlay' });
