@@ -239,9 +239,9 @@ async function download(url: string): Promise<{ data: Buffer; mtime?: number }> 
     res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new SlipwayError(`ADD ${url}: cannot download (${cause?.code ?? cause?.message ?? (e as Error).message}); check the URL and that this machine can reach it`);
+    throw new SlipwayError(`cannot download ${url} (${cause?.code ?? cause?.message ?? (e as Error).message}); check the URL and that this machine can reach it`);
   }
-  if (!res.ok) throw new SlipwayError(`ADD ${url}: cannot download: the server answered ${res.status} ${res.statusText}`);
+  if (!res.ok) throw new SlipwayError(`cannot download ${url}: the server answered ${res.status} ${res.statusText}`);
   const lm = res.headers.get('last-modified');
   return { data: Buffer.from(await res.arrayBuffer()), mtime: lm ? Date.parse(lm) / 1000 : undefined };
 }
