@@ -1,10 +1,11 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { SlipwayError, NotFoundError, InvalidArgumentError } from '../engine/errors.js';
 import type { ImageRecord } from '../engine/image/images.js';
-import type { ContainerSummary, HistoryRow, ImageDetail, ImageSummary, LineageInfo, LineageNode } from '../../shared/api.js';
+import type { ContainerRecord } from '../engine/container/types.js';
+import type { ContainerSummary, LogLine, HistoryRow, ImageDetail, ImageSummary, LineageInfo, LineageNode } from '../../shared/api.js';
 import type { Handlers } from './dispatch.js';
 import type { TaskRunner } from './tasks.js';
 import { layerFiles } from './layer-files.js';
@@ -42,21 +43,6 @@ interface BuildRow {
   image_id: string | null;
 }
 
-interface ContainerRow {
-  id: string;
-  name: string;
-  image_id: string;
-  image_ref: string;
-  created: string;
-  spec: string;
-  state: string;
-  exit_code: number;
-  started_at: string;
-  finished_at: string;
-  stopped_by_user: number;
-  oom_killed: number;
-}
-
 function parseJSON<T>(s: string, fallback: T): T {
   try {
     return JSON.parse(s) as T;
@@ -78,35 +64,75 @@ function lineageOf(row: LineageRow | undefined): LineageInfo | null {
   };
 }
 
-/** The command a container runs, as `docker ps` shows it, from whatever the spec recorded. */
-function commandOf(specJSON: string): string {
-  const spec = parseJSON<Record<string, unknown>>(specJSON, {});
-  const parts: string[] = [];
-  for (const k of ['entrypoint', 'Entrypoint', 'cmd', 'Cmd', 'command', 'args']) {
-    const v = spec[k];
-    if (Array.isArray(v)) parts.push(...v.map(String));
-  }
-  return parts.join(' ');
-}
-
-function toContainerSummary(r: ContainerRow): ContainerSummary {
-  const spec = parseJSON<Record<string, unknown>>(r.spec, {});
-  const ports = Array.isArray(spec.ports) ? (spec.ports as unknown[]).map(String).join(', ') : '';
+function toSummary(r: ContainerRecord): ContainerSummary {
   return {
     id: r.id,
     name: r.name,
-    image: r.image_ref,
-    imageId: r.image_id,
-    command: commandOf(r.spec),
+    image: r.imageRef,
+    imageId: r.imageId,
+    command: [r.spec.path, ...r.spec.args].filter(Boolean).join(' '),
     created: r.created,
-    state: r.state,
-    exitCode: r.exit_code,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    stoppedByUser: Boolean(r.stopped_by_user),
-    oomKilled: Boolean(r.oom_killed),
-    ports,
+    state: r.state === 'exiting' ? 'exited' : r.state,
+    exitCode: r.exitCode,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    stoppedByUser: r.stoppedByUser,
+    oomKilled: r.oomKilled,
+    ports: Object.keys(r.spec.config.ExposedPorts ?? {}).join(', '),
   };
+}
+
+/** Multi-select actions: each container on its own, so one failure does not hide the others. */
+async function batch(ids: string[], act: (id: string) => Promise<unknown>): Promise<{ id: string; error?: string }[]> {
+  const out: { id: string; error?: string }[] = [];
+  for (const id of ids) {
+    try {
+      await act(id);
+      out.push({ id });
+    } catch (e) {
+      if (!(e instanceof SlipwayError)) throw e;
+      out.push({ id, error: e.message });
+    }
+  }
+  return out;
+}
+
+/**
+ * Log lines after a byte cursor, read asynchronously; a first read of a big log starts near
+ * its end (the page asks for a tail anyway). Partial (P) records join the line they end.
+ */
+async function readLogLines(path: string, after: number, tail: number): Promise<{ lines: LogLine[]; cursor: number }> {
+  const size = await stat(path).then((s) => s.size, () => 0);
+  if (size <= after) return { lines: [], cursor: Math.min(after, size) };
+  const from = after === 0 ? Math.max(0, size - 4 * 1024 * 1024) : after;
+  const fh = await open(path, 'r');
+  let text: string;
+  try {
+    const buf = Buffer.alloc(size - from);
+    await fh.read(buf, 0, buf.length, from);
+    text = buf.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+  let start = 0;
+  if (from !== after) start = text.indexOf('\n') + 1; // skip the record cut by the window
+  const lastNl = text.lastIndexOf('\n');
+  if (lastNl < start) return { lines: [], cursor: after };
+  const cursor = from + Buffer.byteLength(text.slice(0, lastNl + 1));
+  const { parseLogLine, dockerTime } = await import('../engine/container/logs.js');
+  const lines: LogLine[] = [];
+  const partial: Record<string, string> = {};
+  for (const raw of text.slice(start, lastNl).split('\n')) {
+    const e = parseLogLine(raw);
+    if (!e) continue;
+    if (!e.full) {
+      partial[e.stream] = (partial[e.stream] ?? '') + e.text;
+      continue;
+    }
+    lines.push({ time: dockerTime(e.time), stream: e.stream, text: (partial[e.stream] ?? '') + e.text });
+    partial[e.stream] = '';
+  }
+  return { lines: after === 0 ? lines.slice(-tail) : lines, cursor };
 }
 
 /**
@@ -136,22 +162,11 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     origin: origins.get(img.id) ?? '',
   });
 
-  const findContainer = (ref: string): ContainerRow => {
-    const rows = db()
-      .prepare(`SELECT * FROM containers WHERE id = ? OR name = ? OR id LIKE ? LIMIT 2`)
-      .all(ref, ref.replace(/^\//, ''), `${ref}%`) as ContainerRow[];
-    const exact = rows.find((r) => r.id === ref || r.name === ref.replace(/^\//, ''));
-    if (exact) return exact;
-    if (rows.length === 1) return rows[0]!;
-    if (rows.length > 1) throw new SlipwayError(`container ID prefix "${ref}" is ambiguous; give more characters`, 1, 'CONFLICT');
-    throw new NotFoundError(`No such container: ${ref}`);
-  };
-
   return {
     'system.info': () => ({
       root: engine.store.paths.root,
       version: VERSION,
-      features: { images: true, containers: false, build: true, load: true, save: true, remove: true, prune: true, commit: false, logs: false, diff: false },
+      features: { images: true, containers: true, build: true, load: true, save: true, remove: true, prune: true, commit: true, logs: true, diff: true },
     }),
 
     'images.list': () => {
@@ -279,23 +294,36 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
       }),
     }),
 
-    'containers.list': ({ all }) => {
-      const rows = db().prepare(`SELECT * FROM containers ORDER BY created DESC`).all() as ContainerRow[];
-      return rows.map(toContainerSummary).filter((c) => all || c.state === 'running');
+    'containers.list': async ({ all }) => (await engine.containers.list({ all })).map(toSummary),
+    'containers.inspect': ({ id }) => engine.containers.inspect(id),
+    'containers.run': async ({ image, name, cmd, env, start }) => {
+      const rec = await engine.containers.create({ image, name, cmd, env });
+      if (start) await engine.containers.start(rec.id);
+      return { id: rec.id, name: rec.name };
     },
-    'containers.inspect': ({ id }) => {
-      const r = findContainer(id);
-      return { ...toContainerSummary(r), spec: parseJSON<unknown>(r.spec, {}) };
+    'containers.start': ({ ids }) => batch(ids, (id) => engine.containers.start(id)),
+    'containers.stop': ({ ids, timeout }) => batch(ids, (id) => engine.containers.stop(id, timeout)),
+    'containers.restart': ({ ids }) => batch(ids, (id) => engine.containers.restart(id)),
+    'containers.kill': ({ ids, signal }) => batch(ids, (id) => engine.containers.kill(id, signal)),
+    'containers.remove': ({ ids, force }) => batch(ids, (id) => engine.containers.remove(id, { force })),
+    'containers.logs': async ({ id, tail, after }) => {
+      const rec = await engine.containers.get(id);
+      return readLogLines(engine.containers.files(rec.id).log, after, tail);
     },
-    'containers.run': () => notYet('creating containers'),
-    'containers.start': () => notYet('starting containers'),
-    'containers.stop': () => notYet('stopping containers'),
-    'containers.restart': () => notYet('restarting containers'),
-    'containers.kill': () => notYet('killing containers'),
-    'containers.remove': () => notYet('removing containers'),
-    'containers.logs': () => notYet('container logs'),
-    'containers.diff': () => notYet('container diff'),
-    'containers.commit': () => notYet('commit'),
+    'containers.diff': async ({ id }) => {
+      const { containerChanges } = await import('../engine/container/diff.js');
+      return containerChanges(engine, id);
+    },
+    'containers.commit': async ({ id, repo, message, author, changes }) => {
+      const rec = await engine.containers.get(id); // fail now, not in the task, for an unknown name
+      return {
+        task: tasks.start('commit', `Commit ${rec.name}`, async (t) => {
+          t.progress({ message: `committing ${rec.name}` });
+          const img = await engine.containers.commit(rec.id, { message, author, changes, tag: repo, pause: true });
+          return { id: img.id, tags: img.tags };
+        }),
+      };
+    },
 
     'build.start': async (req) => {
       // The composed text is kept as a file (named by its digest) so the builds table can point

@@ -14,6 +14,7 @@ export default defineConfig({
           name: 'e2e',
           root: `${import.meta.dirname}/../..`,
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
           pool: 'forks',
           maxWorkers: 1,
           fileParallelism: false,
