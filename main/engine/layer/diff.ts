@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import fs, { type Stats } from 'node:fs';
 import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blobs.js';
@@ -260,14 +260,20 @@ async function openForPack(e: WalkEntry): Promise<FileHandle> {
 }
 
 /** Exactly `size` bytes of the file: a file that shrank since lstat is padded with zeros and
- *  one that grew is cut, so the tar stays well-formed while a container keeps writing. */
+ *  one that grew is cut, so the tar stays well-formed while a container keeps writing.
+ *  Plain fs callbacks: measurably cheaper per file than FileHandle promises. */
 async function readWhole(e: WalkEntry, size: number): Promise<Buffer> {
-  const fh = await openForPack(e);
+  let fd: number;
+  try {
+    fd = await fsOpen(e.path, 'r');
+  } catch (err) {
+    throw new SlipwayError(`cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
+  }
   try {
     const buf = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
-      const { bytesRead } = await fh.read(buf, got, size - got, got);
+      const bytesRead = await fsRead(fd, buf, got, size - got, got);
       if (bytesRead === 0) {
         buf.fill(0, got);
         break;
@@ -276,9 +282,15 @@ async function readWhole(e: WalkEntry, size: number): Promise<Buffer> {
     }
     return buf;
   } finally {
-    await fh.close();
+    await fsClose(fd);
   }
 }
+
+const fsOpen = (path: string, flags: string): Promise<number> =>
+  new Promise((resolve, reject) => fs.open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+const fsRead = (fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+const fsClose = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
 
 /** A large file in chunks (same size rule as readWhole), the next chunk read while this one
  *  is consumed. */
