@@ -1,7 +1,7 @@
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import { pull, type PullOptions } from './pull.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener, TransferEvent } from './progress.js';
 
 export { pull, type PullOptions, type PullResult } from './pull.js';
 export { push, type PushOptions, type PushResult } from './push.js';
@@ -16,4 +16,20 @@ export async function ensureImage(engine: Engine, ref: string, opts: PullOptions
   const local = engine.images.find(ref);
   if (local) return local;
   return (await pull(engine, ref, opts, onProgress)).image;
+}
+
+/**
+ * Progress as plain lines (`<id>: Pull complete`), one per layer when it is done: for callers
+ * that print to a log or stderr (run/create's "Unable to find image locally", build FROM).
+ */
+export function progressLines(print: (line: string) => void): ProgressListener {
+  const seen = new Map<string, string>();
+  const words: Record<string, string> = { exists: 'Already exists', complete: 'Pull complete', pushed: 'Pushed', mounted: 'Mounted', failed: 'Failed' };
+  return (e: TransferEvent) => {
+    if (e.kind === 'status') return print(e.message);
+    const w = words[e.layer.status];
+    if (!w || seen.get(e.layer.id) === w) return;
+    seen.set(e.layer.id, w);
+    print(`${e.layer.id}: ${w}`);
+  };
 }

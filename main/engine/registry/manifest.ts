@@ -104,3 +104,7 @@ export function isUncompressedLayer(mediaType: string): boolean {
 export function isZstdLayer(mediaType: string): boolean {
   return mediaType.endsWith('+zstd');
 }
+
+export function isGzipLayer(mediaType: string): boolean {
+  return mediaType.endsWith('+gzip') || mediaType.endsWith('.tar.gzip');
+}

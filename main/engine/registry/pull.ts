@@ -8,10 +8,10 @@ import { applyLayer } from '../layer/apply.js';
 import { SlipwayError, errorMessage } from '../errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { getCredentials, type Credentials } from './credentials.js';
-import { parseManifest, parsePlatform, selectPlatform, formatPlatform, isZstdLayer, type Platform } from './manifest.js';
+import { parseManifest, parsePlatform, selectPlatform, formatPlatform, isGzipLayer, isZstdLayer, type Platform } from './manifest.js';
 import { readBody } from './http.js';
 import { LayerTracker, type ProgressListener } from './progress.js';
-import { measureLayer, sizeGuard, tee, zstdDecompressor } from './streams.js';
+import { gunzipFast, measureLayer, sizeGuard, storeBlob, tee, zstdDecompressor } from './streams.js';
 import { KnownBlobs } from './known-blobs.js';
 import { limit } from './limit.js';
 import { sha256 } from '../util/digest.js';
@@ -177,9 +177,11 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
   let applied: { diffId: string; size: number } | undefined;
   const unpack = (src: Readable): Promise<string> =>
     snaps.prepare(chainId, async (dir) => {
-      const zstd = isZstdLayer(desc.mediaType) ? zstdDecompressor() : undefined;
-      const input = zstd ? src.pipe(zstd) : src;
-      if (zstd) src.on('error', (e) => zstd.destroy(e));
+      // We decompress here rather than leave it to applyLayer's magic sniffing: a gunzip with
+      // 256 KiB chunks costs a fifth of the default 16 KiB one (fewer thread-pool round trips).
+      const decomp = isZstdLayer(desc.mediaType) ? zstdDecompressor() : isGzipLayer(desc.mediaType) ? gunzipFast() : undefined;
+      const input = decomp ? src.pipe(decomp) : src;
+      if (decomp) src.on('error', (e) => decomp.destroy(e));
       const res = await applyLayer(input, dir, { mode: 'overlay', rootless: process.getuid?.() !== 0 });
       // Whatever the tar reader left unread (end-of-archive padding) must still flow, or the
       // download feeding both sides would stall.
@@ -205,7 +207,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       // know this layer yet) measure it on the way to check it is the layer the config names.
       const [toStore, toMeasure] = tee(guarded);
       const [stored, measured] = await Promise.all([
-        blobs.putStream(toStore, desc.digest),
+        storeBlob(blobs, toStore, desc.digest),
         known ? (toMeasure.resume(), Promise.resolve(undefined)) : checkedMeasure(toMeasure, diffId, what),
       ]);
       void stored;
@@ -213,7 +215,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       return layer(known?.size ?? measured!.size);
     }
     const [toStore, toUnpack] = tee(guarded);
-    const storing = blobs.putStream(toStore, desc.digest);
+    const storing = storeBlob(blobs, toStore, desc.digest);
     const unpacking = unpack(toUnpack);
     const [s, u] = await Promise.allSettled([storing, unpacking]);
     if (s.status === 'rejected') throw s.reason;
