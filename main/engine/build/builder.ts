@@ -35,6 +35,8 @@ interface StageResult {
 interface State extends StageResult {
   args: Map<string, string>;
   cs: ConfigState;
+  /** the first step of this stage that missed the cache: later misses are explained by it */
+  firstMiss?: string;
 }
 
 interface Shared {
@@ -93,7 +95,10 @@ function configStep(sh: Shared, st: State, createdBy: string, inHistory = true):
   const key = stepKey(st.key, createdBy, '');
   const row = sh.req.noCache ? undefined : sh.cache.get(key);
   const created = row?.created ?? nowIso(sh);
-  if (!row) sh.cache.put({ key, parentKey: st.key, instruction: createdBy, inputs: '', created });
+  if (!row) {
+    sh.cache.put({ key, parentKey: st.key, instruction: createdBy, inputs: '', created });
+    if (!sh.req.noCache && sh.cache.hasChildren(st.key)) st.firstMiss ??= createdBy;
+  }
   // BuildKit writes no history entry for ONBUILD itself (its triggers get theirs in the child).
   if (inHistory) history(st, created, createdBy, true);
   st.key = key;
@@ -127,7 +132,9 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       rec.status = 'cached';
       sh.emit({ type: 'step.cached', step: info });
     } else {
-      const reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, w.sources);
+      let reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, w.sources);
+      if (st.firstMiss && reason.startsWith('no cache for parent')) reason = `an earlier step changed: ${st.firstMiss}`;
+      st.firstMiss ??= w.instruction;
       rec.reason = reason;
       sh.emit({ type: 'step.miss', step: info, reason });
       layer = await w.make(info);

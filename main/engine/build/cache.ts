@@ -51,6 +51,10 @@ export class BuildCache {
         l?.diffId ?? null, l?.blobDigest ?? null, l?.mediaType ?? null, l?.blobSize ?? null, l?.size ?? null, row.chainId ?? null, Date.now());
   }
 
+  hasChildren(parentKey: string): boolean {
+    return !!this.db.prepare(`SELECT 1 FROM build_cache WHERE parent_key = ? LIMIT 1`).get(parentKey);
+  }
+
   /** Why is there no entry for this step? Compared with siblings under the same parent. */
   explainMiss(parentKey: string, keyword: string, instruction: string, sources?: Record<string, string>): string {
     const siblings = this.db.prepare(`SELECT instruction, inputs, sources FROM build_cache WHERE parent_key = ? ORDER BY used_at DESC`).all(parentKey) as Pick<CacheRow, 'instruction' | 'inputs' | 'sources'>[];

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempEngine } from '../../helpers/tmp-store.js';
+import type { Engine } from '../../../main/engine/engine.js';
+import { buildWith, loadBase, makeContext, stepStatuses } from './build-helpers.js';
+
+const DF = 'FROM localhost/busybox:latest\nCOPY a.txt /a.txt\nRUN echo one > /one\nCOPY b.txt /b.txt\nRUN echo two > /two\n';
+
+describe('build cache', () => {
+  let engine: Engine;
+  let cleanup: () => void;
+  let ctx: string;
+  beforeAll(async () => {
+    ({ engine, cleanup } = tempEngine());
+    await loadBase(engine);
+    ctx = makeContext({ Dockerfile: DF, 'a.txt': 'a', 'b.txt': 'b' });
+  });
+  afterAll(() => cleanup());
+
+  it('a second build hits every step and gives the same image ID', async () => {
+    const first = await buildWith(engine, { context: ctx, tags: ['c:1'] });
+    expect(stepStatuses(first.events).every((s) => s.startsWith('MISS'))).toBe(true);
+    const second = await buildWith(engine, { context: ctx, tags: ['c:1'] });
+    expect(stepStatuses(second.events)).toEqual(['CACHED COPY a.txt /a.txt', 'CACHED RUN echo one > /one', 'CACHED COPY b.txt /b.txt', 'CACHED RUN echo two > /two']);
+    expect(second.imageId).toBe(first.imageId);
+  });
+
+  it('touching a source without changing it is still a hit (content, not mtime, is keyed)', async () => {
+    const before = await buildWith(engine, { context: ctx });
+    utimesSync(join(ctx, 'a.txt'), new Date(), new Date(Date.now() + 5000));
+    const after = await buildWith(engine, { context: ctx });
+    expect(stepStatuses(after.events).every((s) => s.startsWith('CACHED'))).toBe(true);
+    expect(after.imageId).toBe(before.imageId);
+  });
+
+  it('a changed COPY source invalidates that step and later ones, not earlier ones, and says why', async () => {
+    writeFileSync(join(ctx, 'b.txt'), 'b changed');
+    const r = await buildWith(engine, { context: ctx });
+    expect(stepStatuses(r.events)).toEqual([
+      'CACHED COPY a.txt /a.txt',
+      'CACHED RUN echo one > /one',
+      'MISS COPY b.txt /b.txt (COPY source b.txt changed)',
+      'MISS RUN echo two > /two (an earlier step changed: COPY b.txt /b.txt)',
+    ]);
+  });
+
+  it('a changed instruction or build arg is explained', async () => {
+    const ctx2 = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nARG N=1\nRUN echo $N > /n\n' });
+    await buildWith(engine, { context: ctx2 });
+    const r = await buildWith(engine, { context: ctx2, buildArgs: { N: '2' } });
+    expect(stepStatuses(r.events)).toEqual(['MISS RUN echo $N > /n (an earlier step changed: ARG N=2)']);
+    writeFileSync(join(ctx2, 'Dockerfile'), 'FROM localhost/busybox:latest\nARG N=1\nRUN echo $N >> /n\n');
+    const r2 = await buildWith(engine, { context: ctx2 });
+    expect(stepStatuses(r2.events)).toEqual(['MISS RUN echo $N >> /n (instruction changed)']);
+  });
+
+  it('--no-cache rebuilds every step', async () => {
+    const r = await buildWith(engine, { context: ctx, noCache: true });
+    expect(stepStatuses(r.events).every((s) => s.startsWith('MISS') && s.endsWith('(--no-cache)'))).toBe(true);
+  });
+
+  it('the cache survives reopening the store', async () => {
+    const reopened = new (engine.constructor as typeof Engine)(engine.store.paths.root);
+    try {
+      const r = await buildWith(reopened, { context: ctx });
+      expect(stepStatuses(r.events).every((s) => s.startsWith('CACHED'))).toBe(true);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('builder prune empties the cache', async () => {
+    const { pruneBuildCache } = await import('../../../main/engine/build/builder.js');
+    const res = pruneBuildCache(engine);
+    expect(res.steps).toBeGreaterThan(0);
+    const r = await buildWith(engine, { context: ctx });
+    expect(stepStatuses(r.events).every((s) => s.startsWith('MISS'))).toBe(true);
+  });
+});
+
+describe('reproducible builds', () => {
+  it('SOURCE_DATE_EPOCH gives the same image ID from two empty caches', async () => {
+    const ctx = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nWORKDIR /w\nCOPY f.txt .\nRUN echo x > /w/x && mkdir /w/sub\nENV A=1\n', 'f.txt': 'f' });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { engine, cleanup } = tempEngine();
+      try {
+        await loadBase(engine);
+        const epoch = 1700000000;
+        const { imageId } = await buildWith(engine, { context: ctx, epoch });
+        const cfg = engine.images.config(engine.images.resolve(imageId));
+        expect(cfg.created).toBe('2023-11-14T22:13:20Z');
+        ids.push(imageId);
+        // nothing is left in temp dirs after a successful build
+        expect(readdirSync(engine.store.paths.snapshots).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+      } finally {
+        cleanup();
+      }
+    }
+    expect(ids[0]).toBe(ids[1]);
+  });
+});
