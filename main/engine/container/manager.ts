@@ -112,7 +112,9 @@ export class ContainerManager {
     const { driver } = await chooseDriver(this.store.paths.root);
     const spec = containerSpec(o, cfg, id, driver);
     const f = this.files(id);
-    for (const d of [f.dir, f.upper, f.work, f.rootfs]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    mkdirSync(f.dir, { recursive: true, mode: 0o700 });
+    // The upper dir's own mode becomes the mode of the container's "/": it must be 0755.
+    for (const d of [f.upper, f.work, f.rootfs]) mkdirSync(d, { mode: 0o755 });
     const created = new Date().toISOString();
     const db = this.store.db;
     const tx = db.transaction(() => {
