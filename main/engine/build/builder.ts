@@ -497,6 +497,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   const t0 = performance.now();
   const buildId = newId();
   const db = engine.store.db;
+  if (req.context) BuildContext.open(req.context); // a missing context is reported before a missing Dockerfile
   const { text, file, path } = readDockerfile(req);
   const ctx = req.context ? BuildContext.open(req.context, path) : BuildContext.empty();
   const buildArgs = new Map<string, string>();

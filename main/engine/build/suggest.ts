@@ -19,7 +19,8 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   let bestD = 3;
   for (const c of candidates) {
     const d = editDistance(word.toUpperCase(), c.toUpperCase());
-    if (d < bestD) {
+    // a suggestion must keep most of the word: "c" is no near miss of "a"
+    if (d < bestD && d < word.length) {
       bestD = d;
       best = c;
     }
