@@ -57,9 +57,9 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByLabel('Arguments of step 2').fill('echo built by clicking > /greeting');
     // row 3: CMD
     await page.getByRole('button', { name: '+ CMD' }).click();
-    await page.getByLabel('Arguments of step 3').fill('["sh", "-c", "cat /greeting /etc/motd; sleep 300"]');
+    await page.getByLabel('Arguments of step 3').fill('["sh", "-c", "cat /greeting /etc/motd; echo note > /note.txt; rm /etc/motd; sleep 300"]');
     await expect(page.getByTestId('dockerfile').inputValue()).resolves.toBe(
-      'FROM localhost/busybox:latest\nCOPY motd.txt /etc/motd\nRUN echo built by clicking > /greeting\nCMD ["sh", "-c", "cat /greeting /etc/motd; sleep 300"]\n',
+      'FROM localhost/busybox:latest\nCOPY motd.txt /etc/motd\nRUN echo built by clicking > /greeting\nCMD ["sh", "-c", "cat /greeting /etc/motd; echo note > /note.txt; rm /etc/motd; sleep 300"]\n',
     );
     await page.getByTestId('context').fill(ctxDir);
     await page.getByTestId('tags').fill('e2e/clicked:1');
@@ -100,6 +100,9 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByRole('link', { name: 'Containers', exact: true }).click();
     await page.getByTestId('container-row').filter({ hasText: 'clicked' }).getByRole('link', { name: 'clicked', exact: true }).click();
     await page.getByRole('tab', { name: 'Changes' }).click();
+    await page.getByTestId('change').first().waitFor();
+    const changes = await page.getByTestId('change').allTextContents();
+    expect(changes).toEqual(expect.arrayContaining(['A /note.txt', 'D /etc/motd']));
     await s.shot('container-diff');
     await page.getByRole('button', { name: 'Commit…' }).click();
     await page.getByLabel('Repository:tag').fill('e2e/committed:1');
@@ -107,6 +110,13 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByRole('button', { name: 'Commit', exact: true }).click();
     await page.getByRole('heading', { name: 'e2e/committed:1' }).waitFor({ timeout: 30_000 });
     await expect(page.getByText('committed from container clicked').isVisible()).resolves.toBe(true);
+    // the new top layer is exactly what the container changed
+    await page.getByRole('tab', { name: 'Layer explorer' }).click();
+    const tree = page.getByTestId('layer-tree');
+    await tree.getByText('note.txt').waitFor();
+    await expect(page.getByText(/−\d+ deleted/).textContent()).resolves.toBe('−1 deleted');
+    await expect(tree.locator('.entry.deleted').allTextContents()).resolves.toEqual([expect.stringContaining('motd')]);
+    await s.shot('image-committed-layer');
     await page.getByRole('link', { name: 'History', exact: true }).click();
     const node = page.locator('[data-testid="lineage-node"][data-label="docker.io/e2e/committed:1"]');
     await node.waitFor();

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -92,8 +92,12 @@ export async function openSession(opts: { fixtures?: string[] } = {}): Promise<S
         // no containers, or the verb is not there
       }
       rmSync(profile, { recursive: true, force: true });
-      // conmon's exit commands may still be writing exit files for a moment: retry
-      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      // conmon's exit command (container-cleanup) may reopen the store just after the rm:
+      // remove until it stays gone
+      for (let i = 0; i < 20 && existsSync(root); i++) {
+        rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        await new Promise((r) => setTimeout(r, 300));
+      }
     },
   };
 }

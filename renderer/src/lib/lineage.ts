@@ -11,7 +11,7 @@ export interface Placed extends LineageNode {
  * from them to the right, a committed image hanging off the container it came from. Rows
  * are given in depth-first order so each family stays together.
  */
-export function layout(nodes: LineageNode[], dx = 280, dy = 64): { placed: Placed[]; edges: [Placed, Placed][]; width: number; height: number } {
+export function layout(nodes: LineageNode[], dx = 250, dy = 60): { placed: Placed[]; edges: [Placed, Placed][]; width: number; height: number } {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const graphParent = (n: LineageNode): string | null => {
     if (n.kind === 'image' && n.via && byId.get(n.via)?.kind === 'container') return n.via;
