@@ -5,6 +5,7 @@ import type { ImageConfig, OCIManifest } from '../image/types.js';
 import { parseReference, repositoryOf, familiarName } from '../image/reference.js';
 import { chainIds } from '../image/chain.js';
 import { applyLayer } from '../layer/apply.js';
+import { isRootless } from '../rootless/detect.js';
 import { SlipwayError, errorMessage } from '../errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { getCredentials, type Credentials } from './credentials.js';
@@ -22,7 +23,7 @@ export interface PullOptions {
   tlsVerify?: boolean;
   /** Override the credentials file (the app passes what it keeps in safeStorage). */
   credentials?: Credentials;
-  /** Layers fetched at once (docker's default is 3). */
+  /** Layers fetched at once (default 5; docker uses 3, skopeo 6). */
   concurrency?: number;
 }
 
@@ -89,7 +90,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     const diffIds = config.rootfs.diff_ids;
     const chains = chainIds(diffIds);
     const trackers = manifest.layers.map((l) => new LayerTracker(l.digest, l.size, onProgress));
-    const run = limit(opts.concurrency ?? 3);
+    const run = limit(opts.concurrency ?? 5);
     const known = new KnownBlobs(engine.store);
     const results = await Promise.allSettled(
       manifest.layers.map((desc, i) =>
@@ -182,7 +183,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       const decomp = isZstdLayer(desc.mediaType) ? zstdDecompressor() : isGzipLayer(desc.mediaType) ? gunzipFast() : undefined;
       const input = decomp ? src.pipe(decomp) : src;
       if (decomp) src.on('error', (e) => decomp.destroy(e));
-      const res = await applyLayer(input, dir, { mode: 'overlay', rootless: process.getuid?.() !== 0 });
+      const res = await applyLayer(input, dir, { mode: 'overlay', rootless: isRootless() });
       // Whatever the tar reader left unread (end-of-archive padding) must still flow, or the
       // download feeding both sides would stall.
       src.resume();
