@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { constants as fsc, readFileSync, type Stats } from 'node:fs';
-import { link, lstat, lutimes, mkdir, open, readdir, rm, symlink, chmod, lchown } from 'node:fs/promises';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -194,10 +193,10 @@ class LayerWriter {
         if (rel === '.') throw unsafe(h.name, `the layer root must be a directory, not a ${h.type}`);
         break;
     }
-    const path = await this.prepare(h.name, rel);
+    const path = this.prepare(h.name, rel);
     switch (h.type) {
       case 'symlink':
-        await symlink(h.linkname ?? '', path);
+        symlinkSync(h.linkname ?? '', path);
         break;
       case 'link':
         return this.hardlink(h, rel, path);
@@ -216,40 +215,40 @@ class LayerWriter {
       default:
         throw new SlipwayError(`cannot extract "${h.name}": tar entry type "${h.type}" is not supported in a layer`);
     }
-    await this.owner(path, h, rel);
-    if (h.type !== 'symlink') await chmod(path, (h.mode ?? 0o644) & 0o7777);
+    this.owner(path, h, rel);
+    if (h.type !== 'symlink') chmodSync(path, (h.mode ?? 0o644) & 0o7777);
     this.xattrs(path, h, rel);
     const t = times(h);
-    await lutimes(path, t.atime, t.mtime);
+    lutimesSync(path, t.atime, t.mtime);
   }
 
   private async file(h: Header, rel: string, body: Readable): Promise<void> {
     if (rel === '.') throw unsafe(h.name, 'the layer root must be a directory, not a file');
-    const path = await this.prepare(h.name, rel);
-    const fh = await open(path, O_CREATE_FILE, 0o600);
+    const path = this.prepare(h.name, rel);
+    const fd = openSync(path, O_CREATE_FILE, 0o600);
     try {
-      for await (const chunk of body) await fh.write(chunk as Buffer);
-      await this.owner(path, h, rel, (uid, gid) => fh.chown(uid, gid));
-      await fh.chmod((h.mode ?? 0o644) & 0o7777);
+      for await (const chunk of body) writeFully(fd, chunk as Buffer);
+      this.owner(path, h, rel, (uid, gid) => fchownSync(fd, uid, gid));
+      fchmodSync(fd, (h.mode ?? 0o644) & 0o7777);
       this.xattrs(path, h, rel);
       const t = times(h);
-      await fh.utimes(t.atime, t.mtime);
+      futimesSync(fd, t.atime, t.mtime);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
   private async directory(h: Header, rel: string): Promise<void> {
-    const path = rel === '.' ? this.dest : await this.prepare(h.name, rel, true);
+    const path = rel === '.' ? this.dest : this.prepare(h.name, rel, true);
     if (rel !== '.') {
       try {
-        await mkdir(path, 0o700);
+        mkdirSync(path, 0o700);
       } catch (e) {
         if (errnoCode(e) !== 'EEXIST') throw e; // prepare() left only a real directory there
       }
       this.safeDirs.add(rel);
     }
-    await this.owner(path, h, rel);
+    this.owner(path, h, rel);
     this.xattrs(path, h, rel);
     const t = times(h);
     this.dirs.set(rel, { mode: (h.mode ?? 0o755) & 0o7777, atime: t.atime, mtime: t.mtime });
@@ -260,26 +259,26 @@ class LayerWriter {
     if (target === null || target === '.') {
       throw unsafe(h.name, `it is a hard link to "${h.linkname}", outside the layer`);
     }
-    await this.checkParents(h.name, target);
+    this.checkParents(h.name, target);
     let st: Stats;
     try {
-      st = await lstat(join(this.dest, target));
+      st = lstatSync(join(this.dest, target));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') throw unsafe(h.name, `it is a hard link to "${h.linkname}", which is not in the layer`);
       throw e;
     }
     if (st.isDirectory()) throw unsafe(h.name, `it is a hard link to the directory "${h.linkname}"`);
-    await link(join(this.dest, target), path);
+    linkSync(join(this.dest, target), path);
   }
 
   private async whiteout(h: Header, rel: string, base: string): Promise<void> {
     const dirRel = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
     if (base === OPAQUE_WHITEOUT) {
-      const dir = await this.ensureDir(h.name, dirRel);
+      const dir = this.ensureDir(h.name, dirRel);
       if (this.flatten) {
-        for (const name of await readdir(dir)) {
+        for (const name of readdirSync(dir)) {
           const childRel = dirRel === '.' ? name : `${dirRel}/${name}`;
-          if (!this.written.has(childRel)) await this.remove(childRel);
+          if (!this.written.has(childRel)) this.remove(childRel);
         }
       } else {
         this.setXattr(dir, opaqueXattr(this.rootless), Buffer.from('y'), dirRel, true);
@@ -291,52 +290,42 @@ class LayerWriter {
     if (!hidden || hidden === '.' || hidden === '..') throw unsafe(h.name, 'it is a whiteout for an invalid name');
     const hiddenRel = dirRel === '.' ? hidden : `${dirRel}/${hidden}`;
     if (this.flatten) {
-      await this.checkParents(h.name, hiddenRel, true);
-      await this.remove(hiddenRel);
+      this.checkParents(h.name, hiddenRel, true);
+      this.remove(hiddenRel);
       return;
     }
-    const path = await this.prepare(h.name, hiddenRel);
+    const path = this.prepare(h.name, hiddenRel);
     mknod(path, S_IFCHR, 0, 0);
-    await this.owner(path, h, hiddenRel);
+    this.owner(path, h, hiddenRel);
     const t = times(h);
-    await lutimes(path, t.atime, t.mtime);
+    lutimesSync(path, t.atime, t.mtime);
   }
 
   /**
    * Make `rel`'s parents real directories (creating missing ones, refusing symlinks), then
    * clear whatever is at `rel` unless it is a directory that a directory entry merges into.
    */
-  private async prepare(name: string, rel: string, keepDir = false): Promise<string> {
-    await this.checkParents(name, rel);
+  private prepare(name: string, rel: string, keepDir = false): string {
+    this.checkParents(name, rel);
     const path = join(this.dest, rel);
-    let st: Stats | undefined;
-    try {
-      st = await lstat(path);
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-    }
-    if (st && !(keepDir && st.isDirectory())) await this.remove(rel, st);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st && !(keepDir && st.isDirectory())) this.remove(rel, st);
     if (this.flatten) this.written.add(rel);
     return path;
   }
 
-  private async checkParents(name: string, rel: string, mustExist = false): Promise<void> {
+  private checkParents(name: string, rel: string, mustExist = false): void {
     const parts = rel.split('/');
     let cur = '';
     for (let i = 0; i < parts.length - 1; i++) {
       cur = cur ? `${cur}/${parts[i]}` : parts[i]!;
       if (this.safeDirs.has(cur)) continue;
       const p = join(this.dest, cur);
-      let st: Stats | undefined;
-      try {
-        st = await lstat(p);
-      } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') throw e;
-      }
+      const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) {
         if (mustExist) return;
         // Docker creates missing parents as root-owned 0755 directories.
-        await mkdir(p, 0o755);
+        mkdirSync(p, 0o755);
       } else if (st.isSymbolicLink()) {
         throw unsafe(name, `its parent "${cur}" is a symbolic link`);
       } else if (!st.isDirectory()) {
@@ -346,40 +335,34 @@ class LayerWriter {
     }
   }
 
-  private async ensureDir(name: string, rel: string): Promise<string> {
+  private ensureDir(name: string, rel: string): string {
     if (rel === '.') return this.dest;
-    await this.checkParents(name, `${rel}/x`);
+    this.checkParents(name, `${rel}/x`);
     return join(this.dest, rel);
   }
 
-  private async remove(rel: string, st?: Stats): Promise<void> {
+  private remove(rel: string, st?: Stats): void {
     const path = join(this.dest, rel);
-    if (!st) {
-      try {
-        st = await lstat(path);
-      } catch (e) {
-        if (errnoCode(e) === 'ENOENT') return;
-        throw e;
-      }
-    }
+    st ??= lstatSync(path, { throwIfNoEntry: false });
+    if (!st) return;
     if (st.isDirectory()) {
-      await rm(path, { recursive: true, force: true });
+      rmSync(path, { recursive: true, force: true });
       const prefix = `${rel}/`;
       this.safeDirs.delete(rel);
       for (const d of this.safeDirs) if (d.startsWith(prefix)) this.safeDirs.delete(d);
       this.dirs.delete(rel);
       for (const d of this.dirs.keys()) if (d.startsWith(prefix)) this.dirs.delete(d);
     } else {
-      await rm(path, { force: true });
+      rmSync(path, { force: true });
     }
   }
 
-  private async owner(path: string, h: Header, rel: string, viaFd?: (uid: number, gid: number) => Promise<void>): Promise<void> {
+  private owner(path: string, h: Header, rel: string, viaFd?: (uid: number, gid: number) => void): void {
     const uid = paxNumber(h, 'uid') ?? h.uid ?? 0;
     const gid = paxNumber(h, 'gid') ?? h.gid ?? 0;
     try {
-      if (viaFd) await viaFd(uid, gid);
-      else await lchown(path, uid, gid);
+      if (viaFd) viaFd(uid, gid);
+      else lchownSync(path, uid, gid);
     } catch (e) {
       const c = errnoCode(e);
       if (c === 'EINVAL' || c === 'EPERM') {
@@ -424,10 +407,10 @@ class LayerWriter {
     const entries = [...this.dirs.entries()].sort(([a], [b]) => depth(b) - depth(a));
     for (const [rel, d] of entries) {
       const path = rel === '.' ? this.dest : join(this.dest, rel);
-      const st = await lstat(path).catch(() => undefined);
+      const st = lstatSync(path, { throwIfNoEntry: false });
       if (!st?.isDirectory()) continue;
-      await chmod(path, d.mode);
-      await lutimes(path, d.atime, d.mtime);
+      chmodSync(path, d.mode);
+      lutimesSync(path, d.atime, d.mtime);
     }
   }
 }
@@ -440,6 +423,11 @@ function inUserNamespace(): boolean {
   } catch {
     return false;
   }
+}
+
+function writeFully(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 function depth(rel: string): number {
