@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, readlinkSync, type Stats } from 'node:fs';
-import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
 import type { BuildContext, ContextEntry } from './context.js';
@@ -215,6 +215,16 @@ class LayerDirWriter {
     this.made.add(p);
   }
 
+  /**
+   * Share the inode of a file in another read-only snapshot (COPY --from without --chown or
+   * --chmod keeps every attribute, so the inode is already exactly right). Snapshots are never
+   * written in place, so sharing is safe, and 50 MB cost a link() instead of a copy.
+   */
+  share(p: string, snapshotFile: string): void {
+    linkSync(snapshotFile, this.host(p));
+    this.made.add(p);
+  }
+
   async link(p: string, target: string, a: Attrs): Promise<void> {
     const h = this.host(p);
     symlinkSync(target, h);
@@ -268,6 +278,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
   if (dest === '') dest = '/';
   const owner = (st: Stats, preserve: boolean) => ({ uid: spec.chown?.uid ?? (preserve ? st.uid : 0), gid: spec.chown?.gid ?? (preserve ? st.gid : 0) });
   const fmode = (st: Stats) => spec.chmod ?? st.mode & 0o7777;
+  const shareable = (it: SourceItem) => it.kind === 'host' && it.preserveOwner && spec.chown === undefined && spec.chmod === undefined;
 
   const ensureDestDir = async (attrs?: Attrs) => {
     if (dest === '/') return;
@@ -316,6 +327,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
         const target = posix.join(dest, c.rel);
         const a: Attrs = { mode: fmode(c.stat), ...owner(c.stat, it.preserveOwner), mtime: c.stat.mtimeMs / 1000 };
         if (c.stat.isSymbolicLink()) await w.link(target, readlinkSync(c.abs), a);
+        else if (c.stat.isFile() && shareable(it)) w.share(target, c.abs);
         else if (c.stat.isFile()) await w.file(target, { abs: c.abs }, a);
       }
       continue;
@@ -325,6 +337,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
     else await w.parents(target);
     const a: Attrs = { mode: fmode(st), ...owner(st, it.preserveOwner), mtime: st.mtimeMs / 1000 };
     if (st.isSymbolicLink()) await w.link(target, readlinkSync(it.abs), a);
+    else if (st.isFile() && shareable(it)) w.share(target, it.abs);
     else if (st.isFile()) await w.file(target, { abs: it.abs }, a);
     else throw new SlipwayError(`cannot copy ${it.name}: not a regular file, directory or symlink`);
   }

@@ -27,7 +27,7 @@ export async function commitLayerDir(engine: Engine, dir: string, parentChain: s
   // Imported on use: a fully cached build never packs or unpacks anything.
   const { commitDirectory, commitUpperDir } = await import('../layer/diff.js');
   const layer = opts.upper
-    ? await commitUpperDir(dir, engine.store.blobs, { epoch: opts.epoch })
+    ? await commitUpperDir(dir, engine.store.blobs, { epoch: opts.epoch, rootless: (await import('../rootless/detect.js')).isRootless() })
     : await commitDirectory(dir, engine.store.blobs, { epoch: opts.epoch });
   const chainId = chainOf(parentChain, layer.diffId);
   const dest = engine.images.snapshots.path(chainId);

@@ -13,6 +13,8 @@ import { writeEtcFiles } from '../runtime/etc-files.js';
 import { runc, runcPath, classifyStartError } from '../runtime/runc.js';
 import { LayerView } from './fsview.js';
 import { BuildStepError } from './errors.js';
+import { isRootless } from '../rootless/detect.js';
+import { cgroupsPathFor } from '../rootless/cgroups.js';
 
 /**
  * RUN: one container per step through the engine's runtime path (the overlay mount drivers
@@ -72,7 +74,7 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     const user = resolveUser(m.target, o.user || undefined);
     if (o.cwd !== '/') mkdirScoped(m.target, o.cwd);
     const etc = writeEtcFiles(dir, { hostname: 'buildkitsandbox', network: o.network });
-    const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: `/slipway/${id}` });
+    const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()) });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
     const { code, stderrTail } = await new Promise<{ code: number; stderrTail: string }>((resolve, reject) => {
       const p = spawn(runcPath(), [`--root=${stateRoot}`, 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
