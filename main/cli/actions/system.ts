@@ -49,7 +49,7 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'].join('\t')];
     for (const c of u.containers) {
       const cmd = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
-      ctr.push([shortId(c.id), c.imageRef, cmd, '0', dfSize(c.size), humanAgo(c.created), c.state, c.name].join('\t'));
+      ctr.push([shortId(c.id), c.imageRef, cmd, '0', dfSize(c.size), humanAgo(c.created), c.status, c.name].join('\t'));
     }
     process.stdout.write(tabwriter(ctr));
     out('\nLocal Volumes space usage:\n');

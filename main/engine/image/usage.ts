@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageStore, ImageRecord } from './images.js';
+import { humanAgo, humanDuration } from '../util/human.js';
 
 /** Bytes a directory tree takes (file sizes, not blocks; symlinks count their own size). */
 export function dirSize(dir: string): number {
@@ -43,6 +44,8 @@ export interface ContainerUsage {
   command: string;
   created: string;
   state: string;
+  /** docker's STATUS column: Up 3 minutes, Exited (0) 2 seconds ago, Created */
+  status: string;
   /** bytes in its writable layer */
   size: number;
 }
@@ -58,13 +61,23 @@ export interface DiskUsage {
   containersReclaimable: number;
 }
 
-interface ContainerRow { id: string; name: string; image_id: string; image_ref: string; created: string; state: string; spec: string }
+interface ContainerRow { id: string; name: string; image_id: string; image_ref: string; created: string; state: string; spec: string; exit_code: number; started_at: string; finished_at: string }
 
+function statusOf(c: ContainerRow): string {
+  switch (c.state) {
+    case 'running': return `Up ${humanDuration(Date.now() - new Date(c.started_at).getTime())}`;
+    case 'paused': return `Up ${humanDuration(Date.now() - new Date(c.started_at).getTime())} (Paused)`;
+    case 'exited': case 'exiting': return `Exited (${c.exit_code}) ${humanAgo(c.finished_at)}`;
+    case 'created': return 'Created';
+    default: return c.state.charAt(0).toUpperCase() + c.state.slice(1);
+  }
+}
+
+/** The container's command as `ps` shows it: path + args from its spec. */
 function commandOf(spec: string): string {
   try {
-    const s = JSON.parse(spec) as Record<string, unknown>;
-    const parts = [s.entrypoint ?? s.Entrypoint, s.cmd ?? s.Cmd, s.args].flatMap((x) => (Array.isArray(x) ? x : []));
-    return parts.join(' ');
+    const s = JSON.parse(spec) as { path?: string; args?: string[] };
+    return [s.path ?? '', ...(s.args ?? [])].filter(Boolean).join(' ');
   } catch {
     return '';
   }
@@ -78,7 +91,7 @@ function commandOf(spec: string): string {
 export function diskUsage(images: ImageStore): DiskUsage {
   const db = images.store.db;
   const all = images.list();
-  const ctrs = db.prepare(`SELECT id, name, image_id, image_ref, created, state, spec FROM containers ORDER BY created DESC`).all() as ContainerRow[];
+  const ctrs = db.prepare(`SELECT id, name, image_id, image_ref, created, state, spec, exit_code, started_at, finished_at FROM containers ORDER BY created DESC`).all() as ContainerRow[];
   const usedBy = new Map<string, number>();
   for (const c of ctrs) usedBy.set(c.image_id, (usedBy.get(c.image_id) ?? 0) + 1);
   const layerImages = new Map<string, number>();
@@ -107,6 +120,7 @@ export function diskUsage(images: ImageStore): DiskUsage {
     command: commandOf(c.spec),
     created: c.created,
     state: c.state,
+    status: statusOf(c),
     size: dirSize(join(images.store.paths.container(c.id), 'upper')),
   }));
   const running = (s: string): boolean => s === 'running' || s === 'paused';
