@@ -54,6 +54,9 @@ export function plainRenderer(w: Writable): Renderer {
           flushPartial(e.step.id);
           print(`#${e.step.id} ERROR: ${e.message}`);
           break;
+        case 'build.warning':
+          print(`[Warning] ${e.message}`);
+          break;
         case 'build.done':
           print(`#${(started.size || 0) + 1} writing image ${e.imageId} done`);
           for (const t of e.tags) print(`#${(started.size || 0) + 1} naming to ${t} done`);
@@ -130,6 +133,9 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
           if (e.tail.length) s.tail = e.tail;
           break;
         }
+        case 'build.warning':
+          w.write(`[Warning] ${e.message}\n`);
+          break;
         case 'build.done':
           draw();
           w.write(`=> writing image ${e.imageId}\n`);

@@ -454,6 +454,11 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   const triggers = onbuildTriggers(sh, c.config.OnBuild ?? []);
   delete c.config.OnBuild;
   st.cs = { config: c, cmdSet: false, escape: sh.df.escape };
+  // Proxy variables given with --build-arg reach RUN without an ARG line (and stay out of history).
+  for (const p of PROXY_ARGS) {
+    const v = sh.buildArgs.get(p);
+    if (v !== undefined) st.args.set(p, v);
+  }
   let n = 1;
   for (const ins of [...triggers, ...stage.instructions]) {
     if (sh.abort.signal.aborted) throw new SlipwayError('build cancelled');
@@ -570,7 +575,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       },
     });
     const unused = [...buildArgs.keys()].filter((k) => !sh.usedArgs.has(k) && !PROXY_ARGS.includes(k));
-    void unused;
+    if (unused.length) onEvent({ type: 'build.warning', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
     finish('succeeded', img.id, null);
     const ms = Math.round(performance.now() - t0);
     onEvent({ type: 'build.done', buildId, imageId: img.id, tags: img.tags, ms });

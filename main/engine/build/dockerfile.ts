@@ -177,8 +177,8 @@ export function parseDockerfile(content: string, file = 'Dockerfile'): ParsedDoc
 /** Checks that need no variables: argument counts and known flags. */
 function validateShape(ins: Instruction): void {
   const known: Record<string, string[]> = {
-    COPY: ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'],
-    ADD: ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir'],
+    COPY: ['from', 'chown', 'chmod', 'link'],
+    ADD: ['chown', 'chmod', 'link'],
     RUN: ['network', 'mount', 'security'],
     HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
   };

@@ -41,6 +41,7 @@ export type BuildEvent =
   | { type: 'step.output'; step: StepInfo; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'step.done'; step: StepInfo; ms: number }
   | { type: 'step.error'; step: StepInfo; message: string; exitCode?: number; tail: string[] }
+  | { type: 'build.warning'; message: string }
   | { type: 'build.done'; buildId: string; imageId: string; tags: string[]; ms: number }
   | { type: 'build.error'; buildId: string; message: string };
 

@@ -10,7 +10,7 @@ import { buildSpec } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
-import { runc, runcPath, classifyStartError } from '../runtime/runc.js';
+import { runc, runcPath, runcGlobalArgs, classifyStartError } from '../runtime/runc.js';
 import { LayerView } from './fsview.js';
 import { BuildStepError } from './errors.js';
 import { isRootless } from '../rootless/detect.js';
@@ -77,7 +77,7 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()) });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
     const { code, stderrTail } = await new Promise<{ code: number; stderrTail: string }>((resolve, reject) => {
-      const p = spawn(runcPath(), [`--root=${stateRoot}`, 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(runcPath(), [...runcGlobalArgs(stateRoot), 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
       let errText = '';
       p.stdout.on('data', (d: Buffer) => o.onOutput('stdout', d.toString()));
       p.stderr.on('data', (d: Buffer) => {

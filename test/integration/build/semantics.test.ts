@@ -30,6 +30,12 @@ describe('RUN, ARG and ENV', () => {
     expect(config.config.Env).toContain('SHADOW=env');
     expect(config.config.Env!.some((e) => e.startsWith('LOCAL='))).toBe(false);
   });
+  it('proxy build args reach RUN without an ARG line and stay out of history; unused args warn', async () => {
+    const { fs, config, events } = await buildText('FROM localhost/busybox:latest\nRUN echo "$HTTP_PROXY" > /proxy\n', {}, { buildArgs: { HTTP_PROXY: 'http://proxy:3128', UNUSED: 'x' } });
+    expect(fs.get('/proxy')!.size).toBe('http://proxy:3128\n'.length);
+    expect(JSON.stringify(config.history)).not.toContain('proxy:3128');
+    expect(events).toContainEqual({ type: 'build.warning', message: 'one or more build-args [UNUSED] were not consumed' });
+  });
   it('a global ARG is not visible in a stage until redeclared', async () => {
     const { fs } = await buildText('ARG V=1\nFROM localhost/busybox:latest\nRUN echo "[$V]" > /before\nARG V\nRUN echo "[$V]" > /after\n');
     expect(fs.get('/before')!.size).toBe('[]\n'.length);
