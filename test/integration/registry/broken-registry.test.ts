@@ -70,6 +70,11 @@ beforeAll(async () => {
     if (url.startsWith('/v2/garbage/manifests/')) {
       return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>Welcome to nginx!</body></html>');
     }
+    if (url === '/v2/zstd/manifests/1') {
+      const m = JSON.parse(image.manifest.toString()) as { layers: { mediaType: string }[] };
+      m.layers[0]!.mediaType = MediaTypes.ociLayerZstd;
+      return void res.writeHead(200, { 'Content-Type': MediaTypes.ociManifest }).end(JSON.stringify(m));
+    }
     if (url === '/v2/img/manifests/1') {
       return void res.writeHead(200, { 'Content-Type': MediaTypes.ociManifest, 'Content-Length': image.manifest.length }).end(image.manifest);
     }
@@ -128,6 +133,14 @@ describe('a registry that misbehaves', () => {
     await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).toEqual([]);
     expect(readdirSync(engine.store.paths.snapshots)).toEqual([]);
+  });
+
+  it('a zstd layer is refused up front on a Node without zstd, before anything is fetched', async () => {
+    const hasZstd = typeof (await import('node:zlib') as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+    if (hasZstd) return; // Node 22.15+ unpacks zstd; nothing to refuse
+    await expect(pull(engine, `${addr}/zstd:1`)).rejects.toThrow(/is zstd-compressed, which Node .* cannot decompress \(Node 22\.15\+ can\); pull a gzip variant/);
+    expect(blobGets.size).toBe(0);
+    await assertNothingHalfStored(engine);
   });
 
   it('a truncated blob fails the pull and leaves no part of that layer', async () => {
