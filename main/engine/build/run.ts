@@ -61,7 +61,8 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     throw new SlipwayError('RUN needs an overlay mount (kernel overlayfs or fuse-overlayfs); this store fell back to copying layers, which builds do not support', 125);
   }
   const driver = driverByName(choice.driver);
-  const id = `build-${randomBytes(8).toString('hex')}`;
+  // pid in the name: `system check` leaves a live build's mounted dir alone.
+  const id = `build-${process.pid}-${randomBytes(6).toString('hex')}`;
   const dir = join(engine.store.paths.tmp, id);
   const m: LayerMount = { lowers: o.lowerDirs.length ? o.lowerDirs : [join(dir, 'empty')], upper: o.upperDir, work: join(dir, 'work'), target: join(dir, 'rootfs'), linkDir: join(dir, 'l') };
   for (const p of [dir, m.work, m.target, m.linkDir, ...(o.lowerDirs.length ? [] : [m.lowers[0]!])]) mkdirSync(p, { recursive: true });
