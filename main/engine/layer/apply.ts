@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { SlipwayError } from '../errors.js';
@@ -116,7 +116,14 @@ async function decompressed(src: Readable): Promise<Readable> {
     })(),
     { objectMode: false },
   );
-  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip());
+  // 128 kB output chunks instead of 16 kB: a quarter of the tar-parser and write calls.
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip({ chunkSize: 128 << 10 });
+    // pipeline, not pipe: a failing source (a dropped download) must fail the gunzip too,
+    // or the extraction would wait for more data forever.
+    pipeline(rest, gunzip, () => {});
+    return gunzip;
+  }
   if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) {
     rest.destroy();
     throw new SlipwayError('the layer is zstd-compressed, which Slipway cannot unpack yet; re-save the image with gzip or uncompressed layers (e.g. `skopeo copy --dest-compress-format gzip`)');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, lutimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { tempRoot } from '../../helpers/tmp-store.js';
 import { applyLayer } from '../../../main/engine/layer/apply.js';
 import { packUpperDir } from '../../../main/engine/layer/diff.js';
@@ -215,5 +216,18 @@ describe('applyLayer', () => {
     ])), dest, { mode: 'flatten' });
     expect(readdirSync(dest).sort()).toEqual(['keep', 'opq']);
     expect(readdirSync(join(dest, 'opq'))).toEqual(['new']);
+  });
+});
+
+describe('applyLayer with a failing source', () => {
+  it('fails (does not hang) when a gzip or plain download breaks off', async () => {
+    const plain = await makeTar([{ name: 'big', body: 'z'.repeat(300_000) }, { name: 'after', body: 'a' }]);
+    for (const bytes of [gzipSync(plain), plain]) {
+      const broken = Readable.from((async function* () {
+        yield bytes.subarray(0, Math.floor(bytes.length / 3));
+        throw new Error('connection reset by peer');
+      })());
+      await expect(applyLayer(broken, dir('broken'))).rejects.toThrow(/connection reset by peer/);
+    }
   });
 });
