@@ -85,14 +85,16 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
   const t0 = performance.now();
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
-  const width = () => (w.columns ?? 100) - 1;
+  const width = () => Math.max(40, (w.columns || 100) - 1);
   const cut = (s: string) => (s.length > width() ? `${s.slice(0, width() - 1)}…` : s);
   const draw = () => {
     const lines: string[] = [`[+] Building ${secs(performance.now() - t0)} (${steps.filter((s) => s.status !== 'running').length}/${steps.length})`];
     for (const s of steps) {
       const right = s.status === 'cached' ? 'CACHED' : s.status === 'running' ? secs(performance.now() - s.t0) : s.status === 'error' ? 'ERROR' : secs(s.ms ?? 0);
       const mark = s.status === 'running' ? '=>' : s.status === 'error' ? '=> ERROR' : '=>';
-      lines.push(cut(`${mark} ${s.info.name}  ${right}`));
+      const left = `${mark} ${s.info.name}`;
+      const room = width() - right.length - 1;
+      lines.push(`${left.length > room ? `${left.slice(0, room - 1)}…` : left.padEnd(room)} ${right}`);
       if (s.status === 'running' || s.status === 'error') for (const l of s.tail.slice(-6)) lines.push(cut(` => => # ${l}`));
     }
     let buf = drawn ? `\x1b[${drawn}F` : '';
@@ -138,9 +140,14 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
           break;
         case 'build.done':
           draw();
+          drawn = 0; // the summary goes below the final frame
           w.write(`=> writing image ${e.imageId}\n`);
           for (const t of e.tags) w.write(`=> naming to ${t}\n`);
-          break;
+          return;
+        case 'build.error':
+          draw();
+          drawn = 0;
+          return;
         default:
           return;
       }
