@@ -11,6 +11,8 @@ import { parseBind } from './create-config.js';
 import type { ContainerRecord } from './types.js';
 import { SlipwayError } from '../errors.js';
 import { ensureInitLayer } from './init-layer.js';
+import { isRootless } from '../rootless/detect.js';
+import { cgroupsPathFor } from '../rootless/cgroups.js';
 
 /** The files of one container dir (see DESIGN.md "The store"). */
 export function containerFiles(root: string, id: string) {
@@ -86,7 +88,7 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
     etcFiles: etc,
     binds,
     resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },
-    cgroupsPath: `/slipway/${rec.id}`,
+    cgroupsPath: cgroupsPathFor(rec.id, isRootless()),
   });
   writeFileSync(f.config, JSON.stringify(spec));
 }

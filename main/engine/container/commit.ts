@@ -8,6 +8,8 @@ import { layerMount } from './bundle.js';
 import { driverByName } from '../mount/probe.js';
 import { runc } from '../runtime/runc.js';
 import { SlipwayError } from '../errors.js';
+import { isRootless } from '../rootless/detect.js';
+import { controllerDelegated } from '../rootless/cgroups.js';
 
 export interface CommitOptions {
   message?: string;
@@ -33,7 +35,9 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   const m = layerMount(engine, rec);
   const upper = driverByName(rec.spec.driver).changesDir(m);
   const root = engine.store.paths.runtimeState;
-  const pause = rec.state === 'running' && o.pause !== false;
+  const rootless = isRootless();
+  // Rootless without a delegated freezer cgroup cannot pause (podman skips it there too).
+  const pause = rec.state === 'running' && o.pause !== false && !(rootless && !controllerDelegated('freezer'));
   if (pause) {
     const r = await runc(root, ['pause', rec.id]);
     if (r.code !== 0) throw new SlipwayError(`cannot pause ${rec.name} for the commit: ${r.stderr.trim()} (use --pause=false)`, 1);
@@ -41,7 +45,7 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   let layer;
   const parentChain = img.layers.length ? img.layers[img.layers.length - 1]!.chainId : undefined;
   try {
-    layer = await commitUpperDir(upper, engine.store.blobs, {});
+    layer = await commitUpperDir(upper, engine.store.blobs, { rootless });
     const chainId = chainIds([...(parentChain ? [parentChain] : []), layer.diffId]).pop()!;
     // The snapshot of the new layer is the upper dir as it is (overlay whiteouts and all).
     await engine.images.snapshots.prepare(chainId, (dir) => copyTree(upper, dir));

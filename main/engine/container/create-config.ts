@@ -5,6 +5,8 @@ import type { DriverName } from '../mount/driver.js';
 import type { ContainerConfig, ContainerSpec, CreateOptions, HostConfig } from './types.js';
 import { InvalidArgumentError, SlipwayError } from '../errors.js';
 import { parseSignal } from '../runtime/signals.js';
+import { isRootless } from '../rootless/detect.js';
+import { assertLimitsAllowed } from '../rootless/cgroups.js';
 
 /** docker's RAM units: 512m, 1g, 1024k, plain bytes. */
 export function parseBytes(v: string | number | undefined): number {
@@ -133,5 +135,6 @@ export function containerSpec(o: CreateOptions, img: ImageConfig, id: string, dr
     AutoRemove: !!o.autoRemove,
     Runtime: 'runc',
   };
+  if (isRootless()) assertLimitsAllowed({ memory: hostConfig.Memory, nanoCpus: hostConfig.NanoCpus, pidsLimit: hostConfig.PidsLimit });
   return { config, hostConfig, path: argv[0]!, args: argv.slice(1), driver };
 }

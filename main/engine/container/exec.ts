@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ContainerManager } from './manager.js';
-import { runcPath, classifyStartError, runcErrorLine } from '../runtime/runc.js';
+import { runcGlobalArgs, runcPath, classifyStartError, runcErrorLine } from '../runtime/runc.js';
 import { resolveUser } from '../runtime/user.js';
 import { mergeEnv } from './create-config.js';
 import { ConflictError, SlipwayError } from '../errors.js';
@@ -27,7 +27,7 @@ export async function execInContainer(mgr: ContainerManager, ref: string, o: Exe
   const f = mgr.files(rec.id);
   const user = resolveUser(f.rootfs, o.user ?? rec.spec.config.User);
   const env = mergeEnv([], (o.env ?? []).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)));
-  const args = [`--root=${mgr.engine.store.paths.runtimeState}`, 'exec', '--user', `${user.uid}:${user.gid}`];
+  const args = [...runcGlobalArgs(mgr.engine.store.paths.runtimeState), 'exec', '--user', `${user.uid}:${user.gid}`];
   for (const g of user.additionalGids) args.push('--additional-gids', String(g));
   if (o.workdir) args.push('--cwd', o.workdir);
   for (const e of env) args.push('--env', e);

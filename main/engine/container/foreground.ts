@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ContainerManager } from './manager.js';
-import { runcPath, classifyStartError } from '../runtime/runc.js';
+import { runcGlobalArgs, runcPath, classifyStartError } from '../runtime/runc.js';
 import { SlipwayError } from '../errors.js';
 
 /**
@@ -17,7 +17,7 @@ export async function runForeground(mgr: ContainerManager, ref: string, opts: { 
   const root = mgr.engine.store.paths.runtimeState;
   await mgr.prepareRun(rec, opts.tty);
   writeFileSync(f.monitorPid, String(process.pid));
-  const child = spawn(runcPath(), [`--root=${root}`, 'run', '--bundle', f.dir, '--pid-file', f.pidfile, rec.id], {
+  const child = spawn(runcPath(), [...runcGlobalArgs(root), 'run', '--bundle', f.dir, '--pid-file', f.pidfile, rec.id], {
     stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'],
   });
   let stderr = '';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
-import { runcPath } from '../runtime/runc.js';
+import { runcGlobalArgs, runcPath } from '../runtime/runc.js';
 
 export interface MonitorPaths {
   id: string;
@@ -46,7 +46,7 @@ export function startMonitor(p: MonitorPaths): Promise<number> {
     '--api-version', '1', '-c', p.id, '-u', p.id, '-n', p.name, '-r', runcPath(), '-b', p.bundle,
     '-p', join(p.bundle, 'pidfile'), '-P', join(p.bundle, 'conmon.pid'), '-l', `k8s-file:${p.log}`,
     '--exit-dir', p.exitDir, '--socket-dir-path', p.socketDir, '--full-attach', '--syslog',
-    '--runtime-arg', `--root=${p.stateRoot}`,
+    ...runcGlobalArgs(p.stateRoot).flatMap((a) => ['--runtime-arg', a]),
     '--exit-command', process.execPath,
     '--exit-command-arg', slipwayBin(),
     '--exit-command-arg', 'container-cleanup',

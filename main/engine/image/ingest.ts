@@ -7,6 +7,7 @@ import { Writable, type Readable } from 'node:stream';
 import type { ImageStore, NewLayer } from './images.js';
 import type { BlobInfo } from '../store/blobs.js';
 import { applyLayer } from '../layer/apply.js';
+import { isRootless } from '../rootless/detect.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MediaTypes } from './types.js';
 import { blobInUse, chainInUse, foreignBlobRefs, foreignChainRefs } from './refs.js';
@@ -15,7 +16,7 @@ import type { Digest } from '../util/digest.js';
 
 /** True when this process cannot create device nodes or chown freely (an ordinary user). */
 export function runningRootless(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() !== 0;
+  return isRootless();
 }
 
 /**

@@ -4,13 +4,15 @@ import { overlayOptions } from './short-links.js';
 import { unmountPath } from './unmount.js';
 import { mount as nativeMount, nativeAvailable } from '../util/native.js';
 import { SlipwayError } from '../errors.js';
+import { isRootless } from '../rootless/detect.js';
 
 /** Kernel overlayfs: the fast path (no copy, no daemon). */
 export class KernelOverlay implements MountDriver {
   readonly name = 'overlay' as const;
 
   async mount(m: LayerMount): Promise<void> {
-    const data = overlayOptions(m);
+    // In a user namespace overlay may not use trusted.* xattrs: userxattr makes it use user.overlay.*
+    const data = overlayOptions(m, isRootless() ? ['userxattr'] : []);
     if (nativeAvailable()) {
       // mount(2) resolves the relative option paths against the cwd, so mount from linkDir.
       // chdir is process-wide; nothing async runs between the two chdirs.

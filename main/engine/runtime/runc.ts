@@ -1,6 +1,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { SlipwayError } from '../errors.js';
+import { isRootless } from '../rootless/detect.js';
 
 /** Where runc lives: SLIPWAY_RUNC, else the usual places (Debian puts it in /usr/sbin). */
 export function runcPath(): string {
@@ -8,6 +9,14 @@ export function runcPath(): string {
   if (env) return env;
   for (const p of ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc']) if (existsSync(p)) return p;
   throw new SlipwayError('runc was not found: install it (`apt-get install runc`) or set SLIPWAY_RUNC', 125);
+}
+
+/**
+ * runc's global flags for this store: its state root, and --rootless=true in a user
+ * namespace, where runc's "auto" would still try to create cgroups it may not (as uid 0 there).
+ */
+export function runcGlobalArgs(stateRoot: string): string[] {
+  return [`--root=${stateRoot}`, ...(isRootless() ? ['--rootless=true'] : [])];
 }
 
 export interface RunResult {
@@ -19,7 +28,7 @@ export interface RunResult {
 /** One runc invocation against this store's state root, output collected. */
 export function runc(stateRoot: string, args: string[], opts: SpawnOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(runcPath(), [`--root=${stateRoot}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    const p = spawn(runcPath(), [...runcGlobalArgs(stateRoot), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let stdout = '';
     let stderr = '';
     p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { SlipwayError } from '../errors.js';
+import { USERNS_ENV } from './detect.js';
+import { ensurePauseProcess } from './pause.js';
+import { subIdsForCurrentUser } from './subid.js';
+
+/** Does this invocation need the rootless namespace? Help and version do not. */
+export function needsNamespace(argv: string[] = process.argv.slice(2)): boolean {
+  if (typeof process.getuid !== 'function' || process.getuid() === 0) return false;
+  if (process.env[USERNS_ENV]) return false;
+  if (argv.length === 0) return false;
+  return !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v' || a === 'help');
+}
+
+/**
+ * Run this same CLI command again inside the user's rootless namespaces (joined with
+ * nsenter, since a running Node process cannot enter a user namespace itself) and exit with
+ * its status. The child sees USERNS_ENV, so it does not come back here.
+ */
+export async function reexecInNamespace(): Promise<never> {
+  const ids = subIdsForCurrentUser();
+  const pid = await ensurePauseProcess(ids);
+  const args = ['--user', '--mount', '--preserve-credentials', '-t', String(pid), '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+  const child = spawn('nsenter', args, { stdio: 'inherit', env: { ...process.env, [USERNS_ENV]: '1' } });
+  // The child shares our process group, so terminal signals (Ctrl-C, hangup) reach it
+  // directly; only a signal sent to this pid alone needs passing on.
+  for (const s of ['SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', (e) => reject(new SlipwayError(`cannot join the rootless namespace with nsenter (util-linux): ${e.message}`, 125)));
+    child.once('exit', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
+  });
+  process.exit(code);
+}
