@@ -1,6 +1,8 @@
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import { pull, type PullOptions } from './pull.js';
+import { parseReference, repositoryOf } from '../image/reference.js';
+import { KnownBlobs } from './known-blobs.js';
 import type { ProgressListener, TransferEvent } from './progress.js';
 
 export { pull, type PullOptions, type PullResult } from './pull.js';
@@ -13,9 +15,22 @@ export type { LayerProgress, LayerStatus, TransferEvent, ProgressListener } from
  * FROM call. A local image always wins (docker's default --pull=missing).
  */
 export async function ensureImage(engine: Engine, ref: string, opts: PullOptions = {}, onProgress?: ProgressListener): Promise<ImageRecord> {
-  const local = engine.images.find(ref);
+  const local = engine.images.find(ref) ?? pulledByIndexDigest(engine, ref);
   if (local) return local;
   return (await pull(engine, ref, opts, onProgress)).image;
+}
+
+/** name@digest that we pulled or pushed under that digest (an index's, say) is here already. */
+function pulledByIndexDigest(engine: Engine, ref: string): ImageRecord | undefined {
+  let r;
+  try {
+    r = parseReference(ref);
+  } catch {
+    return undefined;
+  }
+  if (!r.digest) return undefined;
+  const id = new KnownBlobs(engine.store).imageByRepoDigest(repositoryOf(r), r.digest);
+  return id ? engine.images.get(id) : undefined;
 }
 
 /**

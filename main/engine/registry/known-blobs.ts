@@ -52,4 +52,14 @@ export class KnownBlobs {
       db.prepare(`DELETE FROM pull_partials WHERE added_at < ?`).run(Date.now() - olderThanMs);
     }).immediate();
   }
+
+  /** name@digest as the registry knows the image (RepoDigests). */
+  recordRepoDigest(repository: string, digest: string, imageId: string): void {
+    this.store.db.prepare(`INSERT OR REPLACE INTO repo_digests (reference, image_id) VALUES (?, ?)`).run(`${repository}@${digest}`, imageId);
+  }
+
+  imageByRepoDigest(repository: string, digest: string): string | undefined {
+    const row = this.store.db.prepare(`SELECT image_id FROM repo_digests WHERE reference = ?`).get(`${repository}@${digest}`) as { image_id: string } | undefined;
+    return row?.image_id;
+  }
 }

@@ -84,6 +84,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     if (existing && existing.layers.length === manifest.layers.length && existing.layers.every((l) => engine.store.blobs.has(l.blobDigest))) {
       for (const l of manifest.layers) new LayerTracker(l.digest, l.size, onProgress).set('exists');
       for (const t of tags) images.tag(existing.id, t);
+      new KnownBlobs(engine.store).recordRepoDigest(repositoryOf(r), top.digest, existing.id);
       return { image: images.get(existing.id)!, reference: name, digest: top.digest, downloaded: false };
     }
 
@@ -118,6 +119,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
       lineage: { kind: 'pull', detail: { reference: name, registry: r.domain, repository: repo, digest: top.digest } },
     });
     known.clearPartials(chains);
+    known.recordRepoDigest(repositoryOf(r), top.digest, image.id);
     return { image, reference: name, digest: top.digest, downloaded: true };
   } finally {
     client.close();

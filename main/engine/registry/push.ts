@@ -71,6 +71,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     const out = changed ? Buffer.from(JSON.stringify({ ...manifest, mediaType: manifestType, layers: layerDescs })) : manifestBytes;
     const digest = await client.putManifest(repo, tag, out, manifestType);
     known.record(r.domain, repo, [manifest.config.digest, ...layerDescs.map((d) => d.digest)]);
+    known.recordRepoDigest(repositoryOf(r), digest, img.id);
     engine.store.emit('image', 'push', img.id, { name });
     return { reference: name, tag, digest, size: out.length };
   } finally {

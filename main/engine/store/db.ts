@@ -152,6 +152,16 @@ const migrations: string[] = [
     PRIMARY KEY (blob_digest, chain_id)
   );
   `,
+  // registry: what a registry calls an image we pulled or pushed (docker's RepoDigests), e.g.
+  // docker.io/library/busybox@sha256:<index digest>, so name@digest resolves locally even when
+  // the digest is a multi-platform index or another manifest of the same image.
+  `
+  CREATE TABLE repo_digests (
+    reference TEXT PRIMARY KEY,
+    image_id  TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+  );
+  CREATE INDEX repo_digests_image ON repo_digests(image_id);
+  `,
 ];
 
 export function openDatabase(path: string): DB {

@@ -155,6 +155,9 @@ describe('push and pull against docker-registry', () => {
     );
     // The riscv64 entry points at an amd64/arm64 image: the config check refuses it.
     await expect(pull(fresh, `${reg.addr}/other/busybox-oci:multi`, { platform: 'linux/riscv64' })).rejects.toThrow(/not the linux\/riscv64 asked for/);
+    // name@<index digest> is found locally afterwards (no second trip to the registry).
+    const viaIndex = await ensureImage(fresh, `${reg.addr}/other/busybox-oci@${res.digest}`, { tlsVerify: true });
+    expect(viaIndex.id).toBe(res.image.id);
     void src;
   });
 
