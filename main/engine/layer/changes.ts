@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../util/native.js';
-import { isOpaqueDir, isWhiteoutDevice } from './overlay.js';
+import { isOpaqueDir, isWhiteoutDevice, upperEntryKind, WHITEOUT_PREFIX } from './overlay.js';
 import { byteOrder, walkTree } from './walk.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
@@ -19,8 +19,12 @@ export async function upperChanges(upper: string, lowerDirs: string[], opts: { r
   const kinds = new Map<string, ChangeKind>();
   for await (const e of walkTree(upper)) {
     const { rel, st } = e;
-    if (isWhiteoutDevice(st)) {
-      if (await lower.stat(rel)) kinds.set(rel, 'D');
+    const slash = rel.lastIndexOf('/');
+    const kind = upperEntryKind(rel.slice(slash + 1), st);
+    if (kind === 'marker') continue; // an opaque marker: its directory reports it
+    if (kind === 'whiteout' || kind === 'whiteout-file') {
+      const hidden = kind === 'whiteout' ? rel : `${rel.slice(0, slash + 1)}${rel.slice(slash + 1 + WHITEOUT_PREFIX.length)}`;
+      if (await lower.stat(hidden)) kinds.set(hidden, 'D');
       continue;
     }
     const below = await lower.stat(rel);
@@ -37,7 +41,7 @@ export async function upperChanges(upper: string, lowerDirs: string[], opts: { r
     if (st.mode !== below.mode || st.uid !== below.uid || st.gid !== below.gid) kinds.set(rel, 'C');
     if (isOpaqueDir(e.path, opts.rootless)) {
       kinds.set(rel, 'C');
-      const kept = new Set(await readdir(e.path));
+      const kept = new Set((await readdir(e.path)).map((n) => (n.startsWith(WHITEOUT_PREFIX) ? '' : n)));
       for (const name of await lower.list(rel)) if (!kept.has(name)) kinds.set(`${rel}/${name}`, 'D');
     }
   }

@@ -8,7 +8,7 @@ import { MediaTypes } from '../image/types.js';
 import { SlipwayError } from '../errors.js';
 import type { Digest } from '../util/digest.js';
 import { errnoCode, lgetxattr, llistxattr } from '../util/native.js';
-import { isOpaqueDir, isOverlayXattr, isWhiteoutDevice, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './overlay.js';
+import { isOpaqueDir, isOverlayXattr, OPAQUE_WHITEOUT, upperEntryKind, WHITEOUT_PREFIX } from './overlay.js';
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from './tar-format.js';
 import { walkTree, type WalkEntry } from './walk.js';
 
@@ -175,10 +175,15 @@ async function* tarChunks(root: string, o: ChunkOptions): AsyncGenerator<Buffer>
     const base: Omit<TarHeader, 'type'> = { name, mode: st.mode & 0o7777, uid, gid, size: 0, mtime };
     const only = (h: TarHeader): Planned[] => [{ header: encodeHeader(h), prefetch: 0 }];
 
-    if (o.upper && isWhiteoutDevice(st)) {
+    if (o.upper) {
       // Checked before hardlinks: overlayfs links all whiteouts to one shared inode.
-      const slash = name.lastIndexOf('/');
-      return only({ ...base, name: `${name.slice(0, slash + 1)}${WHITEOUT_PREFIX}${name.slice(slash + 1)}`, type: 'file', mode: 0o600 });
+      const kind = upperEntryKind(e.rel.slice(e.rel.lastIndexOf('/') + 1), st);
+      if (kind === 'marker') return []; // folded into its directory's opaque entry
+      if (kind === 'whiteout-file') return only({ ...base, type: 'file', size: 0 }); // already OCI form
+      if (kind === 'whiteout') {
+        const slash = name.lastIndexOf('/');
+        return only({ ...base, name: `${name.slice(0, slash + 1)}${WHITEOUT_PREFIX}${name.slice(slash + 1)}`, type: 'file', mode: 0o600 });
+      }
     }
     if (st.isSocket()) return []; // tar cannot hold sockets; docker drops them too
 
