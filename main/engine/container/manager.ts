@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, SlipwayError } from '../errors.js';
@@ -140,13 +141,19 @@ export class ContainerManager {
     return this.row(id)!;
   }
 
+  /** `runc delete --force`, skipped when runc keeps no state for the container (saves a fork). */
+  async runtimeDelete(id: string): Promise<void> {
+    if (!existsSync(join(this.store.paths.runtimeState, id))) return;
+    await runc(this.store.paths.runtimeState, ['delete', '--force', id]);
+  }
+
   /** Mount, write config.json, and clear what a previous run left (exit file, runc state). */
   async prepareRun(rec: ContainerRecord, tty: boolean): Promise<void> {
     await this.settle(rec.id);
     const f = this.files(rec.id);
     rmSync(f.exitFile, { force: true });
     rmSync(f.pidfile, { force: true });
-    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await this.runtimeDelete(rec.id);
     await mountRootfs(this.engine, rec);
     try {
       writeBundle(this.engine, rec, { tty });
@@ -201,7 +208,7 @@ export class ContainerManager {
 
   /** Record why the start failed (docker keeps the state, sets ExitCode and Error). */
   async failStart(rec: ContainerRecord, e: unknown): Promise<SlipwayError> {
-    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     let err: SlipwayError;
     if (e instanceof RuntimeStartError) {
@@ -268,8 +275,10 @@ export class ContainerManager {
 
   private async teardownAndRecord(rec: ContainerRecord): Promise<void> {
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
-    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
+    // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
+    rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
       this.store.db.prepare(`UPDATE containers SET state = 'exited' WHERE id = ? AND state = 'exiting'`).run(rec.id);
       this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
@@ -395,7 +404,7 @@ export class ContainerManager {
 
   /** Delete a stopped container: runtime state, mount, row, files, exit file. */
   private async destroy(rec: ContainerRecord): Promise<void> {
-    await runc(this.store.paths.runtimeState, ['delete', '--force', rec.id]);
+    await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     const tx = this.store.db.transaction(() => {
       const n = this.store.db.prepare(`DELETE FROM containers WHERE id = ?`).run(rec.id).changes;

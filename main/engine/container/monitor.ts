@@ -47,10 +47,15 @@ export function startMonitor(p: MonitorPaths): Promise<number> {
     '-p', join(p.bundle, 'pidfile'), '-P', join(p.bundle, 'conmon.pid'), '-l', `k8s-file:${p.log}`,
     '--exit-dir', p.exitDir, '--socket-dir-path', p.socketDir, '--full-attach', '--syslog',
     ...runcGlobalArgs(p.stateRoot).flatMap((a) => ['--runtime-arg', a]),
-    '--exit-command', process.execPath,
+    // The exit command records the exit (slipway container-cleanup). An attached CLI usually
+    // records it first and removes the exit file; the shell then skips starting node at all.
+    '--exit-command', '/bin/sh',
+    '--exit-command-arg', '-c',
+    '--exit-command-arg', 'sleep 0.2; [ -f "$1" ] || exit 0; exec "$2" "$3" container-cleanup --store "$4" "$5"',
+    '--exit-command-arg', 'slipway-exit',
+    '--exit-command-arg', join(p.exitDir, p.id),
+    '--exit-command-arg', process.execPath,
     '--exit-command-arg', slipwayBin(),
-    '--exit-command-arg', 'container-cleanup',
-    '--exit-command-arg', '--store',
     '--exit-command-arg', p.storeRoot,
     '--exit-command-arg', p.id,
   ];

@@ -6,7 +6,7 @@ import { BUSYBOX, containerStore, fullId } from './helpers.js';
 let s: ReturnType<typeof containerStore>;
 beforeAll(() => {
   s = containerStore();
-});
+}, 600_000);
 afterAll(() => s?.cleanup());
 
 const historyLines = (ref: string) => s.sw('history', '-q', '--no-trunc', ref).stdout.split('\n').filter(Boolean).length;

