@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { Engine } from '../../engine/engine.js';
 import { InvalidArgumentError, NotFoundError, SlipwayError } from '../../engine/errors.js';
 import { labelUntilFilters } from '../../engine/image/prune.js';
+import { repoDigests } from '../../engine/image/inspect.js';
 import { familiarName, splitRepoTag } from '../../engine/image/reference.js';
 import { humanAgo, humanSize } from '../../engine/util/human.js';
 import { shortId } from '../../engine/util/ids.js';
@@ -141,6 +142,7 @@ export function imageRows(engine: Engine, opts: ImagesOptions, repoArg?: string)
   const counts = new Map((engine.store.db.prepare(`SELECT image_id, COUNT(*) AS n FROM containers GROUP BY image_id`).all() as { image_id: string; n: number }[]).map((r) => [r.image_id, r.n]));
   const rows: ImageRow[] = [];
   for (const img of list) {
+    const digests = repoDigests(imagesStore, img);
     const names = img.tags.length ? img.tags.map(splitRepoTag) : [['<none>', '<none>'] as [string, string]];
     for (const [repo, tag] of names) {
       if (repoArg) {
@@ -153,7 +155,7 @@ export function imageRows(engine: Engine, opts: ImagesOptions, repoArg?: string)
         ID: opts.noTrunc ? img.id : shortId(img.id),
         Repository: repo,
         Tag: tag,
-        Digest: '<none>',
+        Digest: digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>',
         CreatedSince: humanAgo(img.created),
         CreatedAt: goTime(img.created),
         Size: humanSize(img.size),

@@ -94,15 +94,16 @@ export function inspectImage(images: ImageStore, img: ImageRecord): ImageInspect
 
 /**
  * name@digest for images that came from a registry (docker shows none for loaded or built
- * images). Pulled images record their repository in lineage.detail.repository.
+ * images). Pulls record registry, repository and manifest digest in lineage.detail.
  */
-function repoDigests(images: ImageStore, img: ImageRecord): string[] {
+export function repoDigests(images: ImageStore, img: ImageRecord): string[] {
   const row = images.store.db.prepare(`SELECT kind, detail FROM lineage WHERE image_id = ?`).get(img.id) as { kind: string; detail: string } | undefined;
   if (!row || row.kind !== 'pull') return [];
   try {
-    const d = JSON.parse(row.detail) as { repository?: string; repositories?: string[]; digest?: string };
-    const repos = d.repositories ?? (d.repository ? [d.repository] : []);
-    return repos.map((r) => `${familiarName(`${r}:x`).replace(/:x$/, '')}@${d.digest ?? img.manifestDigest}`);
+    const d = JSON.parse(row.detail) as { registry?: string; repository?: string; digest?: string };
+    if (!d.repository) return [];
+    const repo = d.registry ? `${d.registry}/${d.repository}` : d.repository;
+    return [`${familiarName(`${repo}:x`).replace(/:x$/, '')}@${d.digest ?? img.manifestDigest}`];
   } catch {
     return [];
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { BIN, ensureBuilt, handmadeArchive, slipway, tarOf } from './cli.js';
+import { BUILD_TIMEOUT, BIN, ensureBuilt, handmadeArchive, slipway, tarOf } from './cli.js';
 
 /** Problems a crash may leave: files nobody references yet (or any more). Never a row without content. */
 const REPAIRABLE = new Set(['temp-file', 'orphan-blob', 'orphan-snapshot', 'orphan-layer-row', 'stale-index']);
@@ -59,7 +59,7 @@ describe('kill -9 during load and rmi leaves a consistent store', () => {
     const layers = await Promise.all([0, 1, 2, 3].map((i) => tarOf([{ h: { name: `data-${i}` }, data: randomBytes(3 << 20) }])));
     big = join(root, '..', `${root.split('/').pop()}-big.tar`);
     writeFileSync(big, await handmadeArchive([{ layers, tags: ['big:1'] }]));
-  });
+  }, BUILD_TIMEOUT);
   afterAll(() => cleanup());
 
   for (const [name, archive, tag] of [['the busybox docker-archive', 'fixture', 'localhost/busybox:latest'], ['a 4-layer 12 MB archive', 'big', 'big:1']] as const) {

@@ -2,13 +2,13 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { FIXTURES, tempRoot, tempEngine } from '../../helpers/tmp-store.js';
-import { ensureBuilt, slipway } from './cli.js';
+import { BUILD_TIMEOUT, ensureBuilt, slipway } from './cli.js';
 import { ensureSeedImage, seedBusybox } from '../../../main/engine/image/seed.js';
 import { applyChanges } from '../../../main/engine/image/changes.js';
 
 describe('import', () => {
   const { root, cleanup } = tempRoot('slipway-img-import-');
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT);
   afterAll(() => cleanup());
 
   it('a rootfs tar with -c changes and -m becomes a one-layer image with that config', () => {

@@ -4,7 +4,7 @@ import { createReadStream, readFileSync, existsSync, mkdtempSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, slipway, sh } from './cli.js';
+import { BUILD_TIMEOUT, ensureBuilt, slipway, sh } from './cli.js';
 import { Engine } from '../../../main/engine/engine.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
 
@@ -14,7 +14,7 @@ const DIFF_ID = 'sha256:54c7ca1157e0c33d7199ac1eb7867d0d9fbbc69a6ed4a8d16c543953
 describe('load / save', () => {
   const { root, cleanup } = tempRoot('slipway-img-load-');
   const work = mkdtempSync(join(tmpdir(), 'slipway-img-out-'));
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT);
   afterAll(() => {
     cleanup();
     rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, slipway, storeContent } from './cli.js';
+import { BUILD_TIMEOUT, ensureBuilt, slipway, storeContent } from './cli.js';
 import { TarWriter, type TarHeader } from '../../../main/engine/image/tar-writer.js';
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -40,7 +40,7 @@ async function dockerArchive(layer: Buffer, diffIds: string[], layerPath = 'l1/l
 describe('malformed and malicious archives', () => {
   const work = mkdtempSync(join(tmpdir(), 'slipway-img-bad-'));
   const { root, cleanup } = tempRoot('slipway-img-bad-store-');
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT);
   afterAll(() => {
     cleanup();
     rmSync(work, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, handmadeArchive, sha, slipway, storeContent, tarOf } from './cli.js';
+import { BUILD_TIMEOUT, ensureBuilt, handmadeArchive, sha, slipway, storeContent, tarOf } from './cli.js';
 
 const FIXTURE_ID = 'sha256:fbf678b4abc9e18fa9aa08e0594ff057ff465fb908c5fa2cd25fb35c559c0141';
 const SHORT = 'fbf678b4abc9';
@@ -36,7 +36,7 @@ describe('tag and rmi', () => {
   beforeAll(() => {
     ensureBuilt();
     expect(slipway(root, ['load', '-q', '-i', join(FIXTURES, 'busybox-docker.tar')]).code).toBe(0);
-  });
+  }, BUILD_TIMEOUT);
   afterAll(() => cleanup());
 
   it('tag adds a name; images lists one row per name', () => {
@@ -123,7 +123,7 @@ describe('history', () => {
     expect(r.stdout).toBe('Loaded image: hist:1\n');
     id = slipway(root, ['inspect', '-f', '{{.Id}}', 'hist:1']).stdout.trim();
     expect(sha(l1)).not.toBe(sha(l2));
-  });
+  }, BUILD_TIMEOUT);
   afterAll(() => cleanup());
 
   it('one row per history entry, newest first, layer sizes on non-empty rows, <missing> below the top', () => {
@@ -149,7 +149,7 @@ describe('history', () => {
 
 describe('prune and df', () => {
   const { root, cleanup } = tempRoot('slipway-img-prune-');
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT);
   afterAll(() => cleanup());
 
   it('system df counts a layer shared by two images once', async () => {
