@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
@@ -264,35 +264,9 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
         }
       });
     },
-    'images.prune': ({ all }) => ({
-      task: tasks.start('prune', all ? 'Prune unused images' : 'Prune dangling images', async (t) => {
-        const { pruneImages } = await import('../engine/image/prune.js');
-        t.progress({ message: 'pruning' });
-        const r = pruneImages(engine.images, { all });
-        return { deleted: r.events.filter((e) => e.kind === 'Deleted').length, reclaimed: r.reclaimed };
-      }),
-    }),
-    'images.load': ({ path }) => ({
-      task: tasks.start('load', `Load ${basename(path)}`, async (t) => {
-        const { loadArchive } = await import('../engine/image/load.js');
-        t.progress({ message: `loading ${basename(path)}` });
-        try {
-          const loaded = await loadArchive(engine, path, basename(path));
-          return { images: loaded.map((l) => ({ id: l.id, tags: l.tags })) };
-        } finally {
-          // An archive the browser uploaded lives in the store's tmp/ only for this load.
-          if (dirname(path) === engine.store.paths.tmp && basename(path).startsWith('upload-')) await rm(path, { force: true });
-        }
-      }),
-    }),
-    'images.save': ({ refs, path, format }) => ({
-      task: tasks.start('save', `Save ${refs.join(', ')}`, async (t) => {
-        const { saveImages } = await import('../engine/image/save.js');
-        t.progress({ message: `writing ${path}` });
-        await saveImages(engine, refs, path, format);
-        return { path };
-      }),
-    }),
+    'images.prune': ({ all }) => ({ task: tasks.runOp(engine, 'prune', all ? 'Prune unused images' : 'Prune dangling images', { all }) }),
+    'images.load': ({ path }) => ({ task: tasks.runOp(engine, 'load', `Load ${basename(path)}`, { path }) }),
+    'images.save': ({ refs, path, format }) => ({ task: tasks.runOp(engine, 'save', `Save ${refs.join(', ')}`, { refs, path, format }) }),
 
     'containers.list': async ({ all }) => (await engine.containers.list({ all })).map(toSummary),
     'containers.inspect': ({ id }) => engine.containers.inspect(id),
@@ -316,13 +290,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     },
     'containers.commit': async ({ id, repo, message, author, changes }) => {
       const rec = await engine.containers.get(id); // fail now, not in the task, for an unknown name
-      return {
-        task: tasks.start('commit', `Commit ${rec.name}`, async (t) => {
-          t.progress({ message: `committing ${rec.name}` });
-          const img = await engine.containers.commit(rec.id, { message, author, changes, tag: repo, pause: true });
-          return { id: img.id, tags: img.tags };
-        }),
-      };
+      return { task: tasks.runOp(engine, 'commit', `Commit ${rec.name}`, { id: rec.id, repo, message, author, changes }) };
     },
 
     'build.start': async (req) => {
@@ -335,31 +303,8 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
       const ctxStat = await stat(req.context).catch(() => undefined);
       if (!ctxStat?.isDirectory()) throw new InvalidArgumentError(`the build context ${req.context} is not a folder; choose the folder COPY and ADD read from`);
       return {
-        task: tasks.start('build', `Build ${req.tags[0] ?? basename(req.context)}`, async (t) => {
-          const { build } = await import('../engine/build/builder.js');
-          const r = await build(
-            engine,
-            { context: req.context, dockerfile: file, tags: req.tags, buildArgs: req.buildArgs, noCache: req.noCache, target: req.target, signal: t.signal },
-            (e) => {
-              switch (e.type) {
-                case 'step.start':
-                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'running', instruction: e.step.name });
-                case 'step.cached':
-                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'cached', instruction: e.step.name });
-                case 'step.miss':
-                  return t.progress({ message: e.step.name, step: e.step.id, instruction: e.step.name, log: `cache miss: ${e.reason}` });
-                case 'step.output':
-                  return t.progress({ message: e.step.name, step: e.step.id, log: e.text.replace(/\n$/, '') });
-                case 'step.done':
-                  return t.progress({ message: e.step.name, step: e.step.id, stepState: 'done', log: `done in ${e.ms} ms` });
-                case 'step.error':
-                  return t.progress({ message: e.message, step: e.step.id, stepState: 'failed', log: [...e.tail, e.message].join('\n') });
-                default:
-                  return undefined;
-              }
-            },
-          );
-          return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms };
+        task: tasks.runOp(engine, 'build', `Build ${req.tags[0] ?? basename(req.context)}`, {
+          dockerfileFile: file, context: req.context, tags: req.tags, buildArgs: req.buildArgs, noCache: req.noCache, target: req.target,
         }),
       };
     },

@@ -2,6 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type { TaskInfo, TaskProgressEvent } from '../../shared/api.js';
 import { SlipwayError, errorMessage } from '../engine/errors.js';
 import type { EventHub } from './hub.js';
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import { taskOps, type TaskKind, type TaskParams } from './task-ops.js';
+
+/**
+ * The compiled child entry: beside this module when running from dist/, else the repo's
+ * dist/ copy (tests run the sources). Undefined when there is none: tasks then run in-process.
+ */
+export function taskChildEntry(): string | undefined {
+  const here = fileURLToPath(new URL('./task-child.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const built = join(resolve(import.meta.dirname, '..', '..'), 'dist', 'main', 'server', 'task-child.js');
+  return existsSync(built) ? built : undefined;
+}
 
 export interface TaskContext {
   readonly task: string;
@@ -49,6 +66,37 @@ export class TaskRunner {
     this.prune();
     return task;
   }
+
+  /**
+   * Run a long operation off this process's event loop: in a child process with its own
+   * engine when the compiled child exists, else in-process (same code, same events).
+   */
+  runOp<K extends TaskKind>(engine: Engine, kind: K, title: string, params: TaskParams[K]): string {
+    const entry = this.childEntry;
+    if (!entry) return this.start(kind, title, (ctx) => (taskOps[kind] as (e: Engine, p: TaskParams[K], c: TaskContext) => Promise<unknown>)(engine, params, ctx));
+    return this.start(kind, title, (ctx) =>
+      new Promise((resolvePromise, reject) => {
+        const child = fork(entry, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+        let stderr = '';
+        let settled = false;
+        child.stderr!.on('data', (c) => (stderr = (stderr + c).slice(-2000)));
+        const onAbort = () => child.connected && child.send({ type: 'cancel' });
+        ctx.signal.addEventListener('abort', onAbort);
+        child.on('message', (m: { type: string; p?: TaskProgressEvent; result?: unknown; error?: string }) => {
+          if (m.type === 'progress' && m.p) ctx.progress(m.p);
+          else if (m.type === 'done') (settled = true), resolvePromise(m.result);
+          else if (m.type === 'failed') (settled = true), reject(new SlipwayError(m.error ?? 'failed'));
+        });
+        child.on('exit', (code, sig) => {
+          ctx.signal.removeEventListener('abort', onAbort);
+          if (!settled) reject(new SlipwayError(`the ${kind} task ended unexpectedly (${sig ?? `exit ${code}`}): ${stderr.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? stderr.trim().split('\n').pop() ?? ''}`));
+        });
+        child.send({ type: 'start', root: engine.store.paths.root, kind, params });
+      }),
+    );
+  }
+
+  childEntry: string | undefined = taskChildEntry();
 
   cancel(task: string): void {
     const t = this.tasks.get(task);

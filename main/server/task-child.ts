@@ -1,0 +1,33 @@
+// A child process that runs one long task (task-ops.ts) against the store and reports back
+// over the IPC channel: progress, then done or failed. It owns its own Engine (SQLite in WAL
+// mode takes the parent and the child at once), so the parent's event loop stays free.
+import { Engine } from '../engine/engine.js';
+import { errorMessage } from '../engine/errors.js';
+import { taskOps, type TaskKind } from './task-ops.js';
+
+interface Start {
+  type: 'start';
+  root: string;
+  kind: TaskKind;
+  params: unknown;
+}
+
+const abort = new AbortController();
+const send = (m: unknown) => new Promise<void>((ok) => (process.send ? process.send(m, () => ok()) : ok()));
+
+process.on('message', (m: Start | { type: 'cancel' }) => {
+  if (m.type === 'cancel') return abort.abort();
+  const engine = new Engine(m.root);
+  const op = taskOps[m.kind] as (e: Engine, p: unknown, t: { progress: (p: object) => void; signal: AbortSignal }) => Promise<unknown>;
+  op(engine, m.params, { progress: (p) => void send({ type: 'progress', p }), signal: abort.signal })
+    .then(
+      (result) => send({ type: 'done', result }),
+      (e) => send({ type: 'failed', error: errorMessage(e).split('\n')[0] }),
+    )
+    .finally(() => {
+      engine.close();
+      process.disconnect?.();
+    });
+});
+// If the parent goes away the work still finishes (a kill could leave temp files behind);
+// the process ends by itself once nothing is left to do.

@@ -1,0 +1,82 @@
+import { rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import type { TaskContext } from './tasks.js';
+
+/**
+ * The long operations, as plain functions of (engine, params, progress). They run in a child
+ * process (task-child.ts) so their CPU work (tar, gzip, digests) never blocks the process
+ * that hosts the window; the same functions run in-process where no compiled child exists.
+ * Params arrive already validated by the contract.
+ */
+export interface TaskParams {
+  build: { dockerfileFile: string; context: string; tags: string[]; buildArgs: Record<string, string>; noCache: boolean; target?: string };
+  commit: { id: string; repo?: string; message: string; author: string; changes: string[] };
+  load: { path: string };
+  save: { refs: string[]; path: string; format: 'docker-archive' | 'oci-archive' };
+  prune: { all: boolean };
+}
+export type TaskKind = keyof TaskParams;
+
+type Op<K extends TaskKind> = (engine: Engine, p: TaskParams[K], t: Pick<TaskContext, 'progress' | 'signal'>) => Promise<unknown>;
+
+export const taskOps: { [K in TaskKind]: Op<K> } = {
+  async build(engine, p, t) {
+    const { build } = await import('../engine/build/builder.js');
+    const r = await build(
+      engine,
+      { context: p.context, dockerfile: p.dockerfileFile, tags: p.tags, buildArgs: p.buildArgs, noCache: p.noCache, target: p.target, signal: t.signal },
+      (e) => {
+        switch (e.type) {
+          case 'step.start':
+            return t.progress({ message: e.step.name, step: e.step.id, stepState: 'running', instruction: e.step.name });
+          case 'step.cached':
+            return t.progress({ message: e.step.name, step: e.step.id, stepState: 'cached', instruction: e.step.name });
+          case 'step.miss':
+            return t.progress({ message: e.step.name, step: e.step.id, instruction: e.step.name, log: `cache miss: ${e.reason}` });
+          case 'step.output':
+            return t.progress({ message: e.step.name, step: e.step.id, log: e.text.replace(/\n$/, '') });
+          case 'step.done':
+            return t.progress({ message: e.step.name, step: e.step.id, stepState: 'done', log: `done in ${e.ms} ms` });
+          case 'step.error':
+            return t.progress({ message: e.message, step: e.step.id, stepState: 'failed', log: [...e.tail, e.message].join('\n') });
+          default:
+            return undefined;
+        }
+      },
+    );
+    return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms };
+  },
+
+  async commit(engine, p, t) {
+    t.progress({ message: `committing ${p.id.slice(0, 12)}` });
+    const img = await engine.containers.commit(p.id, { message: p.message, author: p.author, changes: p.changes, tag: p.repo, pause: true });
+    return { id: img.id, tags: img.tags };
+  },
+
+  async load(engine, p, t) {
+    const { loadArchive } = await import('../engine/image/load.js');
+    t.progress({ message: `loading ${basename(p.path)}` });
+    try {
+      const loaded = await loadArchive(engine, p.path, basename(p.path));
+      return { images: loaded.map((l) => ({ id: l.id, tags: l.tags })) };
+    } finally {
+      // An archive the browser uploaded lives in the store's tmp/ only for this load.
+      if (dirname(p.path) === engine.store.paths.tmp && basename(p.path).startsWith('upload-')) await rm(p.path, { force: true });
+    }
+  },
+
+  async save(engine, p, t) {
+    const { saveImages } = await import('../engine/image/save.js');
+    t.progress({ message: `writing ${p.path}` });
+    await saveImages(engine, p.refs, p.path, p.format);
+    return { path: p.path };
+  },
+
+  async prune(engine, p, t) {
+    const { pruneImages } = await import('../engine/image/prune.js');
+    t.progress({ message: 'pruning' });
+    const r = pruneImages(engine.images, { all: p.all });
+    return { deleted: r.events.filter((e) => e.kind === 'Deleted').length, reclaimed: r.reclaimed };
+  },
+};
