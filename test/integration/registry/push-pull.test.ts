@@ -66,6 +66,13 @@ describe('push and pull against docker-registry', () => {
     expect(res2.digest).toBe(res.digest);
     expect(statuses(again)).toEqual(['exists']);
 
+    // To another repository: the gzip blob made on the first push is mounted, not re-sent.
+    engine.images.tag(loaded!.id, `${reg.addr}/elsewhere/busybox:v1`);
+    const moved: TransferEvent[] = [];
+    const res3 = await push(engine, `${reg.addr}/elsewhere/busybox:v1`, {}, (e) => moved.push(e));
+    expect(statuses(moved)).toEqual(['mounted']);
+    expect(res3.digest).toBe(res.digest);
+
     // rmi, then pull back: the same image ID.
     for (const t of engine.images.get(loaded!.id)!.tags) removeImage(engine.images, t);
     expect(engine.images.get(loaded!.id)).toBeUndefined();
