@@ -16,10 +16,12 @@ class LayerLines {
   private drawn = 0;
   private timer?: NodeJS.Timeout;
   private readonly tty = Boolean(process.stdout.isTTY);
+  private closed = false;
 
   constructor(private readonly verbs: { done: string; exists: string }) {}
 
   on = (e: TransferEvent): void => {
+    if (this.closed) return;
     if (e.kind === 'status') {
       this.flush();
       out(e.message);
@@ -70,7 +72,13 @@ class LayerLines {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.tty && this.order.length) this.draw();
+    if (this.tty && this.order.length && !this.closed) this.draw();
+  }
+
+  /** Final draw; after this the lines are history and nothing may move the cursor over them. */
+  close(): void {
+    this.flush();
+    this.closed = true;
   }
 }
 
@@ -85,14 +93,14 @@ export async function pullAction(name: string, opts: { platform?: string; quiet?
   const engine = openEngine();
   try {
     const res = await pull(engine, name, { platform: opts.platform, tlsVerify: opts.tlsVerify }, lines?.on);
-    lines?.flush();
+    lines?.close();
     if (!opts.quiet) {
       out(`Digest: ${res.digest}`);
       out(`Status: ${res.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(res.reference)}`);
     }
     out(res.reference);
   } finally {
-    lines?.flush();
+    lines?.close();
     engine.close();
   }
 }
@@ -102,11 +110,11 @@ export async function pushAction(name: string, opts: { quiet?: boolean; tlsVerif
   const engine = openEngine();
   try {
     const res = await push(engine, name, { tlsVerify: opts.tlsVerify }, lines?.on);
-    lines?.flush();
+    lines?.close();
     if (opts.quiet) out(res.reference);
     else out(`${res.tag}: digest: ${res.digest} size: ${res.size}`);
   } finally {
-    lines?.flush();
+    lines?.close();
     engine.close();
   }
 }
