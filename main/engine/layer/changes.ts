@@ -59,7 +59,7 @@ export async function upperChanges(upper: string, lowerDirs: string[], opts: { r
 
 /** The image's filesystem as the overlay shows it below the upper dir: lower dirs top first,
  *  each one's whiteouts and opaque dirs hiding what the dirs under it hold. */
-class LowerView {
+export class LowerView {
   private readonly blockedMemo: Map<string, Promise<boolean>>[];
 
   constructor(private readonly lowers: string[], private readonly rootless: boolean) {

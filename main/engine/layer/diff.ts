@@ -11,6 +11,7 @@ import { errnoCode, lgetxattr, llistxattr } from '../util/native.js';
 import { isOpaqueDir, isOverlayXattr, OPAQUE_WHITEOUT, upperEntryKind, WHITEOUT_PREFIX } from './overlay.js';
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from './tar-format.js';
 import { walkTree, type WalkEntry } from './walk.js';
+import { rootfsDiff } from './rootfs-diff.js';
 
 export interface PackUpperOptions {
   /** the upper dir belongs to a userxattr overlay: opaque dirs carry user.overlay.opaque */
@@ -53,6 +54,21 @@ export async function commitUpperDir(upper: string, blobs: BlobStore, opts: Pack
 /** packDirectory straight into the blob store, as commitUpperDir does for an upper dir. */
 export async function commitDirectory(dir: string, blobs: BlobStore, opts: PackDirOptions = {}): Promise<NewLayer> {
   return commitChunks(tarChunks(dir, { upper: false, ...opts }), blobs);
+}
+
+/** The copy driver's commit: a layer of what a full-copy rootfs changed against the image's
+ *  layers (top first), deletions as `.wh.` entries; see rootfs-diff.ts. */
+export function packRootfsDiff(rootfs: string, lowerDirs: string[], opts: PackUpperOptions = {}): Readable {
+  return Readable.from(rootfsDiffChunks(rootfs, lowerDirs, opts), { objectMode: false });
+}
+
+export async function commitRootfsDiff(rootfs: string, lowerDirs: string[], blobs: BlobStore, opts: PackUpperOptions = {}): Promise<NewLayer> {
+  return commitChunks(rootfsDiffChunks(rootfs, lowerDirs, opts), blobs);
+}
+
+async function* rootfsDiffChunks(rootfs: string, lowerDirs: string[], opts: PackUpperOptions): AsyncGenerator<Buffer> {
+  const d = await rootfsDiff(rootfs, lowerDirs, opts);
+  yield* tarChunks(rootfs, { upper: false, epoch: opts.epoch, whiteouts: d.whiteouts, filter: (rel) => d.include.has(rel) });
 }
 
 const WRITE_BATCH = 4 << 20;
@@ -128,6 +144,8 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
 interface ChunkOptions extends PackDirOptions {
   upper: boolean;
   rootless?: boolean;
+  /** OCI whiteouts to emit right after a directory's entry ("" = the root, first) */
+  whiteouts?: Map<string, string[]>;
 }
 
 /** One tar entry ready to emit: its header, and for small files their bytes, being read. */
@@ -193,6 +211,9 @@ async function* tarChunks(root: string, o: ChunkOptions): AsyncGenerator<Buffer>
       if (o.upper && isOpaqueDir(e.path, o.rootless)) {
         out.push(...only({ ...base, name: `${name}/${OPAQUE_WHITEOUT}`, type: 'file', mode: st.mode & 0o777 }));
       }
+      for (const gone of o.whiteouts?.get(e.rel) ?? []) {
+        out.push(...only({ ...base, name: `${name}/${WHITEOUT_PREFIX}${gone}`, type: 'file', mode: 0o600 }));
+      }
       return out;
     }
     if (st.nlink > 1) {
@@ -230,6 +251,10 @@ async function* tarChunks(root: string, o: ChunkOptions): AsyncGenerator<Buffer>
     }
   };
 
+  for (const gone of o.whiteouts?.get('') ?? []) {
+    const mtime = clampTime(Math.floor(Date.now() / 1000), o.epoch);
+    yield encodeHeader({ name: prefix ? `${prefix}/${WHITEOUT_PREFIX}${gone}` : `${WHITEOUT_PREFIX}${gone}`, type: 'file', mode: 0o600, uid: 0, gid: 0, size: 0, mtime });
+  }
   try {
     for (;;) {
       await fill();

@@ -5,12 +5,13 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tempRoot } from '../../helpers/tmp-store.js';
 import { applyLayer } from '../../../main/engine/layer/apply.js';
-import { commitUpperDir } from '../../../main/engine/layer/diff.js';
+import { commitRootfsDiff, commitUpperDir, packUpperDir } from '../../../main/engine/layer/diff.js';
+import { rootfsDiff } from '../../../main/engine/layer/rootfs-diff.js';
 import { upperChanges } from '../../../main/engine/layer/changes.js';
 import { mount, umount2, MNT_DETACH } from '../../../main/engine/util/native.js';
 import { BlobStore } from '../../../main/engine/store/blobs.js';
 import { StorePaths } from '../../../main/engine/store/paths.js';
-import { bufferStream, makeTar } from '../../unit/layer/tar-helpers.js';
+import { bufferStream, listTar, makeTar } from '../../unit/layer/tar-helpers.js';
 
 // Real kernel overlayfs over snapshots made by applyLayer: the whiteouts and opaque dirs
 // applyLayer writes must be the ones the kernel honours, and the upper dir the kernel writes
@@ -164,6 +165,36 @@ describe('layers in a real overlay mount', () => {
     expect(readdirSync(join(m2, 'var', 'log'))).toEqual(['new.log']);
     expect(readFileSync(join(m2, 'etc', 'passwd'), 'utf8')).toBe('root:x:0:0\napp:x:1000:1000\n');
     expect(lstatSync(join(m2, 'opt')).mode & 0o777).toBe(0o700);
+  });
+
+  it('copy driver: diffs and commits a full-copy rootfs against the image layers', async () => {
+    const { l1, l2 } = await baseImage();
+    // the copy driver's rootfs: the image flattened into one directory
+    const rootfs = fresh('rootfs');
+    for (const l of [l1, l2]) await applyLayer(packUpperDir(l), rootfs, { mode: 'flatten' }); // snapshots are overlay-form
+    const mergedBefore = overlay([l2, l1]);
+    expect(snapshotView(rootfs)).toEqual(snapshotView(mergedBefore));
+    appendFileSync(join(rootfs, 'etc', 'passwd'), 'app:x:1000:1000\n');
+    rmSync(join(rootfs, 'etc', 'hosts'));
+    writeFileSync(join(rootfs, 'etc', 'app.conf'), 'port=80\n');
+    rmSync(join(rootfs, 'var', 'log'), { recursive: true });
+    mkdirSync(join(rootfs, 'var', 'log'));
+    writeFileSync(join(rootfs, 'var', 'log', 'new.log'), 'fresh');
+    mkdirSync(join(rootfs, 'srv', 'data'), { recursive: true });
+    chmodSync(join(rootfs, 'opt'), 0o700);
+    const d = await rootfsDiff(rootfs, [l2, l1]);
+    expect(d.changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
+      'C /etc', 'A /etc/app.conf', 'D /etc/hosts', 'C /etc/passwd', 'C /opt', 'A /srv', 'A /srv/data',
+      'C /var', 'C /var/log', 'D /var/log/a.log', 'D /var/log/b.log', 'A /var/log/new.log',
+    ]);
+    const blobs = new BlobStore(new StorePaths(fresh('store')));
+    const layer = await commitRootfsDiff(rootfs, [l2, l1], blobs);
+    const names = (await listTar(readFileSync(blobs.path(layer.blobDigest)))).map((e) => e.name);
+    // only the changes and their parents, not the whole image again
+    expect(names).toEqual(['etc/', 'etc/.wh.hosts', 'etc/app.conf', 'etc/passwd', 'opt/', 'srv/', 'srv/data/', 'var/', 'var/log/', 'var/log/.wh.a.log', 'var/log/.wh.b.log', 'var/log/new.log']);
+    const l3 = fresh('snap');
+    await applyLayer(createReadStream(blobs.path(layer.blobDigest)), l3);
+    expect(snapshotView(overlay([l3, l2, l1]))).toEqual(snapshotView(rootfs));
   });
 
   it('reports nothing for an untouched container', async () => {
