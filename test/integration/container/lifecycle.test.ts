@@ -21,7 +21,7 @@ describe('isolation', () => {
   });
 
   it('sees only its own processes and only loopback', () => {
-    const r = s.sw('run', '--rm', BUSYBOX, 'sh', '-c', 'ps -o pid,comm; ls /sys/class/net');
+    const r = s.sw('run', '--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'ps -o pid,comm; ls /sys/class/net');
     expect(r.stdout).toMatch(/^PID +COMMAND\n +1 sh\n +\d+ ps\nlo\n$/);
   });
 
@@ -140,7 +140,8 @@ describe('lifecycle', () => {
   });
 
   it('reconciles a running container whose conmon was killed to exited on the next ps', () => {
-    s.sw('run', '-d', '--name', 'orphan', BUSYBOX, 'sleep', '1000');
+    const started = s.sw('run', '-d', '--name', 'orphan', BUSYBOX, 'sleep', '1000');
+    expect(started.stderr).toBe('');
     const id = fullId(s.sw, 'orphan');
     const conmon = Number(readFileSync(join(s.root, 'containers', id, 'conmon.pid'), 'utf8'));
     const pid = Number(s.sw('inspect', '-f', '{{.State.Pid}}', 'orphan').stdout);
@@ -166,7 +167,7 @@ describe('lifecycle', () => {
 
 describe('shapes', () => {
   it('ps prints docker columns and inspect docker fields', () => {
-    s.sw('run', '--name', 'shape', '--label', 'a=b', BUSYBOX, 'sh', '-c', 'exit 2');
+    s.sw('run', '--name', 'shape', '--network', 'none', '--label', 'a=b', BUSYBOX, 'sh', '-c', 'exit 2');
     const ps = s.sw('ps', '-a', '--filter', 'name=shape');
     const [head, row] = ps.stdout.split('\n');
     expect(head).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
@@ -214,5 +215,6 @@ describe('shapes', () => {
     expect(r.stdout).toMatch(/^Deleted Containers:\n/);
     expect(r.stdout).toMatch(/Total reclaimed space: /);
     expect(s.sw('ps', '-a', '--format', '{{.Names}}').stdout).toBe('keeper\n');
+    expect(s.sw('ps', '-a', '--format', '{{.Status}}').stdout).toMatch(/^Up /);
   });
 });
