@@ -175,8 +175,8 @@ export async function images(repo: string | undefined, opts: ImagesOptions): Pro
   await withEngine((engine) => {
     const rows = imageRows(engine, opts, repo);
     if (opts.quiet) {
-      const seen = new Set<string>();
-      for (const r of rows) if (!seen.has(r.ID)) { seen.add(r.ID); out(r.ID); }
+      // one line per row, repeated for an image with several names, as docker prints them
+      for (const r of rows) out(r.ID);
       return;
     }
     const def = `table {{.Repository}}\t{{.Tag}}\t${opts.digests ? '{{.Digest}}\t' : ''}{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;

@@ -53,7 +53,7 @@ describe('tag and rmi', () => {
   it('rmi of one of several tags only untags', () => {
     const r = slipway(root, ['rmi', 'b:2']);
     expect(r.stdout).toBe('Untagged: b:2\n');
-    expect(slipway(root, ['images', '-q']).stdout).toBe(`${SHORT}\n`);
+    expect(slipway(root, ['images', '-q']).stdout).toBe(`${SHORT}\n${SHORT}\n`);
   });
 
   it('rmi by ID refuses an image with several names unless -f', () => {
