@@ -15,12 +15,16 @@ RUNS="${RUNS:-5}"
 OUT="${OUT:-/tmp/slipway-bench-build.$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$OUT/slipway-root}"
-SLIPWAY="node $REPO/bin/slipway.js"
+# A private compiled copy: other work in the checkout recompiles dist/ while this runs.
+BENCH_DIST="$REPO/node_modules/.cache/slipway-bench-dist"
+rm -rf "$BENCH_DIST"
+(cd "$REPO" && npx tsc -p tsconfig.json --outDir "$BENCH_DIST" --noEmitOnError false >/dev/null 2>&1 || true)
+SLIPWAY="node $BENCH_DIST/main/cli/index.js"
 BK="env DOCKER_BUILDKIT=1 /usr/bin/docker"
 IMAGE=localhost/busybox:latest
 
-(cd "$REPO" && npx tsc -p tsconfig.json --noEmitOnError false >/dev/null 2>&1 || true)
 
+$SLIPWAY --version >/dev/null || { echo "the compiled CLI does not start" >&2; exit 1; }
 ENGINES="${ENGINES:-docker-buildkit podman slipway}" CLI_slipway="$SLIPWAY" SECTIONS=b RUNS="$RUNS" OUT="$OUT/section-b" \
   bash "$SHARED/bench/bench.sh"
 

@@ -7,7 +7,7 @@ import type { LayerRecord } from '../image/images.js';
 import { NotFoundError, SlipwayError, errorMessage } from '../errors.js';
 import { newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
-import { parseDockerfile, dockerfileError, flag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
+import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
 import { BuildContext } from './context.js';
 import { BuildCache, FileHashCache, stepKey } from './cache.js';
 import { LayerView } from './fsview.js';
@@ -406,8 +406,9 @@ function getStage(sh: Shared, index: number): Promise<StageResult> {
   return p;
 }
 
-function onbuildTriggers(sh: Shared, triggers: string[]): Instruction[] {
+async function onbuildTriggers(sh: Shared, triggers: string[]): Promise<Instruction[]> {
   if (!triggers.length) return [];
+  await loadParser();
   const df = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, `${sh.df.file} (ONBUILD trigger)`);
   return df.stages[0]!.instructions;
 }
@@ -451,7 +452,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   c.history = [...(c.history ?? [])];
   c.config ??= {};
   if (!(c.config.Env ?? []).some((e) => e.startsWith('PATH='))) setEnv(c, 'PATH', DEFAULT_PATH);
-  const triggers = onbuildTriggers(sh, c.config.OnBuild ?? []);
+  const triggers = await onbuildTriggers(sh, c.config.OnBuild ?? []);
   delete c.config.OnBuild;
   st.cs = { config: c, cmdSet: false, escape: sh.df.escape };
   // Proxy variables given with --build-arg reach RUN without an ARG line (and stay out of history).
@@ -520,7 +521,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     );
   };
   try {
-    const df = parseDockerfile(text, file);
+    const df = await parseDockerfileCached(db, text, file);
     const globals = globalArgValues(df, buildArgs);
     const { plans, needed } = planStages(df, globals, req.target);
     const sh: Shared = {
@@ -563,7 +564,12 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       rootfs: { type: 'layers', diff_ids: result.layers.map((l) => l.diffId) },
       history: hist,
     };
-    const img = engine.images.add({
+    // A fully cached rebuild makes the very same config: if the image and its tags are already
+    // there, adding it again would only rewrite index.json.
+    const id = sha256(JSON.stringify(image));
+    const existing = engine.images.get(id);
+    const tagsDone = existing && (req.tags ?? []).every((t) => engine.images.find(t)?.id === id);
+    const img = tagsDone ? existing : engine.images.add({
       config: image,
       layers: result.layers,
       tags: req.tags ?? [],

@@ -103,7 +103,7 @@ export class FileHashCache {
     if (this.loaded.has(dir)) return;
     this.loaded.add(dir);
     const rows = this.db
-      .prepare(`SELECT path, stat_key, digest FROM build_file_hashes WHERE path >= ? AND path < ?`)
+      .prepare(`SELECT path, stat_key, content_sha AS digest FROM build_file_hashes WHERE path >= ? AND path < ?`)
       .all(`${dir}/`, `${dir}0`) as { path: string; stat_key: string; digest: string }[];
     for (const r of rows) this.known.set(r.path, [r.stat_key, r.digest]);
   }
@@ -119,7 +119,7 @@ export class FileHashCache {
     if (hit) return hit;
     const sk = FileHashCache.statKey(st);
     if (!this.loaded.size) {
-      const row = this.db.prepare(`SELECT stat_key, digest FROM build_file_hashes WHERE path = ?`).get(abs) as { stat_key: string; digest: string } | undefined;
+      const row = this.db.prepare(`SELECT stat_key, content_sha AS digest FROM build_file_hashes WHERE path = ?`).get(abs) as { stat_key: string; digest: string } | undefined;
       if (row && row.stat_key === sk) return row.digest;
     }
     const h = createHash('sha256');
@@ -133,7 +133,7 @@ export class FileHashCache {
 
   flush(): void {
     if (this.pending.size === 0) return;
-    const ins = this.db.prepare(`INSERT OR REPLACE INTO build_file_hashes (path, stat_key, digest) VALUES (?, ?, ?)`);
+    const ins = this.db.prepare(`INSERT OR REPLACE INTO build_file_hashes (path, stat_key, content_sha) VALUES (?, ?, ?)`);
     this.db.transaction(() => {
       for (const [p, [sk, d]] of this.pending) ins.run(p, sk, d);
     })();

@@ -87,11 +87,6 @@ export class BuildContext {
     return rel ? join(this.dir!, rel) : this.dir!;
   }
 
-  /** Can a walk skip this ignored directory entirely? Only if no `!` rule could bring a child back. */
-  private prunable(rel: string): boolean {
-    return this.ignored(rel) && !this.hasExceptions;
-  }
-
   /**
    * The context paths a COPY/ADD source names: a plain path, or a glob (Go filepath.Match per
    * segment, plus "**"). Ignored paths do not exist for the build. Throws when nothing matches.
@@ -173,8 +168,8 @@ export class BuildContext {
         const a = join(dirAbs, n);
         const st = lstatSync(a);
         if (st.isDirectory()) {
-          if (this.prunable(r)) continue;
           const ign = this.ignored(r);
+          if (ign && !this.hasExceptions) continue;
           const before = out.length;
           if (!ign) out.push({ rel: r, abs: a, stat: st });
           visit(r, a);

@@ -1,4 +1,6 @@
-import { DockerfileParser, type Instruction as AstInstruction } from 'dockerfile-ast';
+import type { Instruction as AstInstruction } from 'dockerfile-ast';
+import type { DB } from '../store/db.js';
+import { sha256 } from '../util/digest.js';
 import { DockerfileError } from './errors.js';
 import { nearest } from './suggest.js';
 
@@ -136,8 +138,32 @@ function toInstruction(ast: AstInstruction, file: string, escape: string): Instr
   return ins;
 }
 
+type Parser = typeof import('dockerfile-ast').DockerfileParser;
+let parser: Parser | undefined;
+
+/** Load dockerfile-ast (the biggest import of a build) only when a Dockerfile is new. */
+export async function loadParser(): Promise<void> {
+  parser ??= (await import('dockerfile-ast')).DockerfileParser;
+}
+
+/**
+ * Parse through a cache keyed by the text's digest: the model is plain data, so a rebuild of
+ * an unchanged Dockerfile reads it back from SQLite instead of loading and running the parser.
+ */
+export async function parseDockerfileCached(db: DB, content: string, file: string): Promise<ParsedDockerfile> {
+  const key = sha256(`${file}\0${content}`);
+  const row = db.prepare(`SELECT model FROM build_parse_cache WHERE key = ?`).get(key) as { model: string } | undefined;
+  if (row) return JSON.parse(row.model) as ParsedDockerfile;
+  await loadParser();
+  const df = parseDockerfile(content, file);
+  db.prepare(`INSERT OR REPLACE INTO build_parse_cache (key, model, used_at) VALUES (?, ?, ?)`).run(key, JSON.stringify(df), Date.now());
+  return df;
+}
+
+/** Synchronous parse; the parser must be loaded (loadParser) first. */
 export function parseDockerfile(content: string, file = 'Dockerfile'): ParsedDockerfile {
-  const df = DockerfileParser.parse(content);
+  if (!parser) throw new Error('parseDockerfile: call loadParser() first');
+  const df = parser.parse(content);
   const escape = df.getEscapeCharacter();
   const syntax = df.getDirectives().find((d) => d.getDirective() === 'syntax')?.getValue() ?? undefined;
   const result: ParsedDockerfile = { file, escape, syntax: syntax ?? undefined, globalArgs: [], stages: [] };

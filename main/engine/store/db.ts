@@ -162,6 +162,12 @@ const migrations: string[] = [
   );
   CREATE INDEX repo_digests_image ON repo_digests(image_id);
   `,
+  // Builder: parsed Dockerfiles by content digest, so a cached rebuild need not load the parser;
+  // context file hashes are not store content, so their column must not be called *digest*.
+  `
+  CREATE TABLE build_parse_cache (key TEXT PRIMARY KEY, model TEXT NOT NULL, used_at INTEGER NOT NULL);
+  ALTER TABLE build_file_hashes RENAME COLUMN digest TO content_sha;
+  `,
 ];
 
 export function openDatabase(path: string): DB {

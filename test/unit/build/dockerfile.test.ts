@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { parseDockerfile } from '../../../main/engine/build/dockerfile.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadParser, parseDockerfile } from '../../../main/engine/build/dockerfile.js';
 import { globalArgValues, planStages } from '../../../main/engine/build/stages.js';
 import { applyConfigInstruction, type ConfigState } from '../../../main/engine/build/config-steps.js';
 import type { ImageConfig } from '../../../main/engine/image/types.js';
+
+beforeAll(async () => {
+  await loadParser();
+});
 
 function cfgState(config: Partial<ImageConfig['config']> = {}): ConfigState {
   return { config: { architecture: 'amd64', os: 'linux', config: { ...config }, rootfs: { type: 'layers', diff_ids: [] } }, cmdSet: false, escape: '\\' };
