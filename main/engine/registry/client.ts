@@ -11,6 +11,8 @@ export interface ClientOptions {
   credentials?: Credentials;
   /** false: allow http and untrusted certificates; true: https only, verified; undefined: verified https, http for loopback/listed registries. */
   tlsVerify?: boolean;
+  /** Aborting cancels every request in flight (the app's task cancel). */
+  signal?: AbortSignal;
 }
 
 export interface FetchedManifest {
@@ -48,7 +50,7 @@ export class RegistryClient {
 
   constructor(readonly domain: string, private readonly opts: ClientOptions = {}) {
     this.host = apiHost(domain);
-    this.http = new HttpTransport(opts.tlsVerify !== false);
+    this.http = new HttpTransport(opts.tlsVerify !== false, opts.signal);
   }
 
   close(): void {

@@ -28,7 +28,7 @@ export class HttpTransport {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly httpsAgent: https.Agent;
 
-  constructor(readonly verifyTls: boolean) {
+  constructor(readonly verifyTls: boolean, private readonly signal?: AbortSignal) {
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: verifyTls });
   }
 
@@ -59,7 +59,7 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const r = mod.request(
         url,
-        { method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent },
+        { method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent, signal: this.signal },
         (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url }),
       );
       r.setTimeout(60_000, () => r.destroy(Object.assign(new Error(`no answer from ${url.host} for 60 s`), { code: 'ETIMEDOUT' })));
@@ -103,6 +103,7 @@ export function discard(res: HttpResponse): void {
 export function networkError(host: string, e: unknown): SlipwayError {
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
+  if (code === 'ABORT_ERR' || (e as Error)?.name === 'AbortError') return new SlipwayError('cancelled', 1, 'CANCELLED');
   if (code === 'ECONNREFUSED') return new SlipwayError(`cannot reach registry ${host}: connection refused (is it running, and is the port right?)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new SlipwayError(`cannot reach registry ${host}: host name not found`);
   if (code === 'ETIMEDOUT') return new SlipwayError(`registry ${host} did not answer in time`);

@@ -25,6 +25,8 @@ export interface PullOptions {
   credentials?: Credentials;
   /** Layers fetched at once (default 5; docker uses 3, skopeo 6). */
   concurrency?: number;
+  /** Cancel: requests in flight are aborted; finished layers stay, as after any failure. */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -50,7 +52,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
   const name = r.digest ? `${repositoryOf(r)}@${r.digest}` : `${repositoryOf(r)}:${reference}`;
   const where = familiarName(name);
   const wantPlatform: Platform = parsePlatform(opts.platform);
-  const clientOpts: ClientOptions = { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify };
+  const clientOpts: ClientOptions = { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify, signal: opts.signal };
   const client = new RegistryClient(r.domain, clientOpts);
   try {
     const top = await client.getManifest(repo, reference);
@@ -121,6 +123,9 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     known.clearPartials(chains);
     known.recordRepoDigest(repositoryOf(r), top.digest, image.id);
     return { image, reference: name, digest: top.digest, downloaded: true };
+  } catch (e) {
+    if (opts.signal?.aborted) throw new SlipwayError(`pull of ${where} cancelled`, 1, 'CANCELLED');
+    throw e;
   } finally {
     client.close();
   }

@@ -19,6 +19,8 @@ export interface PushOptions {
   concurrency?: number;
   /** gzip level for layers we keep uncompressed (default 1: see DESIGN.md "Registry"). */
   gzipLevel?: number;
+  /** Cancel: uploads in flight are aborted (the registry drops unfinished upload sessions). */
+  signal?: AbortSignal;
 }
 
 export interface PushResult {
@@ -50,7 +52,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as OCIManifest;
   const manifestType = manifest.mediaType ?? MediaTypes.ociManifest;
   const known = new KnownBlobs(engine.store);
-  const client = new RegistryClient(r.domain, { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify });
+  const client = new RegistryClient(r.domain, { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify, signal: opts.signal });
   try {
     onProgress?.({ kind: 'status', message: `The push refers to repository [${familiarName(repositoryOf(r))}]` });
     await client.ping();
@@ -74,6 +76,9 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     known.recordRepoDigest(repositoryOf(r), digest, img.id);
     engine.store.emit('image', 'push', img.id, { name });
     return { reference: name, tag, digest, size: out.length };
+  } catch (e) {
+    if (opts.signal?.aborted) throw new SlipwayError(`push of ${familiarName(name)} cancelled`, 1, 'CANCELLED');
+    throw e;
   } finally {
     client.close();
   }

@@ -52,7 +52,7 @@ async function makeImage(layerFiles: Record<string, Buffer>[]): Promise<FakeImag
 }
 
 /** How the fake registry misbehaves for one blob digest. */
-type Fault = 'truncate' | 'mismatch';
+type Fault = 'truncate' | 'mismatch' | 'stall';
 
 let server: http.Server;
 let addr = '';
@@ -88,6 +88,11 @@ beforeAll(async () => {
     if (fault === 'truncate') {
       // Half the promised bytes, then the connection drops.
       res.write(blob.subarray(0, blob.length >> 1), () => res.destroy());
+      return;
+    }
+    if (fault === 'stall') {
+      // Half the bytes, then nothing: only a cancel ends this download.
+      res.write(blob.subarray(0, blob.length >> 1));
       return;
     }
     if (fault === 'mismatch') {
@@ -157,6 +162,19 @@ describe('a registry that misbehaves', () => {
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow(`digest mismatch: expected ${big}`);
     await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).not.toContain(big);
+  });
+
+  it('a cancelled pull stops at once and leaves nothing half-stored', async () => {
+    faults.set(image.layers[1]!, 'stall');
+    const abort = new AbortController();
+    const events: TransferEvent[] = [];
+    const pulling = pull(engine, `${addr}/img:1`, { signal: abort.signal }, (e) => {
+      events.push(e);
+      if (e.kind === 'layer' && e.layer.digest === image.layers[1] && e.layer.status === 'downloading') setTimeout(() => abort.abort(), 100);
+    });
+    await expect(pulling).rejects.toThrow(`pull of ${addr}/img:1 cancelled`);
+    await assertNothingHalfStored(engine);
+    expect(blobFiles(engine)).not.toContain(image.layers[1]);
   });
 
   it('resumes by layer: a retry downloads only the layer that failed', async () => {
