@@ -135,7 +135,6 @@ describe('push and pull against docker-registry', () => {
   });
 
   it('picks the host platform from an index, and names the platforms it has when asked for a missing one', async () => {
-    const src = `${reg.addr}/other/busybox-oci:1`;
     const manifest = await (async () => {
       const c = new RegistryClient(reg.addr);
       try {
@@ -165,7 +164,6 @@ describe('push and pull against docker-registry', () => {
     // name@<index digest> is found locally afterwards (no second trip to the registry).
     const viaIndex = await ensureImage(fresh, `${reg.addr}/other/busybox-oci@${res.digest}`, { tlsVerify: true });
     expect(viaIndex.id).toBe(res.image.id);
-    void src;
   });
 
   it('pulls by digest, and ensureImage pulls only what is missing', async () => {
