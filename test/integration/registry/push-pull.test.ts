@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempEngine, FIXTURES } from '../../helpers/tmp-store.js';
-import { startRegistry, skopeoDigest, skopeoRawManifest, type RunningRegistry } from './registry-server.js';
+import { startRegistry, skopeoDigest, skopeoRawManifest, nonLoopbackIPv4, type RunningRegistry } from './registry-server.js';
 import { pull, push, ensureImage, type TransferEvent } from '../../../main/engine/registry/index.js';
 import { RegistryClient } from '../../../main/engine/registry/client.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
@@ -177,6 +177,25 @@ describe('push and pull against docker-registry', () => {
     expect(img.tags).toContain(ref);
     const again = await ensureImage(fresh, ref);
     expect(again.id).toBe(img.id);
+  });
+
+  it('speaks plain http to a non-loopback registry only when told to', async (ctx) => {
+    const ip = nonLoopbackIPv4();
+    if (!ip) return ctx.skip();
+    const lan = await startRegistry({ host: ip });
+    const saved = process.env.SLIPWAY_INSECURE_REGISTRIES;
+    try {
+      const ref = `${lan.addr}/lan/busybox:1`;
+      execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg.addr}/other/busybox-oci:1`, `docker://${ref}`]);
+      await expect(pull(fresh, ref)).rejects.toThrow(`registry ${lan.addr} does not speak https here (TLS handshake failed: is it plain http?); use --tls-verify=false if you trust it`);
+      expect((await pull(fresh, ref, { tlsVerify: false })).digest).toBe(skopeoDigest(ref));
+      process.env.SLIPWAY_INSECURE_REGISTRIES = lan.addr;
+      expect((await pull(fresh, ref)).downloaded).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.SLIPWAY_INSECURE_REGISTRIES;
+      else process.env.SLIPWAY_INSECURE_REGISTRIES = saved;
+      await lan.stop();
+    }
   });
 
   it('says what is wrong for an unknown tag and an unreachable registry', async () => {

@@ -1,15 +1,15 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A free loopback TCP port (bound once and released). */
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
@@ -28,10 +28,11 @@ export interface RunningRegistry {
  * Debian's docker-registry (CNCF distribution) on 127.0.0.1, plain http, temp storage; with
  * `users` it requires htpasswd basic auth (bcrypt, as distribution insists).
  */
-export async function startRegistry(opts: { users?: Record<string, string> } = {}): Promise<RunningRegistry> {
+export async function startRegistry(opts: { users?: Record<string, string>; host?: string } = {}): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-reg-'));
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
+  const host = opts.host ?? '127.0.0.1';
+  const port = await freePort(host);
+  const addr = `${host}:${port}`;
   let auth = '';
   if (opts.users) {
     const lines = Object.entries(opts.users).map(([u, p]) => execFileSync('htpasswd', ['-Bbn', u, p], { encoding: 'utf8' }).trim());
@@ -84,4 +85,12 @@ export function skopeoRawManifest(ref: string): { config: { digest: string }; la
 
 export function readJSON<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** A non-loopback IPv4 address of this machine, if it has one (for the insecure-registry rules). */
+export function nonLoopbackIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
