@@ -244,6 +244,17 @@ export const methods = {
     result: TaskStarted,
     task: true,
   },
+  'exec.start': {
+    params: z.object({
+      id: Id,
+      cmd: z.array(z.string()).min(1).max(100).default(['sh']),
+      cols: z.number().int().min(10).max(1000).default(80),
+      rows: z.number().int().min(4).max(500).default(24),
+    }).strict(),
+    result: z.object({ session: z.string() }),
+  },
+  'exec.input': { params: z.object({ session: Id, data: z.string().max(65536) }).strict(), result: Nothing },
+  'exec.close': { params: z.object({ session: Id }).strict(), result: Nothing },
   'build.start': { params: BuildRequest.strict(), result: TaskStarted, task: true },
   'build.readDockerfile': {
     params: z.object({ path: Path }).strict(),
@@ -316,6 +327,9 @@ export const events = {
   'task.progress': TaskProgressEvent,
   'task.done': TaskDoneEvent,
   'settings.changed': Settings,
+  /** terminal output of an exec session, and its end */
+  'exec.output': z.object({ session: z.string(), data: z.string() }),
+  'exec.exit': z.object({ session: z.string(), code: z.number().nullable() }),
   /** the Electron shell asks the window to show a page (a clicked notification) */
   'ui.navigate': z.object({ page: z.string(), arg: z.string().optional() }),
 } as const;

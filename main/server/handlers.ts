@@ -11,6 +11,7 @@ import type { TaskRunner } from './tasks.js';
 import { layerFiles } from './layer-files.js';
 import type { EventHub } from './hub.js';
 import { UiSettings } from './settings.js';
+import { ExecSessions } from './exec-sessions.js';
 
 const VERSION = '0.1.0';
 
@@ -142,6 +143,7 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  */
 export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub): Handlers {
   const settings = new UiSettings(join(engine.store.paths.root, 'ui-settings.json'));
+  const execs = new ExecSessions(hub, engine.store.paths.root);
   const db = () => engine.store.db;
 
   const containerCounts = (): Map<string, number> => {
@@ -291,6 +293,20 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub)
     'containers.commit': async ({ id, repo, message, author, changes }) => {
       const rec = await engine.containers.get(id); // fail now, not in the task, for an unknown name
       return { task: tasks.runOp(engine, 'commit', `Commit ${rec.name}`, { id: rec.id, repo, message, author, changes }) };
+    },
+
+    'exec.start': async ({ id, cmd, cols, rows }) => {
+      const rec = await engine.containers.get(id);
+      if (rec.state !== 'running') throw new SlipwayError(`container ${rec.name} is not running: start it to open a terminal`, 1, 'CONFLICT');
+      return { session: execs.start(rec.id, cmd, cols, rows) };
+    },
+    'exec.input': ({ session, data }) => {
+      execs.input(session, data);
+      return null;
+    },
+    'exec.close': ({ session }) => {
+      execs.close(session);
+      return null;
     },
 
     'build.start': async (req) => {

@@ -79,6 +79,16 @@ describe('Slipway in a browser against a real engine', () => {
     await expect.poll(() => page.getByTestId('logs').textContent(), { timeout: 15_000 }).toContain('built by clicking');
     await expect(page.getByTestId('logs').textContent()).resolves.toContain('hello from the context');
     await s.shot('container-logs');
+
+    // a shell in the running container, through a real pty
+    await page.getByRole('tab', { name: 'Terminal' }).click();
+    await expect.poll(() => page.getByTestId('terminal-status').textContent(), { timeout: 10_000 }).toBe('connected');
+    await expect.poll(() => page.locator('.xterm-rows').textContent(), { timeout: 10_000 }).toContain('/ #');
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo $((6*7)) > /dev/null; echo answer=$((6*7)); hostname\n');
+    await expect.poll(() => page.locator('.xterm-rows').textContent(), { timeout: 10_000 }).toContain('answer=42');
+    await s.shot('container-terminal');
+    await page.getByRole('tab', { name: 'Logs' }).click();
   });
 
   it('tells about a start and a stop with desktop notifications and in the list', async () => {
