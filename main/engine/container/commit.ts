@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createReadStream, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { applyLayer } from '../layer/apply.js';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import type { ImageConfig, ImageRuntimeConfig } from '../image/types.js';
@@ -44,11 +48,28 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   }
   let layer;
   const parentChain = img.layers.length ? img.layers[img.layers.length - 1]!.chainId : undefined;
+  const snaps = engine.images.snapshots;
+  // With kernel overlay the new layer's snapshot is the upper dir as it is (overlay whiteouts
+  // and all): copy it while the layer tar is written, so the two run side by side. Other
+  // drivers' upper dirs differ (fuse-overlayfs whiteouts), so there the tar is unpacked.
+  const copyAhead = rec.spec.driver === 'overlay' ? copyTree(upper, tempSnapshotDir(engine)) : undefined;
+  copyAhead?.catch(() => {});
   try {
     layer = await commitUpperDir(upper, engine.store.blobs, { rootless });
     const chainId = chainIds([...(parentChain ? [parentChain] : []), layer.diffId]).pop()!;
-    // The snapshot of the new layer is the upper dir as it is (overlay whiteouts and all).
-    await engine.images.snapshots.prepare(chainId, (dir) => copyTree(upper, dir));
+    const copied = copyAhead ? await copyAhead : undefined;
+    const blob = engine.store.paths.blob(layer.blobDigest.replace(/^sha256:/, ''));
+    await snaps.prepare(chainId, async (dir) => {
+      if (copied) {
+        rmdirSync(dir);
+        renameSync(copied, dir);
+      } else await applyLayer(createReadStream(blob), dir, { mode: 'overlay', rootless });
+    });
+    if (copied) rmSync(copied, { recursive: true, force: true }); // the snapshot existed already
+  } catch (e) {
+    const copied = copyAhead ? await copyAhead.catch(() => undefined) : undefined;
+    if (copied) rmSync(copied, { recursive: true, force: true });
+    throw e;
   } finally {
     if (pause) await runc(root, ['resume', rec.id]);
   }
@@ -99,13 +120,26 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   return image;
 }
 
+/** A fresh temp dir among the snapshots (same filesystem: renamed into place; system check
+ *  removes `.tmp-*` leftovers after a crash). */
+function tempSnapshotDir(engine: Engine): string {
+  return join(engine.store.paths.snapshots, `.tmp-commit-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
 /** cp -a keeps what a snapshot needs: owners, modes, times, xattrs, whiteout devices. */
-function copyTree(src: string, dest: string): Promise<void> {
+function copyTree(src: string, dest: string): Promise<string> {
   return new Promise((resolve, reject) => {
+    mkdirSync(dest, { mode: 0o755 });
     const p = spawn('cp', ['-a', '--', `${src}/.`, `${dest}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new SlipwayError(`copying the container layer into a snapshot failed: ${err.trim()}`, 125))));
+    p.on('close', (code) => {
+      if (code === 0) resolve(dest);
+      else {
+        rmSync(dest, { recursive: true, force: true });
+        reject(new SlipwayError(`copying the container layer into a snapshot failed: ${err.trim()}`, 125));
+      }
+    });
   });
 }

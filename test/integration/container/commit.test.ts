@@ -65,7 +65,9 @@ describe('commit and diff', () => {
   });
 
   it('commits a commit: the layers stack', () => {
-    s.sw('run', '--name', 'second', 'me/committed:v1', 'sh', '-c', 'rm /added; echo two > /two');
+    const second = s.sw('run', '--name', 'second', 'me/committed:v1', 'sh', '-c', 'rm /added; echo two > /two');
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
     expect(s.sw('diff', 'second').stdout).toBe('D /added\nA /two\n');
     const c = s.sw('commit', 'second', 'me/committed:v2');
     expect(c.code).toBe(0);
