@@ -27,6 +27,11 @@ describe('Slipway in a browser against a real engine', () => {
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/fbf678b4abc9.*2\.13MB/s);
     await s.shot('images');
+    // the theme follows the OS
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect(page.evaluate(() => getComputedStyle(document.body).backgroundColor)).resolves.toBe('rgb(20, 23, 28)');
+    await s.shot('images-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('shows an image’s layers and the files each layer added', async () => {
