@@ -62,6 +62,11 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
   const mode = o.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : o.progress;
   const renderer: Renderer | undefined = o.quiet ? undefined : mode === 'tty' ? ttyRenderer(process.stderr) : plainRenderer(process.stderr);
   const engine = new Engine();
+  // Ctrl-C stops the running step and lets the build clean up (unmount, temp dirs) before exit.
+  const ac = new AbortController();
+  req.signal = ac.signal;
+  const onInt = () => ac.abort();
+  process.once('SIGINT', onInt);
   try {
     const result = await runBuild(engine, req, (e) => renderer?.event(e));
     renderer?.close();
@@ -74,6 +79,7 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     }
     throw e;
   } finally {
+    process.off('SIGINT', onInt);
     engine.close();
   }
 }

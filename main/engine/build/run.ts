@@ -70,6 +70,7 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
   mkdirSync(stateRoot, { recursive: true });
   let mounted = false;
   try {
+    if (o.signal?.aborted) throw new SlipwayError('build cancelled');
     await driver.mount(m);
     mounted = true;
     const user = resolveUser(m.target, o.user || undefined);
@@ -86,10 +87,18 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
         errText = (errText + s).slice(-4000);
         o.onOutput('stderr', s);
       });
-      const onAbort = () => void runc(stateRoot, ['kill', id, 'KILL']);
-      o.signal?.addEventListener('abort', onAbort, { once: true });
+      // runc may not have created the container yet: keep killing until it is gone.
+      let killer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        const kill = () => void runc(stateRoot, ['kill', id, 'KILL']);
+        kill();
+        killer = setInterval(kill, 200);
+      };
+      if (o.signal?.aborted) onAbort();
+      else o.signal?.addEventListener('abort', onAbort, { once: true });
       p.on('error', reject);
       p.on('close', (c, sig) => {
+        if (killer) clearInterval(killer);
         o.signal?.removeEventListener('abort', onAbort);
         resolve({ code: c ?? (sig ? 128 : 1), stderrTail: errText });
       });

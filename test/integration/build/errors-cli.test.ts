@@ -48,6 +48,32 @@ describe('build errors', () => {
     const after = storeState();
     expect(after).toEqual(before);
   });
+  it('Ctrl-C during a RUN stops it and leaves nothing behind', async () => {
+    const before = storeState();
+    const ctx = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nRUN echo started && sleep 60\n' });
+    const { spawn } = await import('node:child_process');
+    const p = spawn('node', [BIN, 'build', '--progress', 'plain', ctx], { env: { ...process.env, SLIPWAY_ROOT: root } });
+    let err = '';
+    let sent = false;
+    const t0 = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        // once: a second Ctrl-C means "exit now", as in most CLIs
+        if (!sent && /#2 [\d.]+ started/.test(err)) {
+          sent = true;
+          p.kill('SIGINT');
+        }
+      });
+      p.on('close', resolve);
+    });
+    expect(code).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(err).toMatch(/build cancelled/);
+    expect(storeState()).toEqual(before);
+    const { readFileSync: rf } = await import('node:fs');
+    expect(rf('/proc/self/mountinfo', 'utf8')).not.toContain(root);
+  });
   it('-q on failure still shows the output tail', () => {
     const ctx = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nRUN echo tail-me && false\n' });
     const r = slipway(['build', '-q', ctx]);
