@@ -99,6 +99,9 @@ export function discard(res: HttpResponse): void {
   res.body.resume();
 }
 
+/** Error code of failures worth one more try (a dropped connection, a short read). */
+export const TRANSIENT = 'TRANSIENT';
+
 /** A network failure as one line that says what to try. */
 export function networkError(host: string, e: unknown): SlipwayError {
   const err = e as { code?: string; message?: string };
@@ -106,8 +109,8 @@ export function networkError(host: string, e: unknown): SlipwayError {
   if (code === 'ABORT_ERR' || (e as Error)?.name === 'AbortError') return new SlipwayError('cancelled', 1, 'CANCELLED');
   if (code === 'ECONNREFUSED') return new SlipwayError(`cannot reach registry ${host}: connection refused (is it running, and is the port right?)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new SlipwayError(`cannot reach registry ${host}: host name not found`);
-  if (code === 'ETIMEDOUT') return new SlipwayError(`registry ${host} did not answer in time`);
-  if (code === 'ECONNRESET' || err?.message === 'aborted') return new SlipwayError(`registry ${host} closed the connection early`);
+  if (code === 'ETIMEDOUT') return new SlipwayError(`registry ${host} did not answer in time`, 1, TRANSIENT);
+  if (code === 'ECONNRESET' || err?.message === 'aborted') return new SlipwayError(`registry ${host} closed the connection early`, 1, TRANSIENT);
   if (isTlsHandshakeFailure(e)) {
     return new SlipwayError(`registry ${host} does not speak https here (TLS handshake failed: is it plain http?); use --tls-verify=false if you trust it`);
   }

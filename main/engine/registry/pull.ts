@@ -10,7 +10,7 @@ import { SlipwayError, errorMessage } from '../errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { getCredentials, type Credentials } from './credentials.js';
 import { parseManifest, parsePlatform, selectPlatform, formatPlatform, isGzipLayer, isZstdLayer, type Platform } from './manifest.js';
-import { readBody } from './http.js';
+import { readBody, TRANSIENT } from './http.js';
 import { LayerTracker, type ProgressListener } from './progress.js';
 import { gunzipFast, measureLayer, sizeGuard, storeBlob, tee, zstdDecompressor } from './streams.js';
 import { KnownBlobs } from './known-blobs.js';
@@ -27,6 +27,8 @@ export interface PullOptions {
   concurrency?: number;
   /** Cancel: requests in flight are aborted; finished layers stay, as after any failure. */
   signal?: AbortSignal;
+  /** Extra attempts for a layer whose download broke off (default 2). */
+  retries?: number;
 }
 
 export interface PullResult {
@@ -98,7 +100,9 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     const results = await Promise.allSettled(
       manifest.layers.map((desc, i) =>
         run(async () => {
-          const layer = await fetchLayer(engine, client, repo, where, { desc, diffId: diffIds[i]!, chainId: chains[i]!, tracker: trackers[i]! });
+          const layer = await withRetries(opts, trackers[i]!, () =>
+            fetchLayer(engine, client, repo, where, { desc, diffId: diffIds[i]!, chainId: chains[i]!, tracker: trackers[i]! }),
+          );
           // Until the image is recorded, this row is what keeps a finished layer (and makes
           // it count as in use for `system check`), so a retry resumes from here.
           known.recordPartial(desc.digest, chains[i]!, name);
@@ -128,6 +132,24 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     throw e;
   } finally {
     client.close();
+  }
+}
+
+/**
+ * A dropped connection or a short read gets two more tries (docker retries too); a wrong
+ * digest, a 404 or a refused tar does not: trying again would only fail the same way.
+ */
+async function withRetries<T>(opts: PullOptions, tracker: LayerTracker, job: () => Promise<T>): Promise<T> {
+  const tries = opts.retries ?? 2;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await job();
+    } catch (e) {
+      const transient = e instanceof SlipwayError && e.code === TRANSIENT;
+      if (!transient || attempt >= tries || opts.signal?.aborted) throw e;
+      tracker.set('waiting', { current: 0, rate: 0 });
+      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+    }
   }
 }
 
@@ -208,7 +230,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
   const res = await client.getBlob(repo, desc.digest);
   tracker.set('downloading');
   const guarded = res.body.pipe(sizeGuard(desc.size, what, (n) => tracker.add(n)));
-  res.body.on('error', (e) => guarded.destroy(new SlipwayError(`${what}: download failed: ${errorMessage(e)}`)));
+  res.body.on('error', (e) => guarded.destroy(new SlipwayError(`${what}: download failed: ${errorMessage(e)}`, 1, TRANSIENT)));
   try {
     if (haveSnap) {
       // Snapshot survived an earlier attempt: fetch the blob, and (when the database does not
@@ -233,7 +255,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
   } catch (e) {
     res.body.destroy();
     if (e instanceof SlipwayError) throw e;
-    throw new SlipwayError(`${what}: ${errorMessage(e)}`);
+    throw new SlipwayError(`${what}: ${errorMessage(e)}`, 1, TRANSIENT);
   }
 }
 

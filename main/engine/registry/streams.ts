@@ -43,7 +43,7 @@ export function sizeGuard(expected: number, what: string, onBytes?: (n: number) 
       cb(null, chunk);
     },
     flush(cb) {
-      if (n < expected) return cb(new SlipwayError(`${what} was truncated: got ${n} of ${expected} bytes`));
+      if (n < expected) return cb(new SlipwayError(`${what} was truncated: got ${n} of ${expected} bytes`, 1, 'TRANSIENT'));
       cb();
     },
   });

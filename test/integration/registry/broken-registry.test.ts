@@ -52,7 +52,7 @@ async function makeImage(layerFiles: Record<string, Buffer>[]): Promise<FakeImag
 }
 
 /** How the fake registry misbehaves for one blob digest. */
-type Fault = 'truncate' | 'mismatch' | 'stall';
+type Fault = 'truncate' | 'truncate-once' | 'mismatch' | 'stall';
 
 let server: http.Server;
 let addr = '';
@@ -85,7 +85,8 @@ beforeAll(async () => {
     blobGets.set(digest, (blobGets.get(digest) ?? 0) + 1);
     const fault = faults.get(digest);
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length });
-    if (fault === 'truncate') {
+    if (fault === 'truncate-once') faults.delete(digest);
+    if (fault === 'truncate' || fault === 'truncate-once') {
       // Half the promised bytes, then the connection drops.
       res.write(blob.subarray(0, blob.length >> 1), () => res.destroy());
       return;
@@ -152,14 +153,25 @@ describe('a registry that misbehaves', () => {
     const big = image.layers[1]!;
     faults.set(big, 'truncate');
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow(/layer [0-9a-f]{12} of .*img:1: (download failed|.*truncated|.*closed the connection early)/);
+    expect(blobGets.get(big)).toBe(3); // the first try and two retries
     await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).not.toContain(big);
+  });
+
+  it('a connection that drops once is retried, and the pull succeeds', async () => {
+    const big = image.layers[1]!;
+    faults.set(big, 'truncate-once');
+    const res = await pull(engine, `${addr}/img:1`);
+    expect(blobGets.get(big)).toBe(2);
+    expect(res.image.layers.map((l) => l.blobDigest)).toEqual(image.layers);
+    expect((await checkStore(engine.store)).problems).toEqual([]);
   });
 
   it('a blob whose bytes do not match its digest is refused before it is stored', async () => {
     const big = image.layers[1]!;
     faults.set(big, 'mismatch');
     await expect(pull(engine, `${addr}/img:1`)).rejects.toThrow(`digest mismatch: expected ${big}`);
+    expect(blobGets.get(big)).toBe(1); // not retried: the same bytes would come again
     await assertNothingHalfStored(engine);
     expect(blobFiles(engine)).not.toContain(big);
   });
