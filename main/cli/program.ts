@@ -6,6 +6,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerUiCommands } from './commands/ui.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerNetworkCommands } from './commands/network.js';
 
 /**
  * The command tree. Each commands/*.ts file only declares verbs and flags; their actions
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBuildCommands(program);
   registerUiCommands(program);
   registerRegistryCommands(program);
+  registerNetworkCommands(program);
   return program;
 }
 

@@ -27,6 +27,12 @@ interface CreateFlags {
   volume?: string[];
   network?: string;
   net?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
   memory?: string;
   cpus?: string;
   pidsLimit?: number;
@@ -52,6 +58,12 @@ function createOptions(image: string, cmd: string[], o: CreateFlags): CreateOpti
     hostname: o.hostname,
     volumes: o.volume,
     network: o.network ?? o.net,
+    publish: o.publish,
+    publishAll: !!o.publishAll,
+    addHosts: o.addHost,
+    dns: o.dns,
+    dnsSearch: o.dnsSearch,
+    dnsOptions: o.dnsOption,
     memory: o.memory,
     cpus: o.cpus,
     pidsLimit: o.pidsLimit,

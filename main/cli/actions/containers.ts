@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import { InvalidArgumentError, errorMessage } from '../../engine/errors.js';
 import type { ContainerRecord } from '../../engine/container/types.js';
 import { displayState, inspectContainer } from '../../engine/container/inspect.js';
+import { portsColumn } from '../../engine/network/ports-view.js';
 import { LogReader, changeOrTimeout, renderEntries, tailEntries } from '../../engine/container/logs.js';
 import { humanAgo, humanDuration, humanSize } from '../../engine/util/human.js';
 import { shortId } from '../../engine/util/ids.js';
@@ -46,7 +47,7 @@ function goTime(iso: string): string {
 }
 
 /** The fields docker's ps templates know, as strings (what `{{json .}}` prints). */
-export function psRow(rec: ContainerRecord, trunc: boolean): Record<string, string> {
+export function psRow(rec: ContainerRecord, trunc: boolean, ports = ''): Record<string, string> {
   const labels = rec.spec.config.Labels ?? {};
   return {
     Command: commandColumn(rec, trunc),
@@ -58,7 +59,7 @@ export function psRow(rec: ContainerRecord, trunc: boolean): Record<string, stri
     Mounts: (rec.spec.hostConfig.Binds ?? []).map((b) => b.split(':')[0]).join(','),
     Names: rec.name,
     Networks: rec.spec.hostConfig.NetworkMode,
-    Ports: '',
+    Ports: ports,
     RunningFor: humanAgo(rec.created),
     Size: '0B',
     State: displayState(rec),
@@ -123,7 +124,7 @@ export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean;
     }
     const { formatTemplate } = await import('../format.js');
     const tpl = o.format ?? PS_TABLE;
-    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc)), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
+    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc, portsColumn(engine.store.paths.root, r))), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
   });
 }
 

@@ -6,7 +6,7 @@ import { driverByName } from '../mount/probe.js';
 import { buildSpec } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
-import { writeEtcFiles } from '../runtime/etc-files.js';
+import { bundleNetwork } from '../network/setup.js';
 import { parseBind } from './create-config.js';
 import type { ContainerRecord } from './types.js';
 import { SlipwayError } from '../errors.js';
@@ -69,8 +69,8 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
   const user = resolveUser(f.rootfs, c.User);
   const cwd = c.WorkingDir || '/';
   if (cwd !== '/') mkdirScoped(f.rootfs, cwd);
-  const network = h.NetworkMode === 'host' ? 'host' : 'none';
-  const etc = writeEtcFiles(f.dir, { hostname: c.Hostname, network });
+  // the mode's namespace (pasta: the one setupNetwork made) and /etc files (main/engine/network)
+  const { network, netnsPath, etcFiles: etc } = bundleNetwork(engine.store.paths.root, rec);
   const binds = (h.Binds ?? []).map(parseBind);
   for (const b of binds) {
     if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true }); // docker creates a missing host dir
@@ -85,6 +85,7 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
     hostname: c.Hostname,
     tty: opts.tty,
     network,
+    netnsPath,
     etcFiles: etc,
     binds,
     resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },

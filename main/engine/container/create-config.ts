@@ -5,6 +5,7 @@ import type { DriverName } from '../mount/driver.js';
 import type { ContainerConfig, ContainerSpec, CreateOptions, HostConfig } from './types.js';
 import { InvalidArgumentError, SlipwayError } from '../errors.js';
 import { parseSignal } from '../runtime/signals.js';
+import { exposedWithPublished, networkHostConfig } from '../network/options.js';
 import { isRootless } from '../rootless/detect.js';
 import { assertLimitsAllowed } from '../rootless/cgroups.js';
 
@@ -90,10 +91,7 @@ export function containerSpec(o: CreateOptions, img: ImageConfig, id: string, dr
   if (!argv.length) throw new SlipwayError('No command specified: give a command after the image name or use an image with CMD/ENTRYPOINT', 125);
   const workdir = o.workdir ?? ic.WorkingDir ?? '';
   if (workdir && !workdir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${workdir}' is invalid, it needs to be an absolute path`, 125);
-  const network = o.network ?? 'none';
-  if (!['none', 'host', 'default', 'bridge'].includes(network)) {
-    throw new InvalidArgumentError(`network ${network} not found: use --network none or --network host`, 125);
-  }
+  const net = networkHostConfig(o);
   const labels: Record<string, string> = { ...(ic.Labels ?? {}) };
   for (const l of o.labels ?? []) {
     const i = l.indexOf('=');
@@ -123,12 +121,12 @@ export function containerSpec(o: CreateOptions, img: ImageConfig, id: string, dr
     Labels: labels,
     ...(o.stopSignal ?? ic.StopSignal ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}),
     ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
-    ...(ic.ExposedPorts ? { ExposedPorts: ic.ExposedPorts } : {}),
+    ...exposedWithPublished(ic.ExposedPorts, net.PortBindings),
   };
   const pids = o.pidsLimit;
   const hostConfig: HostConfig = {
     Binds: o.volumes?.length ? o.volumes : null,
-    NetworkMode: network === 'default' || network === 'bridge' ? 'none' : network,
+    ...net,
     Memory: parseBytes(o.memory),
     NanoCpus: parseCpus(o.cpus),
     PidsLimit: pids && pids > 0 ? pids : null,

@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import { parseBind } from './create-config.js';
 import { containerFiles } from './bundle.js';
 import type { ContainerRecord } from './types.js';
+import { inspectNetwork } from '../network/ports-view.js';
 
 /** The state docker shows: our internal 'exiting' is already exited to a user. */
 export function displayState(rec: ContainerRecord): string {
@@ -10,6 +11,7 @@ export function displayState(rec: ContainerRecord): string {
 
 /** docker inspect's container JSON (the fields scripts read). */
 export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<string, unknown> {
+  const net = inspectNetwork(engine.store.paths.root, rec);
   const f = containerFiles(engine.store.paths.root, rec.id);
   const h = rec.spec.hostConfig;
   const state = displayState(rec);
@@ -47,8 +49,7 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
     ExecIDs: null,
     HostConfig: {
       Binds: h.Binds,
-      NetworkMode: h.NetworkMode,
-      PortBindings: {},
+      ...net.hostConfig,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: h.AutoRemove,
       Memory: h.Memory,
@@ -77,12 +78,8 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
-      Ports: {},
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
       MacAddress: '',
-      Networks: { [h.NetworkMode]: { NetworkID: h.NetworkMode, IPAddress: '', Gateway: '', MacAddress: '' } },
+      ...net.settings,
     },
   };
 }

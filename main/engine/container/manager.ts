@@ -9,6 +9,7 @@ import { runc, classifyStartError } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec } from './create-config.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
+import { setupNetwork, teardownNetwork } from '../network/setup.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
@@ -154,11 +155,18 @@ export class ContainerManager {
     rmSync(f.exitFile, { force: true });
     rmSync(f.pidfile, { force: true });
     await this.runtimeDelete(rec.id);
-    await mountRootfs(this.engine, rec);
+    // The network first: a taken host port is an error before anything is mounted or started.
+    await setupNetwork(this.store.paths.root, rec);
     try {
-      writeBundle(this.engine, rec, { tty });
+      await mountRootfs(this.engine, rec);
+      try {
+        writeBundle(this.engine, rec, { tty });
+      } catch (e) {
+        await unmountRootfs(this.engine, rec);
+        throw e;
+      }
     } catch (e) {
-      await unmountRootfs(this.engine, rec);
+      await teardownNetwork(this.store.paths.root, rec);
       throw e;
     }
   }
@@ -210,6 +218,7 @@ export class ContainerManager {
   async failStart(rec: ContainerRecord, e: unknown): Promise<SlipwayError> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
+    await teardownNetwork(this.store.paths.root, rec);
     let err: SlipwayError;
     if (e instanceof RuntimeStartError) {
       const c = classifyStartError(e.raw);
@@ -277,6 +286,7 @@ export class ContainerManager {
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
+    await teardownNetwork(this.store.paths.root, rec);
     // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
     rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
@@ -406,6 +416,7 @@ export class ContainerManager {
   private async destroy(rec: ContainerRecord): Promise<void> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
+    await teardownNetwork(this.store.paths.root, rec);
     const tx = this.store.db.transaction(() => {
       const n = this.store.db.prepare(`DELETE FROM containers WHERE id = ?`).run(rec.id).changes;
       if (n) this.store.emit('container', 'destroy', rec.id, { name: rec.name, image: rec.imageRef });

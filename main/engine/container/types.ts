@@ -32,6 +32,13 @@ export interface HostConfig {
   PidsLimit: number | null;
   AutoRemove: boolean;
   Runtime: string;
+  // the network fields (main/engine/network): absent in containers made before networking
+  PortBindings?: import('../network/types.js').PortMap;
+  PublishAllPorts?: boolean;
+  ExtraHosts?: string[] | null;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
 }
 
 /** Everything `create` decided, stored as JSON in containers.spec. */
@@ -117,6 +124,13 @@ export interface CreateOptions {
   hostname?: string;
   volumes?: string[];
   network?: string;
+  /** -p specs, -P, --add-host NAME:IP, --dns IP, --dns-search, --dns-option (main/engine/network/options.ts) */
+  publish?: string[];
+  publishAll?: boolean;
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
   memory?: string | number;
   cpus?: string | number;
   pidsLimit?: number;

@@ -31,6 +31,8 @@ export interface SpecInput {
   tty: boolean;
   /** none = own netns with only lo (runc brings it up); host = the host's network and UTS */
   network: 'none' | 'host';
+  /** join this network namespace (a bind-mounted netns, set up by main/engine/network) instead of a new one */
+  netnsPath?: string;
   /** generated files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf */
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
   binds?: BindMount[];
@@ -72,8 +74,8 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   for (const b of i.binds ?? []) {
     mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate', ...(b.readonly ? ['ro'] : [])] });
   }
-  const namespaces: { type: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'mount' }, { type: 'cgroup' }];
-  if (!hostNet) namespaces.push({ type: 'network' }, { type: 'uts' });
+  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (!hostNet) namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' }, { type: 'uts' });
   const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
   const r = i.resources ?? {};
   if (r.memory) resources.memory = { limit: r.memory };

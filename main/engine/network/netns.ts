@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SlipwayError } from '../errors.js';
+import { errnoCode, MNT_DETACH, umount2 } from '../util/native.js';
+
+/** Where a container's network namespace is bind-mounted: <root>/netns/<id> (outside the container dir, which rm deletes). */
+export function netnsPath(root: string, id: string): string {
+  return join(root, 'netns', id);
+}
+
+/** Run a helper binary; resolves with its exit code and stderr. */
+export function runTool(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', (e) => resolve({ code: 127, stderr: e.message }));
+    p.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+/**
+ * A new, empty network namespace kept alive by a bind mount at `path` (as `ip netns add`
+ * does, but in the store so stores never collide). util-linux's unshare creates and binds it.
+ */
+export async function createNetns(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (isNetnsMount(path)) await removeNetns(path);
+  closeSync(openSync(path, 'w', 0o600));
+  const r = await runTool('unshare', [`--net=${path}`, 'true']);
+  if (r.code !== 0) {
+    rmSync(path, { force: true });
+    throw new SlipwayError(`cannot create the container's network namespace: ${r.stderr.trim() || `unshare exited ${r.code}`}: run as root (or use --network host)`, 125);
+  }
+}
+
+/** Is `path` a mounted network namespace (an nsfs mount point)? */
+export function isNetnsMount(path: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((l) => {
+        const f = l.split(' ');
+        return f[4] === path && l.includes(' - nsfs ');
+      });
+  } catch {
+    return false;
+  }
+}
+
+/** Unmount (lazily: a process may still hold it) and delete the netns file. Idempotent. */
+export async function removeNetns(path: string): Promise<void> {
+  for (let i = 0; i < 8 && isNetnsMount(path); i++) {
+    try {
+      umount2(path, MNT_DETACH);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'EINVAL' && code !== 'ENOENT') {
+        const r = await runTool('umount', ['-l', path]);
+        if (r.code !== 0 && isNetnsMount(path)) throw new SlipwayError(`cannot unmount the network namespace ${path}: ${r.stderr.trim()}`, 125);
+      }
+    }
+  }
+  if (existsSync(path)) rmSync(path, { force: true });
+}

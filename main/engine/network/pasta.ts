@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { SlipwayError } from '../errors.js';
+import { DNS_FORWARD_ADDR, type PortMap } from './types.js';
+import { splitPortKey } from './options.js';
+
+/** Where pasta lives: SLIPWAY_PASTA, else Debian's /usr/bin/pasta (package passt). */
+export function pastaPath(): string {
+  const env = process.env.SLIPWAY_PASTA;
+  if (env) return env;
+  for (const p of ['/usr/bin/pasta', '/usr/local/bin/pasta', '/usr/sbin/pasta']) if (existsSync(p)) return p;
+  throw new SlipwayError('pasta was not found: install it (`apt-get install passt`), set SLIPWAY_PASTA, or use --network none or host', 125);
+}
+
+/** pasta's port specs for the resolved bindings: "-t 127.0.0.1/8080:80" per binding, "none" for no ports. */
+export function pastaPortArgs(ports: PortMap): string[] {
+  const specs = { tcp: [] as string[], udp: [] as string[] };
+  for (const [k, bindings] of Object.entries(ports)) {
+    const { port, proto } = splitPortKey(k);
+    for (const b of bindings) specs[proto].push(`${b.HostIp ? `${b.HostIp}/` : ''}${b.HostPort}:${port}`);
+  }
+  const out: string[] = [];
+  for (const [flag, list] of [['-t', specs.tcp], ['-u', specs.udp]] as const) {
+    if (!list.length) out.push(flag, 'none');
+    for (const s of list) out.push(flag, s);
+  }
+  return out;
+}
+
+/** pasta writes "Failed to send N bytes to syslog" when there is no syslog: not news for the user. */
+function pastaMessage(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Failed to send \d+ bytes to syslog/.test(l) && !/^pasta .*version/.test(l))
+    .join('; ');
+}
+
+/**
+ * Start pasta for the namespace at `netns`: it creates the tap interface there and configures
+ * it (--config-net: the host's address and gateway, lo up), maps the gateway to the host's
+ * loopback, forwards DNS sent to DNS_FORWARD_ADDR to the host's resolver, and binds the
+ * published host ports. It binds everything before it daemonizes, so exit 0 means ready; the
+ * daemon's pid is in `pidFile`. Ports bound inside the namespace are not mirrored to the host
+ * (-T/-U none), and pasta quits by itself if the netns file is deleted.
+ */
+export async function startPasta(o: { netns: string; pidFile: string; ports: PortMap; name: string }): Promise<number> {
+  rmSync(o.pidFile, { force: true });
+  const args = [
+    // As root this pasta release drops to "nobody" by default and then cannot enter the namespace.
+    ...(process.geteuid?.() === 0 ? ['--runas', '0'] : []),
+    '--config-net', '--netns', o.netns, '--quiet', '--pid', o.pidFile,
+    ...pastaPortArgs(o.ports),
+    '-T', 'none', '-U', 'none',
+    '--dns-forward', DNS_FORWARD_ADDR,
+  ];
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    const p = spawn(pastaPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', (e) => resolve({ code: 127, stderr: e.message }));
+    p.on('close', (c) => resolve({ code: c ?? 1, stderr: err }));
+  });
+  if (code !== 0) {
+    const msg = pastaMessage(stderr) || `pasta exited ${code}`;
+    throw new SlipwayError(`cannot start container ${o.name}: its network could not be set up: ${msg}`, 125);
+  }
+  const pid = Number(readFileSync(o.pidFile, 'utf8').trim());
+  if (!pid) throw new SlipwayError(`cannot start container ${o.name}: pasta did not report its pid`, 125);
+  return pid;
+}
+
+/** Is `pid` the pasta that serves `netns` (not an unrelated process that reused the pid)? */
+export function isOurPasta(pid: number, netns: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    return argv.includes(netns);
+  } catch {
+    return false;
+  }
+}
+
+/** Stop the pasta serving `netns` by its pid: TERM, then KILL if it lingers. */
+export async function stopPasta(pid: number, netns: string): Promise<void> {
+  if (!pid || !isOurPasta(pid, netns)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && isOurPasta(pid, netns); i++) {
+    if (i === 40) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function formatHostIp(ip: string): string {
+  return isIPv6(ip) ? `[${ip}]` : ip;
+}

@@ -1,0 +1,42 @@
+/** The container's network as chosen at create: none (lo only), host, or pasta (own netns + user-mode NAT). */
+export type NetworkMode = 'none' | 'host' | 'pasta';
+
+export type Proto = 'tcp' | 'udp';
+
+/** docker's PortBinding: HostPort '' = any free port; 'a-b' = the first free one in that range. */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** docker's PortMap: "80/tcp" -> bindings (HostConfig.PortBindings, NetworkSettings.Ports). */
+export type PortMap = Record<string, PortBinding[]>;
+
+/** The network part of HostConfig, as stored in the container's spec. */
+export interface NetworkHostConfig {
+  NetworkMode: NetworkMode;
+  PortBindings: PortMap;
+  PublishAllPorts: boolean;
+  /** "name:ip" lines for /etc/hosts */
+  ExtraHosts: string[] | null;
+  Dns: string[];
+  DnsSearch: string[];
+  DnsOptions: string[];
+}
+
+/** What a started container's network is right now: kept in <container dir>/network.json. */
+export interface NetworkState {
+  mode: NetworkMode;
+  /** bind-mounted network namespace (pasta mode) */
+  netns?: string;
+  pastaPid?: number;
+  /** the container's address and its gateway (which pasta maps to the host's loopback) */
+  address?: string;
+  prefixLen?: number;
+  gateway?: string;
+  /** the published ports with the host ports actually bound */
+  ports: PortMap;
+}
+
+/** Where pasta answers DNS queries (forwarded to the host's resolver), as podman uses it. */
+export const DNS_FORWARD_ADDR = '169.254.1.1';
