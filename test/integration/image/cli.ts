@@ -48,7 +48,10 @@ export function slipway(root: string, args: string[], opts: { input?: Buffer | s
     maxBuffer: 64 << 20,
     encoding: 'buffer',
   });
-  return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  const res = { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  // 125 is an internal error: show it, whatever the test expected
+  if (res.code === 125) console.error(`slipway ${args.join(' ')} -> 125\n${res.stderr}`);
+  return res;
 }
 
 export function sh(cmd: string, args: string[]): string {
