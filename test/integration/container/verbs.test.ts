@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { BUSYBOX, containerStore } from './helpers.js';
+import { BIN } from '../image/cli.js';
+
+let s: ReturnType<typeof containerStore>;
+beforeAll(() => {
+  s = containerStore();
+}, 600_000);
+afterAll(() => s?.cleanup());
+
+describe('more verbs', () => {
+  it('start -a prints the output and returns the exit code', () => {
+    s.sw('create', '--name', 'att', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 6');
+    const r = s.sw('start', '-a', 'att');
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('err\n');
+    // a second start -a shows only the new run's output
+    expect(s.sw('start', '-a', 'att').stdout).toBe('out\n');
+    expect(s.sw('logs', 'att').stdout).toBe('out\nout\n');
+  });
+
+  it('wait blocks until the container exits and prints its code', async () => {
+    s.sw('run', '-d', '--name', 'waited', BUSYBOX, 'sh', '-c', 'sleep 1; exit 9');
+    const t = Date.now();
+    const r = s.sw('wait', 'waited');
+    expect(r.stdout).toBe('9\n');
+    expect(Date.now() - t).toBeGreaterThan(300);
+  });
+
+  it('pause and unpause', () => {
+    s.sw('run', '-d', '--name', 'frozen', BUSYBOX, 'sleep', '1000');
+    expect(s.sw('pause', 'frozen').code).toBe(0);
+    expect(s.sw('ps', '--filter', 'name=frozen', '--format', '{{.State}} {{.Status}}').stdout).toMatch(/^paused Up .* \(Paused\)\n$/);
+    expect(s.sw('inspect', '-f', '{{.State.Paused}}', 'frozen').stdout).toBe('true\n');
+    expect(s.sw('unpause', 'frozen').code).toBe(0);
+    expect(s.sw('ps', '--filter', 'name=frozen', '--format', '{{.State}}').stdout).toBe('running\n');
+    expect(s.sw('rm', '-f', 'frozen').code).toBe(0);
+  });
+
+  it('stop uses --stop-signal (and stop -s overrides it)', () => {
+    s.sw('run', '-d', '--name', 'usr1', '--stop-signal', 'USR1', BUSYBOX, 'sh', '-c', 'trap "exit 11" USR1; trap "exit 12" TERM; while true; do sleep 0.1; done');
+    expect(s.sw('stop', 'usr1').code).toBe(0);
+    expect(s.sw('inspect', '-f', '{{.State.ExitCode}} {{.Config.StopSignal}}', 'usr1').stdout).toBe('11 USR1\n');
+    s.sw('start', 'usr1');
+    expect(s.sw('stop', '-s', 'TERM', 'usr1').code).toBe(0);
+    expect(s.sw('inspect', '-f', '{{.State.ExitCode}}', 'usr1').stdout).toBe('12\n');
+  });
+
+  it('ps -q, --no-trunc, table and json formats', () => {
+    s.sw('create', '--name', 'fmt', BUSYBOX, 'echo', 'a very long command line that will be cut');
+    const q = s.sw('ps', '-aq', '--filter', 'name=fmt').stdout.trim();
+    expect(q).toMatch(/^[a-f0-9]{12}$/);
+    expect(s.sw('ps', '-aq', '--no-trunc', '--filter', 'name=fmt').stdout.trim()).toMatch(new RegExp(`^${q}[a-f0-9]{52}$`));
+    expect(s.sw('ps', '-a', '--filter', 'name=fmt', '--format', 'table {{.Names}}\t{{.Status}}').stdout).toBe('NAMES     STATUS\nfmt       Created\n');
+    expect(s.sw('ps', '-a', '--filter', 'name=fmt', '--format', '{{.Command}}').stdout).toBe('"echo a very long co…"\n');
+    expect(s.sw('ps', '-a', '--no-trunc', '--filter', 'name=fmt', '--format', '{{.Command}}').stdout).toBe('"echo a very long command line that will be cut"\n');
+  });
+
+  it('events follows new events until --until', async () => {
+    const until = String(Date.now() / 1000 + 12);
+    const child = spawn(process.execPath, [BIN, 'events', '--until', until, '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], {
+      env: { ...process.env, SLIPWAY_ROOT: s.root },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => setTimeout(r, 1000));
+    s.sw('run', '--rm', '--name', 'evt', BUSYBOX, 'true');
+    await new Promise((r) => child.on('exit', r));
+    expect(out.split('\n').filter((l) => l.endsWith(' evt'))).toEqual(['create evt', 'start evt', 'die evt', 'destroy evt']);
+  });
+});
