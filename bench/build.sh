@@ -19,6 +19,8 @@ export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$OUT/slipway-root}"
 BENCH_DIST="$REPO/node_modules/.cache/slipway-bench-dist"
 rm -rf "$BENCH_DIST"
 (cd "$REPO" && npx tsc -p tsconfig.json --outDir "$BENCH_DIST" --noEmitOnError false >/dev/null 2>&1 || true)
+# the native addon is found as ../../../../build/Release from dist/main/engine/util
+ln -sfn "$REPO/build" "$(dirname "$BENCH_DIST")/build"
 SLIPWAY="node $BENCH_DIST/main/cli/index.js"
 BK="env DOCKER_BUILDKIT=1 /usr/bin/docker"
 IMAGE=localhost/busybox:latest
