@@ -181,10 +181,13 @@ export class ContainerManager {
     const logOffset = existsSync(f.log) ? statSync(f.log).size : 0;
     if (rec.state === 'running') return { rec, logOffset };
     if (rec.state === 'paused') throw new ConflictError(`cannot start a paused container ${rec.name}: try unpause instead`);
-    await this.prepareRun(rec, false);
+    const { Tty: tty, OpenStdin: stdin } = rec.spec.config;
+    await this.prepareRun(rec, tty);
     let pid: number;
     try {
       pid = await startMonitor({
+        tty,
+        stdin,
         id: rec.id,
         name: rec.name,
         bundle: f.dir,

@@ -14,6 +14,10 @@ export interface MonitorPaths {
   socketDir: string;
   stateRoot: string;
   storeRoot: string;
+  /** -t: conmon holds the pty master and logs what the container writes to it */
+  tty?: boolean;
+  /** -i: conmon keeps the container's stdin open (so `run -dit IMAGE sh` stays up) */
+  stdin?: boolean;
 }
 
 /** The repo's bin/slipway.js, found from this file (main/... in tests, dist/main/... when built). */
@@ -45,6 +49,7 @@ export function startMonitor(p: MonitorPaths): Promise<number> {
   const args = [
     '--api-version', '1', '-c', p.id, '-u', p.id, '-n', p.name, '-r', runcPath(), '-b', p.bundle,
     '-p', join(p.bundle, 'pidfile'), '-P', join(p.bundle, 'conmon.pid'), '-l', `k8s-file:${p.log}`,
+    ...(p.tty ? ['-t'] : []), ...(p.stdin ? ['-i'] : []),
     '--exit-dir', p.exitDir, '--socket-dir-path', p.socketDir, '--full-attach', '--syslog',
     ...runcGlobalArgs(p.stateRoot).flatMap((a) => ['--runtime-arg', a]),
     // The exit command records the exit (slipway container-cleanup). An attached CLI usually
