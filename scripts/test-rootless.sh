@@ -16,6 +16,9 @@ grep -q "^$user:" /etc/subgid || echo "$user:200000:65536" >> /etc/subgid
 home=$(getent passwd "$user" | cut -d: -f6)
 run_dir="/run/user/$uid"; mkdir -p "$run_dir"; chown "$user:" "$run_dir"; chmod 700 "$run_dir"
 
+# The tests run the CLI from dist/, which that user may not be able to rebuild: build it here.
+flock /tmp/slipway-tsc.lock npx tsc -p tsconfig.json --noEmitOnError false >/dev/null 2>&1 || true
+
 # The user must be able to read the checkout; CI may clone under a private directory, so
 # fall back to a copy that the user owns.
 src="$PWD"
@@ -28,7 +31,7 @@ if ! runuser -u "$user" -- test -r "$src/package.json" -a -x "$src/node_modules/
   if [ -d "$PWD/../shared" ]; then rm -rf /tmp/shared; cp -a "$PWD/../shared" /tmp/shared; fi
   chown -R "$user:" "$src"
 fi
-args=(npx vitest run --config test/integration/rootless/vitest.config.ts)
+args=(npx vitest run --config test/integration/rootless/vitest.config.ts --configLoader runner)
 [ -n "$out" ] && args+=(--reporter=default --reporter=json "--outputFile.json=$out")
 [ -n "$out" ] && touch "$out" && chown "$user:" "$out"
 cd "$src"

@@ -4,6 +4,7 @@ import { withEngine } from './container-life.js';
 import { chooseDriver } from '../../engine/mount/probe.js';
 import { runcPath } from '../../engine/runtime/runc.js';
 import { hostArch } from '../../engine/image/types.js';
+import { rootlessSummary } from '../../engine/rootless/summary.js';
 
 function versionOf(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
@@ -41,7 +42,7 @@ export async function info(o: { format?: string }): Promise<void> {
       KernelVersion: release(),
       OperatingSystem: 'linux',
       Architecture: hostArch(),
-      Rootless: process.getuid?.() !== 0,
+      ...rootlessSummary(),
       DefaultNetwork: 'none (the default bridge network is not built yet: use --network host for outbound access)',
     };
     if (o.format) {
@@ -66,6 +67,7 @@ export async function info(o: { format?: string }): Promise<void> {
       ` Kernel Version: ${data.KernelVersion}`,
       ` Architecture: ${data.Architecture}`,
       ` Rootless: ${data.Rootless}`,
+      ...(data.Rootless ? [`  ID Mapping: ${data.RootlessIdMapping}`, `  Cgroup Limits: ${data.RootlessCgroupLimits}`, `  Networks: ${data.RootlessNetwork}`] : []),
       ` Slipway Root Dir: ${data.DockerRootDir}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

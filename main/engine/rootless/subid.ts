@@ -43,9 +43,10 @@ export function subIdsForCurrentUser(files = { subuid: '/etc/subuid', subgid: '/
   const uids = findRange(readOr(files.subuid), u.username, u.uid);
   const gids = findRange(readOr(files.subgid), u.username, u.uid);
   if (!uids || !gids) {
-    const missing = [!uids && files.subuid, !gids && files.subgid].filter(Boolean).join(' and ');
+    const missingFiles = [!uids && files.subuid, !gids && files.subgid].filter(Boolean);
+    const missing = `${missingFiles.join(' and ')} ${missingFiles.length > 1 ? 'have' : 'has'}`;
     throw new SlipwayError(
-      `rootless mode needs subordinate ids, and ${missing} has no entry for user ${u.username}: ` +
+      `rootless mode needs subordinate ids, and ${missing} no entry for user ${u.username}: ` +
         `add the line "${u.username}:100000:65536" to /etc/subuid and /etc/subgid (as root: ` +
         `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${u.username}; pick a range no other user has)`,
       125,

@@ -1,0 +1,33 @@
+import { accessSync, constants } from 'node:fs';
+import { InvalidArgumentError } from '../errors.js';
+import { isRootless } from './detect.js';
+
+export const TUN = '/dev/net/tun';
+
+/** pasta needs to open /dev/net/tun; rootless that takes a world-usable node (mode 0666, Debian's default). */
+export function tunUsable(path = TUN): boolean {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The network a rootless container gets. The default network (pasta) when /dev/net/tun is
+ * usable; otherwise a plain default quietly becomes `none` (loopback only, as docker's
+ * rootless mode without slirp), while an explicit pasta network or published ports fail
+ * saying why and what to do.
+ */
+export function rootlessNetworkMode<M extends string>(mode: M | 'none', f: { network?: string; publish?: string[]; publishAll?: boolean }): M | 'none' {
+  if (mode !== 'pasta' || !isRootless() || tunUsable()) return mode;
+  const explicit = (f.network ?? '').trim() !== '';
+  const published = (f.publish?.length ?? 0) > 0 || !!f.publishAll;
+  if (!explicit && !published) return 'none';
+  throw new InvalidArgumentError(
+    `${published ? 'publishing ports' : `--network ${f.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
+      `ask root to run \`chmod 0666 ${TUN}\` (the usual mode), or use --network none or host`,
+    125,
+  );
+}
