@@ -172,6 +172,8 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByRole('link', { name: 'Builds', exact: true }).click();
     await page.getByTestId('build-row').first().waitFor();
     await expect(page.getByTestId('build-row').first().textContent()).resolves.toContain('e2e/dropped:1');
+    await page.getByTestId('build-row').first().getByRole('button', { name: 'Details' }).click();
+    await page.getByText('RUN echo dropped > /dropped').first().waitFor();
     await s.shot('builds');
   });
 
