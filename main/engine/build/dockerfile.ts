@@ -205,7 +205,7 @@ function validateShape(ins: Instruction): void {
   const known: Record<string, string[]> = {
     COPY: ['from', 'chown', 'chmod', 'link'],
     ADD: ['chown', 'chmod', 'link'],
-    RUN: ['network', 'mount', 'security'],
+    RUN: ['network', 'mount'],
     HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
   };
   const allowed = known[ins.keyword] ?? [];
