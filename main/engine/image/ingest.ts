@@ -1,7 +1,6 @@
-import { createReadStream, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
 import type { ImageStore, NewLayer } from './images.js';
@@ -10,7 +9,7 @@ import { applyLayer } from '../layer/apply.js';
 import { isRootless } from '../rootless/detect.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MediaTypes } from './types.js';
-import { blobInUse, chainInUse, foreignBlobRefs, foreignChainRefs } from './refs.js';
+import { blobInUse, chainInUse, foreignBlobRefs, foreignChainRefs, holdContent } from './refs.js';
 import { isGzip, isZstd, sniff } from './archive.js';
 import type { Digest } from '../util/digest.js';
 
@@ -29,18 +28,17 @@ export class LayerIngest {
   private readonly blobsMade: string[] = [];
   private readonly snapshotsMade: string[] = [];
 
-  private marker: string | undefined;
+  private release: (() => void) | undefined;
 
   constructor(private readonly images: ImageStore) {
     // Tells `system check --repair` that blobs/snapshots without rows yet are ours, in flight.
-    this.marker = join(images.store.paths.tmp, `op-${process.pid}-${randomBytes(4).toString('hex')}`);
-    writeFileSync(this.marker, '');
+    this.release = holdContent(images.store);
   }
 
   /** The operation is over (recorded or rolled back). */
   close(): void {
-    if (this.marker) rmSync(this.marker, { force: true });
-    this.marker = undefined;
+    this.release?.();
+    this.release = undefined;
   }
 
   private get blobs() {

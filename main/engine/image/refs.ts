@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 
 /**
@@ -52,4 +55,16 @@ export function blobInUse(store: Store, digest: string, foreign?: Set<string>): 
 /** Is this snapshot used by a layer row or by another subsystem? */
 export function chainInUse(store: Store, chainId: string, foreign?: Set<string>): boolean {
   return !!store.db.prepare(`SELECT 1 FROM layers WHERE chain_id = ?`).get(chainId) || (foreign ?? foreignChainRefs(store)).has(chainId);
+}
+
+/**
+ * For any operation that writes blobs or snapshots before the rows that reference them exist
+ * (load, import, commit, build, pull): while the returned release function has not been
+ * called (and this process lives), `system check --repair` keeps unreferenced content.
+ * The marker is tmp/op-<pid>-<random>; a dead process's marker is just a temp file.
+ */
+export function holdContent(store: Store): () => void {
+  const marker = join(store.paths.tmp, `op-${process.pid}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(marker, '');
+  return () => rmSync(marker, { force: true });
 }
