@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/tmp-store.js';
@@ -175,6 +175,23 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByTestId('build-row').first().getByRole('button', { name: 'Details' }).click();
     await page.getByText('RUN echo dropped > /dropped').first().waitFor();
     await s.shot('builds');
+  });
+
+  it('loads a dropped image archive (uploaded by the browser, loaded as a task)', async () => {
+    const { page } = s;
+    await page.getByRole('link', { name: 'Images', exact: true }).click();
+    const before = await page.getByTestId('image-row').count();
+    const b64 = readFileSync(join(FIXTURES, 'busybox-oci.tar')).toString('base64');
+    await page.evaluate((data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'busybox-oci.tar'));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, b64);
+    await page.getByText('Loaded busybox-oci.tar').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('image-row').count()).toBeGreaterThan(before);
+    // the upload was only a stepping stone
+    expect(readdirSync(join(s.root, 'tmp')).filter((n) => n.startsWith('upload-'))).toEqual([]);
   });
 
   it('marks a dropped file that does not parse at the bad line', async () => {
