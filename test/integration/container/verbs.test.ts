@@ -21,6 +21,16 @@ describe('more verbs', () => {
     expect(s.sw('logs', 'att').stdout).toBe('out\nout\n');
   });
 
+  it('run -dit keeps a shell up for exec; -t output lands in logs', () => {
+    expect(s.sw('run', '-dit', '--name', 'dit', BUSYBOX, 'sh').code).toBe(0);
+    expect(s.sw('exec', 'dit', 'sh', '-c', 'echo alive').stdout).toBe('alive\n');
+    expect(s.sw('ps', '--filter', 'name=dit', '--format', '{{.State}}').stdout).toBe('running\n');
+    expect(s.sw('rm', '-f', 'dit').code).toBe(0);
+    s.sw('run', '-dt', '--name', 'dt', BUSYBOX, 'sh', '-c', 'tty');
+    expect(s.sw('wait', 'dt').stdout).toBe('0\n');
+    expect(s.sw('logs', 'dt').stdout).toBe('/dev/pts/0\r\n');
+  });
+
   it('wait blocks until the container exits and prints its code', async () => {
     s.sw('run', '-d', '--name', 'waited', BUSYBOX, 'sh', '-c', 'sleep 1; exit 9');
     const t = Date.now();
