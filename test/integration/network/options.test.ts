@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { networkHostConfig, parsePublish, wantedBindings } from '../../../main/engine/network/options.js';
+import { hostsFile, resolvConf } from '../../../main/engine/network/etc-files.js';
+import { pastaPortArgs } from '../../../main/engine/network/pasta.js';
+import { resolveHostPorts } from '../../../main/engine/network/host-ports.js';
+
+describe('-p as docker parses it', () => {
+  it.each([
+    ['80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }],
+    ['8080:80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }],
+    ['0.0.0.0:8080:80/udp', { '80/udp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }],
+    ['127.0.0.2::53/udp', { '53/udp': [{ HostIp: '127.0.0.2', HostPort: '' }] }],
+    ['[::1]:8080:80', { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }] }],
+    ['[::1]::80', { '80/tcp': [{ HostIp: '::1', HostPort: '' }] }],
+    ['8000-8001:80-81', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8000' }], '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '8001' }] }],
+    ['9000-9010:80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '9000-9010' }] }],
+  ])('%s', (spec, want) => expect(parsePublish(spec)).toEqual(want));
+
+  it.each([
+    ['80/sctp', 'invalid protocol "sctp"'],
+    ['8000-8002:80-81', 'the host and container port ranges must have the same length'],
+    ['::1:80:80', 'invalid port specification'],
+    ['0:80', 'invalid host port "0"'],
+    ['x:80:80', 'invalid IP address "x"'],
+  ])('refuses %s', (spec, msg) => {
+    expect(() => parsePublish(spec)).toThrow(msg);
+    try {
+      parsePublish(spec);
+    } catch (e) {
+      expect((e as { exitCode: number }).exitCode).toBe(125);
+    }
+  });
+
+  it('-P adds every exposed port not already published; pasta gets one spec per binding', () => {
+    const h = networkHostConfig({ publish: ['8080:80'], publishAll: true });
+    const w = wantedBindings(h, { '80/tcp': {}, '53/udp': {}, '443': {} });
+    expect(w).toEqual({
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }],
+      '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+    expect(pastaPortArgs({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }, { HostIp: '::1', HostPort: '8081' }] })).toEqual([
+      '-t', '127.0.0.1/8080:80', '-t', '::1/8081:80', '-u', 'none',
+    ]);
+  });
+
+  it('refuses bad --network, --add-host and --dns values', () => {
+    expect(() => networkHostConfig({ network: 'mynet' })).toThrow('network mynet not found');
+    expect(() => networkHostConfig({ addHosts: ['db'] })).toThrow('invalid argument "db" for "--add-host" flag');
+    expect(() => networkHostConfig({ dns: ['dns.example'] })).toThrow('invalid argument "dns.example" for "--dns" flag');
+    expect(() => networkHostConfig({ network: 'none', publishAll: true })).toThrow('cannot publish ports with --network none');
+    expect(networkHostConfig({ network: 'bridge' }).NetworkMode).toBe('pasta');
+  });
+});
+
+describe('host ports', () => {
+  it('gives distinct free ports, the first free one of a range, and names a taken port', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const got = await resolveHostPorts('c1', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }, { HostIp: '127.0.0.1', HostPort: '' }] });
+      const [a, b] = got['80/tcp']!.map((x) => Number(x.HostPort));
+      expect(a).toBeGreaterThan(0);
+      expect(a).not.toBe(b);
+      const ranged = await resolveHostPorts('c1', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: `${taken}-${taken + 1}` }] });
+      expect(ranged['80/tcp']![0]!.HostPort).not.toBe(String(taken));
+      await expect(resolveHostPorts('c1', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(taken) }] })).rejects.toThrow(
+        `cannot start container c1: host port 127.0.0.1:${taken}/tcp is already in use`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('/etc files per mode', () => {
+  const hostResolv = 'search corp.example\nnameserver 127.0.0.53\noptions edns0\n';
+  it('default network: pasta forwarder, host search and options kept', () => {
+    expect(resolvConf({ hostname: 'h', mode: 'pasta' }, hostResolv)).toBe('search corp.example\nnameserver 169.254.1.1\noptions edns0\n');
+  });
+  it('host: the host file as is; --dns replaces only the nameservers', () => {
+    expect(resolvConf({ hostname: 'h', mode: 'host' }, hostResolv)).toBe(hostResolv);
+    expect(resolvConf({ hostname: 'h', mode: 'host', dns: ['9.9.9.9'] }, hostResolv)).toBe('search corp.example\nnameserver 9.9.9.9\noptions edns0\n');
+  });
+  it('none: no nameserver unless asked', () => {
+    expect(resolvConf({ hostname: 'h', mode: 'none' }, hostResolv)).not.toMatch(/^nameserver/m);
+    expect(resolvConf({ hostname: 'h', mode: 'none', dns: ['1.1.1.1'] }, hostResolv)).toBe('nameserver 1.1.1.1\n');
+  });
+  it('hosts: --add-host entries, host-gateway, the container and the host gateway', () => {
+    const h = hostsFile({ hostname: 'box', mode: 'pasta', address: '192.0.2.2', gateway: '192.0.2.1', extraHosts: ['db:10.0.0.5', 'me:host-gateway', 'v6:[::1]'] });
+    expect(h.split('\n').slice(6)).toEqual(['10.0.0.5\tdb', '192.0.2.1\tme', '::1\tv6', '192.0.2.2\tbox', '192.0.2.1\thost.containers.internal host.docker.internal', '']);
+  });
+});
