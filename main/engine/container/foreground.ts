@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { ContainerManager } from './manager.js';
 import { runcGlobalArgs, runcPath, classifyStartError } from '../runtime/runc.js';
 import { SlipwayError } from '../errors.js';
@@ -18,14 +18,33 @@ export async function runForeground(mgr: ContainerManager, ref: string, opts: { 
   await mgr.prepareRun(rec, opts.tty);
   writeFileSync(f.monitorPid, String(process.pid));
   const child = spawn(runcPath(), [...runcGlobalArgs(root), 'run', '--bundle', f.dir, '--pid-file', f.pidfile, rec.id], {
-    stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'],
+    // Without a tty the output passes through us so it also lands in ctr.log (docker logs);
+    // with one, runc owns the terminal and the session is not logged.
+    stdio: [opts.interactive ? 'inherit' : 'ignore', opts.tty ? 'inherit' : 'pipe', 'pipe'],
+  });
+  const log = openSync(f.log, 'a');
+  const record = (stream: 'stdout' | 'stderr', d: Buffer) => {
+    const text = d.toString();
+    const lines = text.split('\n');
+    const last = lines.pop()!;
+    const ts = k8sTime();
+    let out = lines.map((l) => `${ts} ${stream} F ${l}\n`).join('');
+    if (last) out += `${ts} ${stream} P ${last}\n`;
+    writeSync(log, out);
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    process.stdout.write(d);
+    record('stdout', d);
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (stderr.length > 65536) stderr = stderr.slice(-32768);
     // runc's own logrus lines are turned into one Error line below; the rest is the container's.
-    if (!/^time="[^"]*" level=/m.test(d.toString())) process.stderr.write(d);
+    if (!/^time="[^"]*" level=/m.test(d.toString())) {
+      process.stderr.write(d);
+      if (!opts.tty) record('stderr', d);
+    }
   });
   // The terminal's Ctrl-C reaches runc too, which passes it on to the container.
   const ignore = () => {};
@@ -44,6 +63,7 @@ export async function runForeground(mgr: ContainerManager, ref: string, opts: { 
     child.on('close', (c, sig) => resolve(c ?? (sig ? 128 + 9 : 1)));
   });
   clearInterval(poll);
+  closeSync(log);
   process.off('SIGINT', ignore);
   process.off('SIGTERM', ignore);
   if (!started && existsSync(f.pidfile)) {
@@ -57,4 +77,10 @@ export async function runForeground(mgr: ContainerManager, ref: string, opts: { 
   writeFileSync(f.exitFile, String(exit));
   await mgr.finalize(rec.id);
   return exit;
+}
+
+/** conmon's k8s-file timestamp: RFC 3339 with nanoseconds and a numeric zone. */
+function k8sTime(): string {
+  const ns = process.hrtime.bigint() % 1000000n;
+  return `${new Date().toISOString().slice(0, 23)}${ns.toString().padStart(6, '0')}+00:00`;
 }

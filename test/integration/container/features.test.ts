@@ -80,7 +80,11 @@ describe('run flags', () => {
     const r = slipway(s.root, ['run', '--rm', '-i', BUSYBOX, 'sh', '-c', 'read a; echo got:$a; exit 4'], { input: 'piped\n' });
     expect(r.stdout).toBe('got:piped\n');
     expect(r.code).toBe(4);
-    expect(s.sw('ps', '-aq').stdout.split('\n').filter(Boolean).length).toBe(s.sw('ps', '-aq').stdout.split('\n').filter(Boolean).length);
+    // without -t the session's output is logged too
+    const kept = slipway(s.root, ['run', '--name', 'inlog', '-i', BUSYBOX, 'sh', '-c', 'cat; echo oops >&2'], { input: 'typed\n' });
+    expect(kept.stdout).toBe('typed\n');
+    expect(s.sw('logs', 'inlog').stdout).toBe('typed\n');
+    expect(s.sw('logs', 'inlog').stderr).toBe('oops\n');
   });
 });
 
