@@ -35,5 +35,13 @@ args=(npx vitest run --config test/integration/rootless/vitest.config.ts --confi
 [ -n "$out" ] && args+=(--reporter=default --reporter=json "--outputFile.json=$out")
 [ -n "$out" ] && touch "$out" && chown "$user:" "$out"
 cd "$src"
-exec runuser -u "$user" -- env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$home" \
-  USER="$user" XDG_RUNTIME_DIR="$run_dir" CI="${CI:-}" "${args[@]}"
+rc=0
+runuser -u "$user" -- env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$home" \
+  USER="$user" XDG_RUNTIME_DIR="$run_dir" CI="${CI:-}" "${args[@]}" || rc=$?
+# The tests started the user's rootless namespace holder (pause process): stop it by its pid.
+pause_pid=$(cat "$run_dir/slipway/pause.pid" 2>/dev/null || true)
+if [ -n "$pause_pid" ] && [ "$(cat "/proc/$pause_pid/comm" 2>/dev/null)" = sleep ] && \
+   [ "$(stat -c %U "/proc/$pause_pid" 2>/dev/null)" = "$user" ]; then
+  kill "$pause_pid" 2>/dev/null || true
+fi
+exit $rc

@@ -6,6 +6,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerUiCommands } from './commands/ui.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerRootlessCommands } from './commands/rootless.js';
 import { registerNetworkCommands } from './commands/network.js';
 
 /**
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBuildCommands(program);
   registerUiCommands(program);
   registerRegistryCommands(program);
+  registerRootlessCommands(program);
   registerNetworkCommands(program);
   return program;
 }

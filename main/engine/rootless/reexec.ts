@@ -5,12 +5,15 @@ import { USERNS_ENV } from './detect.js';
 import { ensurePauseProcess } from './pause.js';
 import { subIdsForCurrentUser } from './subid.js';
 
-/** Does this invocation need the rootless namespace? Help and version do not. */
+/**
+ * Does this invocation need the rootless namespace? The top-level help and version do not.
+ * Only the first word counts: later -h and -v are run's --hostname and --volume.
+ */
 export function needsNamespace(argv: string[] = process.argv.slice(2)): boolean {
   if (typeof process.getuid !== 'function' || process.getuid() === 0) return false;
   if (process.env[USERNS_ENV]) return false;
-  if (argv.length === 0) return false;
-  return !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v' || a === 'help');
+  const first = argv[0];
+  return first !== undefined && !['--help', '-h', '--version', '-v', 'help'].includes(first);
 }
 
 /**

@@ -68,7 +68,7 @@ describe('rootless containers', () => {
   });
 
   it('has its own hostname', () => {
-    expect(ok(sw('run', '--rm', '--hostname', 'rl-boat', BUSYBOX, 'hostname')).trim()).toBe('rl-boat');
+    expect(ok(sw('run', '--rm', '-h', 'rl-boat', BUSYBOX, 'hostname')).trim()).toBe('rl-boat');
     expect(hostname()).not.toBe('rl-boat');
   });
 
@@ -108,6 +108,11 @@ describe('rootless containers', () => {
     expect(existsSync(join(root, 'containers', id))).toBe(false);
     expect(pauseMounts()).not.toContain(id);
     expect(ok(sw('ps', '-a', '--format', '{{.Names}}'))).not.toContain('bg');
+  });
+
+  it('unshare runs a command in the namespace and returns its exit code', () => {
+    expect(ok(sw('unshare', 'cat', '/proc/self/uid_map'))).toMatch(new RegExp(`^\\s*1\\s+${subUidBase()}\\s+\\d+$`, 'm'));
+    expect(sw('unshare', 'sh', '-c', 'exit 3').code).toBe(3);
   });
 
   it('refuses cgroup limits that are not delegated, in one line', () => {
