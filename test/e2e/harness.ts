@@ -95,7 +95,11 @@ export async function openSession(opts: { fixtures?: string[] } = {}): Promise<S
       // conmon's exit command (container-cleanup) may reopen the store just after the rm:
       // remove until it stays gone
       for (let i = 0; i < 20 && existsSync(root); i++) {
-        rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        try {
+          rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        } catch {
+          // something wrote into it meanwhile: go round again
+        }
         await new Promise((r) => setTimeout(r, 300));
       }
     },
