@@ -4,6 +4,7 @@ import { TaskRunner } from './tasks.js';
 import { EventPoller } from './event-poller.js';
 import { createHandlers } from './handlers.js';
 import type { Handlers } from './dispatch.js';
+import { ExecSessions } from './exec-sessions.js';
 
 /** What both transports (Electron IPC, the web bridge) stand on: one hub, one task runner, one handler table. */
 export interface ApiRuntime {
@@ -18,7 +19,8 @@ export interface ApiRuntime {
 export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {}): ApiRuntime {
   const hub = new EventHub();
   const tasks = new TaskRunner(hub);
-  const handlers = createHandlers(engine, tasks, hub);
+  const execs = new ExecSessions(hub, engine.store.paths.root);
+  const handlers = createHandlers(engine, tasks, hub, execs);
   const poller = new EventPoller(() => engine.store.db, hub, opts.pollMs ?? 250);
   poller.start();
   return {
@@ -29,6 +31,7 @@ export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {})
     poller,
     close() {
       poller.stop();
+      execs.closeAll();
     },
   };
 }

@@ -141,9 +141,8 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
  * work is the engine's (and runs as a task when it is long).
  */
-export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub): Handlers {
+export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine.store.paths.root)): Handlers {
   const settings = new UiSettings(join(engine.store.paths.root, 'ui-settings.json'));
-  const execs = new ExecSessions(hub, engine.store.paths.root);
   const db = () => engine.store.db;
 
   const containerCounts = (): Map<string, number> => {
