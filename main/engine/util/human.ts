@@ -11,23 +11,22 @@ export function humanSize(bytes: number): string {
   return `${Number(s)}${units[i]}`;
 }
 
-/** Docker's "2 hours ago" style. */
+/** Docker's "2 hours ago" style (go-units HumanDuration: truncating, hours rounded). */
 export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  const d = Math.round(s / 86400);
-  if (d < 14) return `${d} days`;
-  if (d < 60) return `${Math.round(d / 7)} weeks`;
-  if (d < 365 * 2) return `${Math.round(d / 30)} months`;
-  return `${Math.round(d / 365)} years`;
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(ms / 60000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.floor(ms / 3600000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(Math.floor(ms / 3600000) / 24 / 365)} years`;
 }
 
 export function humanAgo(iso: string | number | Date, now = Date.now()): string {
