@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -35,10 +35,10 @@ export function livePausePid(ids: Pick<SubIds, 'uid'>, pidFile = pausePidFile())
   return holdsOurNamespace(pid, ids.uid) ? pid : undefined;
 }
 
-/** A recycled pid will not pass this: it must be `sleep`, in another userns, mapping 0 to us. */
-function holdsOurNamespace(pid: number, uid: number): boolean {
+/** A recycled pid will not pass this: it must be `sleep` (or `comm`), in another userns, mapping 0 to us. */
+function holdsOurNamespace(pid: number, uid: number, comm = 'sleep'): boolean {
   try {
-    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep') return false;
+    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) return false;
     if (/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
     if (readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync('/proc/self/ns/user')) return false;
     const first = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n')[0]?.trim().split(/\s+/);
@@ -59,7 +59,10 @@ export async function ensurePauseProcess(ids: SubIds): Promise<number> {
     // Another command may have started it while we waited for the lock.
     const again = livePausePid(ids);
     if (again) return again;
-    const pid = await startPause(ids);
+    // Pause killed while containers run: their conmons still hold the old namespaces, and
+    // their rootfs mounts are only there. Join those (as podman does) rather than start afresh.
+    const conmon = ourConmon(ids.uid);
+    const pid = conmon ? await pauseInside(conmon, ids) : await startPause(ids);
     writeFileAtomic(pausePidFile(), `${pid}\n`);
     return pid;
   } finally {
@@ -112,6 +115,51 @@ async function startPause(ids: SubIds): Promise<number> {
   }
   if (!holdsOurNamespace(pid, ids.uid)) fail('the rootless namespace process exited right after it was set up');
   return pid;
+}
+
+/** A conmon of this user inside a rootless namespace of this user, if any is running. */
+function ourConmon(uid: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (statSync(`/proc/${name}`).uid !== uid) continue;
+    } catch {
+      continue;
+    }
+    if (holdsOurNamespace(Number(name), uid, 'conmon')) return Number(name);
+  }
+  return undefined;
+}
+
+/** A new pause process in the namespaces of `target`. */
+async function pauseInside(target: number, ids: SubIds): Promise<number> {
+  const want = readlinkSync(`/proc/${target}/ns/user`);
+  const child = spawn('nsenter', ['--user', '--mount', '--preserve-credentials', '-t', String(target), '--', 'sleep', 'infinity'], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: '/',
+  });
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once('error', (e) => reject(new SlipwayError(`cannot rejoin the rootless namespace with nsenter (util-linux): ${e.message}`, 125)));
+    child.once('spawn', () => resolve(child.pid!));
+  });
+  child.unref();
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/user`) === want && holdsOurNamespace(pid, ids.uid)) return pid;
+    } catch {
+      break; // nsenter failed and exited
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // The conmon went away meanwhile, or nsenter was refused: a fresh namespace then.
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return startPause(ids);
 }
 
 /** An exclusive lock file holding the owner's pid; a dead owner's lock is taken over. */

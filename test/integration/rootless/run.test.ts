@@ -24,9 +24,12 @@ function idOf(name: string): string {
   return ok(sw('inspect', '-f', '{{.Id}}', name)).trim();
 }
 
+function pausePid(): number {
+  return Number(readFileSync(join(process.env.XDG_RUNTIME_DIR ?? `/tmp/slipway-run-${process.getuid?.()}`, 'slipway', 'pause.pid'), 'utf8').trim());
+}
+
 function pauseMounts(): string {
-  const pid = readFileSync(join(process.env.XDG_RUNTIME_DIR ?? `/tmp/slipway-run-${process.getuid?.()}`, 'slipway', 'pause.pid'), 'utf8').trim();
-  return readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+  return readFileSync(`/proc/${pausePid()}/mountinfo`, 'utf8');
 }
 
 beforeAll(() => {
@@ -104,6 +107,13 @@ describe('rootless containers', () => {
     expect(ok(sw('exec', 'bg', 'id', '-u')).trim()).toBe('0');
     expect(ok(sw('ps', '--format', '{{.Names}}'))).toContain('bg');
     expect(pauseMounts()).toContain(id); // the rootfs is mounted in the shared namespace
+    // The namespace holder dies: the next command rejoins through the running container's
+    // conmon, so its mount is still there to exec in and to clean up.
+    const old = pausePid();
+    process.kill(old, 'SIGKILL');
+    expect(ok(sw('exec', 'bg', 'cat', '/proc/1/cmdline'))).toContain('sleep');
+    expect(pausePid()).not.toBe(old);
+    expect(pauseMounts()).toContain(id);
     ok(sw('rm', '-f', 'bg'));
     expect(existsSync(join(root, 'containers', id))).toBe(false);
     expect(pauseMounts()).not.toContain(id);
