@@ -16,11 +16,12 @@ OUT="${OUT:-/tmp/slipway-bench-build.$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$OUT/slipway-root}"
 # A private compiled copy: other work in the checkout recompiles dist/ while this runs.
-BENCH_DIST="$REPO/node_modules/.cache/slipway-bench-dist"
+# (two levels under the repo: the engine finds bin/slipway.js and build/Release by walking up)
+BENCH_DIST="$REPO/node_modules/.slipway-bench-dist"
 rm -rf "$BENCH_DIST"
 (cd "$REPO" && npx tsc -p tsconfig.json --outDir "$BENCH_DIST" --noEmitOnError false >/dev/null 2>&1 || true)
-# the native addon is found as ../../../../build/Release from dist/main/engine/util
-ln -sfn "$REPO/build" "$(dirname "$BENCH_DIST")/build"
+# the native addon is looked up as ../../../../build/Release from dist/main/engine/util
+ln -sfn ../build "$REPO/node_modules/build"
 SLIPWAY="node $BENCH_DIST/main/cli/index.js"
 BK="env DOCKER_BUILDKIT=1 /usr/bin/docker"
 IMAGE=localhost/busybox:latest
