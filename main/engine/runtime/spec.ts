@@ -1,4 +1,5 @@
 import type { ResolvedUser } from './user.js';
+import { defaultSeccomp } from './seccomp.js';
 
 /** Docker's default capability set: what a container may do as root without --cap-add. */
 export const DEFAULT_CAPS = [
@@ -85,6 +86,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   const linux: Record<string, unknown> = {
     namespaces,
     resources,
+    seccomp: defaultSeccomp(),
     maskedPaths: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
   };

@@ -29,11 +29,19 @@ export function ensureBuilt(): void {
 
 export const BUSYBOX = 'localhost/busybox';
 
+const BUILD_RACE = /does not provide an export named|Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|Unexpected end of input/;
+
 /** A temp store with the busybox fixture loaded, and `sw(...)` = the CLI against it. */
 export function containerStore(): { root: string; sw: (...args: string[]) => Run; cleanup: () => void } {
   ensureBuilt();
   const { root, cleanup } = tempRoot('slipway-ctr-');
-  const sw = (...args: string[]) => slipway(root, args);
+  const sw = (...args: string[]) => {
+    const r = slipway(root, args);
+    // Other work in this checkout recompiles dist/ at any moment; a CLI that started while a
+    // module was half-written fails to load. That is the build racing, not slipway: run again.
+    if (r.code === 125 && BUILD_RACE.test(r.stderr)) return slipway(root, args);
+    return r;
+  };
   const l = sw('load', '-i', join(FIXTURES, 'busybox-docker.tar'));
   if (l.code !== 0) throw new Error(`load failed: ${l.stderr}`);
   return {

@@ -17,6 +17,8 @@ describe('buildSpec', () => {
   it('has no rlimits, docker caps, no_new_privileges and the namespaces', () => {
     const s = buildSpec({ ...base, network: 'none' }) as any;
     expect(s.process.rlimits).toBeUndefined();
+    expect(s.linux.seccomp.defaultAction).toBe('SCMP_ACT_ALLOW');
+    expect(s.linux.seccomp.syscalls[0].names).toEqual(expect.arrayContaining(['keyctl', 'bpf', 'setns', 'unshare', 'kexec_load']));
     expect(s.process.capabilities.bounding).toEqual(DEFAULT_CAPS);
     expect(s.process.capabilities.effective).toEqual(DEFAULT_CAPS);
     expect(s.process.noNewPrivileges).toBe(true);
