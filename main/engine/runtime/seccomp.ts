@@ -8,11 +8,11 @@
  */
 const DENIED = [
   'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module',
-  'finit_module', 'fanotify_init', 'get_kernel_syms', 'get_mempolicy', 'init_module', 'ioperm', 'iopl',
-  'kcmp', 'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mbind', 'migrate_pages',
-  'move_pages', 'name_to_handle_at', 'nfsservctl', 'open_by_handle_at', 'perf_event_open',
+  'finit_module', 'fanotify_init', 'get_kernel_syms', 'init_module', 'ioperm', 'iopl',
+  'kcmp', 'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie',
+  'name_to_handle_at', 'nfsservctl', 'open_by_handle_at', 'perf_event_open',
   'pivot_root', 'process_vm_readv', 'process_vm_writev', 'query_module', 'quotactl', 'reboot',
-  'request_key', 'set_mempolicy', 'setns', 'settimeofday', 'stime', 'swapoff', 'swapon', 'syslog',
+  'request_key', 'setns', 'settimeofday', 'stime', 'swapoff', 'swapon', 'syslog',
   'sysfs', 'umount', 'umount2', 'mount', 'unshare', 'uselib', 'userfaultfd', 'ustat', 'vm86',
   'vm86old', 'open_tree', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
 ];
