@@ -100,6 +100,9 @@ export async function stopPasta(pid: number, netns: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+  // Some kernels (gVisor) free a dead process's sockets only when it is reaped: wait for the
+  // zombie to go too, or a restart finds its own host port still taken.
+  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 export function formatHostIp(ip: string): string {

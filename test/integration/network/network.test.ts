@@ -105,6 +105,11 @@ describe('published ports', () => {
     expect(ports).toEqual({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] });
     const bindings = JSON.parse(s.sw('inspect', '-f', '{{json .HostConfig.PortBindings}}', 'web').stdout);
     expect(bindings).toEqual({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] });
+    // a restart gives the port up and binds it again
+    for (let i = 0; i < 2; i++) {
+      expect(s.sw('restart', '-t', '1', 'web').code).toBe(0);
+      expect(await fetchText(hostPort)).toBe('hello-web\n');
+    }
   });
 
   it('binds 127.0.0.1 and picks a free host port when only the container port is given', async () => {
