@@ -43,7 +43,7 @@ export async function info(o: { format?: string }): Promise<void> {
       OperatingSystem: 'linux',
       Architecture: hostArch(),
       ...rootlessSummary(),
-      DefaultNetwork: 'none (the default bridge network is not built yet: use --network host for outbound access)',
+      DefaultNetwork: 'pasta (an own network namespace with outbound access and -p; --network none or host otherwise)',
     };
     if (o.format) {
       const { formatEach } = await import('../format.js');
