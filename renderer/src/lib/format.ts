@@ -1,4 +1,11 @@
-export { humanSize, humanAgo, humanDuration } from '../../../main/engine/util/human.js';
+import { humanAgo as dockerAgo } from '../../../main/engine/util/human.js';
+export { humanSize, humanDuration } from '../../../main/engine/util/human.js';
+
+/** "2 hours ago", lower-case so it reads inside a sentence ("created less than a second ago"). */
+export function humanAgo(t: string | number | Date, now = Date.now()): string {
+  const s = dockerAgo(t, now);
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
 
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
