@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
+import { createReadStream } from 'node:fs';
 import zlib from 'node:zlib';
 import type { Engine } from '../engine.js';
 import type { LayerRecord } from '../image/images.js';
@@ -52,6 +53,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as OCIManifest;
   const manifestType = manifest.mediaType ?? MediaTypes.ociManifest;
   const known = new KnownBlobs(engine.store);
+  const readBlob = (digest: string) => readBlobFrom(blobs, digest);
   const client = new RegistryClient(r.domain, { credentials: opts.credentials ?? getCredentials(r.domain), tlsVerify: opts.tlsVerify, signal: opts.signal });
   try {
     onProgress?.({ kind: 'status', message: `The push refers to repository [${familiarName(repositoryOf(r))}]` });
@@ -101,7 +103,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     }
     loc ??= await client.startUpload(repo);
     tracker?.set('pushing');
-    const src = blobs.stream(digest);
+    const src = readBlob(digest);
     const body = tracker ? src.pipe(counter((n) => tracker.add(n))) : src;
     if (tracker) src.on('error', (e) => body.destroy(e));
     await client.putBlob(repo, loc, digest, size, body);
@@ -133,7 +135,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     tracker.set('pushing');
     const hash = createHash('sha256');
     let size = 0;
-    const src = blobs.stream(l.blobDigest);
+    const src = readBlob(l.blobDigest);
     const gz = zlib.createGzip({ level: opts.gzipLevel ?? 1, chunkSize: 256 * 1024 });
     const tap = new Transform({
       highWaterMark: 1 << 20,
@@ -153,6 +155,11 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     tracker.set('pushed');
     return { mediaType: gzType, digest, size };
   }
+}
+
+/** 1 MiB reads: a quarter of the syscalls and stream hand-offs of the 64 KiB default. */
+function readBlobFrom(blobs: { path(d: string): string }, digest: string): ReturnType<typeof createReadStream> {
+  return createReadStream(blobs.path(digest), { highWaterMark: 1 << 20 });
 }
 
 function counter(onBytes: (n: number) => void): Transform {
