@@ -5,7 +5,7 @@ import type { ContainerRecord } from '../container/types.js';
 import type { NetworkHostConfig, NetworkMode, NetworkState } from './types.js';
 import { wantedBindings } from './options.js';
 import { resolveHostPorts } from './host-ports.js';
-import { createNetns, isNetnsMount, netnsPath, removeNetns } from './netns.js';
+import { createNetns, netnsPath, removeNetns } from './netns.js';
 import { startPasta, stopPasta } from './pasta.js';
 import { hostDefaultRoute } from './host-route.js';
 import { writeNetworkEtcFiles } from './etc-files.js';
@@ -67,7 +67,8 @@ export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, '
     await stopPasta(pid, f.netns);
     rmSync(f.pastaPid, { force: true });
   }
-  if (existsSync(f.netns) || isNetnsMount(f.netns)) await removeNetns(f.netns);
+  // a mount point is always an existing path, so no file = nothing mounted (and no mountinfo read)
+  if (existsSync(f.netns)) await removeNetns(f.netns);
   rmSync(f.state, { force: true });
 }
 
