@@ -46,6 +46,11 @@ export async function startRegistry(opts: { users?: Record<string, string>; host
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  // If the test file dies before its afterAll (a hook timeout), the registry goes with it.
+  const reap = (): void => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', reap);
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
@@ -63,6 +68,7 @@ export async function startRegistry(opts: { users?: Record<string, string>; host
     pid,
     dir,
     stop: async () => {
+      process.off('exit', reap);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         process.kill(pid, 'SIGTERM');
