@@ -17,7 +17,10 @@ home=$(getent passwd "$user" | cut -d: -f6)
 run_dir="/run/user/$uid"; mkdir -p "$run_dir"; chown "$user:" "$run_dir"; chmod 700 "$run_dir"
 
 # The tests run the CLI from dist/, which that user may not be able to rebuild: build it here.
-flock /tmp/slipway-tsc.lock npx tsc -p tsconfig.json --noEmitOnError false >/dev/null 2>&1 || true
+if [ ! -f dist/main/cli/index.js ] || [ -n "$(find main shared -name '*.ts' -newer dist/main/cli/index.js 2>/dev/null | head -1)" ]; then
+  echo "[rootless] building dist/ (tsc)" >&2
+  flock /tmp/slipway-tsc.lock npx tsc -p tsconfig.json --noEmitOnError false >/dev/null 2>&1 || true
+fi
 
 # The user must be able to read the checkout; CI may clone under a private directory, so
 # fall back to a copy that the user owns.
