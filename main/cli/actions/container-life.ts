@@ -79,9 +79,9 @@ function createOptions(image: string, cmd: string[], o: CreateFlags): CreateOpti
 
 async function createContainer(engine: Engine, image: string, cmd: string[], o: CreateFlags) {
   try {
-    return await engine.containers.create(createOptions(image, cmd, o));
+    return await engine.containers.create(createOptions(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
   } catch (e) {
-    if (e instanceof ImageNotFoundError) {
+    if (e instanceof ImageNotFoundError && !e.pullError) {
       const shown = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`;
       process.stderr.write(`Unable to find image '${shown}' locally\n`);
     }

@@ -93,7 +93,21 @@ export class ContainerManager {
     const { ensureSeedImage } = await import('../image/seed.js');
     const seeded = await ensureSeedImage(this.engine, ref, notify);
     if (seeded) return seeded;
-    throw new ImageNotFoundError(ref);
+    // As docker run does: say it is not local, then pull it.
+    const { familiarName, normalizeTagged } = await import('../image/reference.js');
+    let shown = ref;
+    try {
+      if (!ref.includes('@')) shown = familiarName(normalizeTagged(ref));
+    } catch {
+      throw new ImageNotFoundError(ref);
+    }
+    notify?.(`Unable to find image '${shown}' locally`);
+    const { ensureImage, progressLines } = await import('../registry/index.js');
+    try {
+      return await ensureImage(this.engine, ref, {}, notify ? progressLines(notify) : undefined);
+    } catch (e) {
+      throw new ImageNotFoundError(ref, e instanceof Error ? e.message : String(e));
+    }
   }
 
   async create(o: CreateOptions, notify?: (line: string) => void): Promise<ContainerRecord> {
@@ -495,7 +509,7 @@ export function matchLabel(labels: Record<string, string>, filter: string): bool
 
 /** run/create of an image the store lacks: docker's exit 125 (registries come later). */
 export class ImageNotFoundError extends NotFoundError {
-  constructor(readonly ref: string) {
-    super(`No such image: ${ref}`, 125);
+  constructor(readonly ref: string, readonly pullError?: string) {
+    super(pullError ? `No such image: ${ref} (not in the store, and pulling it failed: ${pullError})` : `No such image: ${ref}`, 125);
   }
 }
