@@ -102,7 +102,17 @@ export async function stopPasta(pid: number, netns: string): Promise<void> {
   }
   // Some kernels (gVisor) free a dead process's sockets only when it is reaped: wait for the
   // zombie to go too, or a restart finds its own host port still taken.
-  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 10));
+  // A zombie nobody reaps (PID 1 in some sandboxes does not) never goes: stop waiting then.
+  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`) && !isZombie(pid); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
 }
 
 export function formatHostIp(ip: string): string {
