@@ -222,7 +222,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
     from = { view: view(sh, r.layers), what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
     fromKey = r.key;
   } else if (ref?.kind === 'image') {
-    const img = resolveImage(sh, ins, ref.ref);
+    const img = await resolveImage(sh, ins, ref.ref);
     await ensureSnapshots(sh.engine, img.layers);
     from = { view: view(sh, img.layers), what: `image ${ref.ref}` };
     fromKey = `image:${img.id}`;
@@ -370,14 +370,26 @@ function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
   };
 }
 
-function resolveImage(sh: Shared, ins: Instruction, ref: string) {
-  try {
-    return sh.engine.images.resolve(ref);
-  } catch (e) {
-    if (e instanceof NotFoundError) {
-      throw dockerfileError(ins, `image "${ref}" not found locally: load or pull it first (slipway load -i FILE); slipway build does not pull from registries yet`);
+/** FROM / COPY --from an image: the store first, then busybox from the host, then a pull. */
+async function resolveImage(sh: Shared, ins: Instruction, ref: string) {
+  const found = (() => {
+    try {
+      return sh.engine.images.find(ref);
+    } catch (e) {
+      throw dockerfileError(ins, errorMessage(e));
     }
-    throw dockerfileError(ins, errorMessage(e));
+  })();
+  if (found) return found;
+  const { ensureSeedImage } = await import('../image/seed.js');
+  const seeded = await ensureSeedImage(sh.engine, ref, (message) => sh.emit({ type: 'build.warning', message }));
+  if (seeded) return seeded;
+  const { ensureImage } = await import('../registry/index.js');
+  try {
+    return await ensureImage(sh.engine, ref, {}, (ev) => {
+      if (ev.kind === 'status') sh.emit({ type: 'build.warning', message: ev.message });
+    });
+  } catch (e) {
+    throw dockerfileError(ins, `image "${ref}" is not in the store and pulling it failed: ${errorMessage(e)} (load it with slipway load -i FILE, or check the name)`);
   }
 }
 
@@ -425,7 +437,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
       const r = await getStage(sh, plan.base.index);
       st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, args: new Map(), cs: undefined as never };
     } else if (plan.base.kind === 'image') {
-      const img = resolveImage(sh, stage.from, plan.base.ref);
+      const img = await resolveImage(sh, stage.from, plan.base.ref);
       await ensureSnapshots(sh.engine, img.layers);
       const cfg = sh.engine.images.config(img);
       st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, args: new Map(), cs: undefined as never };

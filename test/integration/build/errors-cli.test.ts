@@ -91,7 +91,7 @@ describe('build errors', () => {
     const ctx = makeContext({ Dockerfile: 'FROM localhost/nope:1\n' });
     const r = slipway(['build', ctx]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Error: Dockerfile:1: FROM localhost\/nope:1: image "localhost\/nope:1" not found locally/);
+    expect(r.stderr).toMatch(/Error: Dockerfile:1: FROM localhost\/nope:1: image "localhost\/nope:1" is not in the store and pulling it failed: /);
   });
   it('a missing Dockerfile and a missing context are one-line errors', () => {
     const ctx = makeContext({ 'x.txt': 'x' });

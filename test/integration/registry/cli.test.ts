@@ -65,6 +65,32 @@ describe('slipway push / pull / login / logout', () => {
     expect(q.stdout).toBe(`${name}\n`);
   });
 
+  it('run and build FROM pull an image that is not in the store, as docker does', () => {
+    const name = `${reg.addr}/cli/auto:v1`;
+    expect(sw(['tag', 'localhost/busybox', name]).code).toBe(0);
+    expect(sw(['push', name]).code).toBe(0);
+    expect(sw(['rmi', name]).code).toBe(0);
+    const run = sw(['run', '--rm', '--network', 'none', name, 'echo', 'auto-pulled']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('auto-pulled\n');
+    expect(run.stderr).toContain(`Unable to find image '${name}' locally`);
+    expect(sw(['image', 'inspect', '--format', '{{.Id}}', name]).code).toBe(0);
+
+    const from = `${reg.addr}/cli/base:v2`;
+    expect(sw(['tag', 'localhost/busybox', from]).code).toBe(0);
+    expect(sw(['push', from]).code).toBe(0);
+    expect(sw(['rmi', from]).code).toBe(0);
+    const ctx = mkdtempSync(join(tmpdir(), 'slipway-reg-build-'));
+    try {
+      const b = sw(['build', '-q', '-t', 'cli/built-on-pulled:1', '-f', '-', ctx], `FROM ${from}\nRUN echo built > /b\n`);
+      expect(b.stderr).toBe('');
+      expect(b.code).toBe(0);
+      expect(sw(['run', '--rm', '--network', 'none', 'cli/built-on-pulled:1', 'cat', '/b']).stdout).toBe('built\n');
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+
   it('errors are one line with a non-zero exit', () => {
     const missing = sw(['pull', `${reg.addr}/cli/busybox:nope`]);
     expect(missing.code).toBe(1);
