@@ -1,0 +1,39 @@
+// What the desktop app pays: the same workloads as bench.sh sections a and d, through the
+// engine API in one process (no CLI start-up per call). Needs `npm run build` first.
+//   SLIPWAY_ROOT=/tmp/x node bench/engine-inprocess.mjs [RUNS=5]
+import { performance } from 'node:perf_hooks';
+const { Engine } = await import('../dist/main/engine/engine.js');
+const { ensureSeedImage } = await import('../dist/main/engine/image/seed.js');
+const runs = Number(process.argv[2] ?? 5);
+const engine = new Engine();
+await ensureSeedImage(engine, 'busybox:latest');
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+async function runOnce(network) {
+  const rec = await engine.containers.create({ image: 'busybox', cmd: ['true'], network });
+  await engine.containers.start(rec.id);
+  await engine.containers.wait(rec.id);
+  await engine.containers.remove(rec.id, { force: true });
+}
+for (const network of ['none', undefined]) {
+  await runOnce(network);
+  const t = [];
+  for (let i = 0; i < runs * 3; i++) { const t0 = performance.now(); await runOnce(network); t.push(performance.now() - t0); }
+  console.log(`a  run --rm true (${network ?? 'default network'}), in-process: median ${(median(t) / 1000).toFixed(3)} s`);
+}
+const tc = [], ts = [], tr = [];
+for (let r = 0; r < runs; r++) {
+  const t0 = performance.now();
+  const ids = [];
+  for (let i = 0; i < 20; i++) ids.push((await engine.containers.create({ image: 'busybox', cmd: ['true'] })).id);
+  const t1 = performance.now();
+  await Promise.all(ids.map((id) => engine.containers.start(id)));
+  const t2 = performance.now();
+  await Promise.all(ids.map((id) => engine.containers.remove(id, { force: true })));
+  const t3 = performance.now();
+  tc.push(t1 - t0); ts.push(t2 - t1); tr.push(t3 - t2);
+}
+const f = (x) => (median(x) / 1000).toFixed(3);
+console.log(`d  20 containers in-process: create ${f(tc)} s, start ${f(ts)} s, rm -f ${f(tr)} s, total ${(median(tc.map((c, i) => c + ts[i] + tr[i])) / 1000).toFixed(3)} s`);
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+engine.close();
