@@ -6,16 +6,7 @@ import { ExitCode, out } from '../output.js';
 import { confirm, withEngine } from './images.js';
 
 /** docker's units.HumanSize (4 significant digits), which `system df` uses. */
-function dfSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}
+const dfSize = (bytes: number): string => humanSize(bytes, 4);
 
 function pct(part: number, total: number): string {
   return total > 0 ? ` (${Math.floor((part * 100) / total)}%)` : '';

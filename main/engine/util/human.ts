@@ -1,5 +1,6 @@
-/** Docker's human sizes (decimal units, 3 significant digits: "1.23MB"). */
-export function humanSize(bytes: number): string {
+/** Docker's human sizes: decimal units, `precision` significant digits ("1.23MB"; `docker
+ *  images` uses 3, `system df` 4 as go-units' HumanSize does). */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -7,8 +8,7 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  const s = v < 10 ? v.toPrecision(3) : v < 100 ? v.toPrecision(4) : v.toFixed(0);
-  return `${Number(s)}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 /** Docker's "2 hours ago" style (go-units HumanDuration: truncating, hours rounded). */
