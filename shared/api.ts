@@ -183,6 +183,10 @@ export type TaskInfo = z.infer<typeof TaskInfo>;
 export const Settings = z.object({ notificationsMuted: z.boolean() });
 export type Settings = z.infer<typeof Settings>;
 
+/** A registry we hold credentials for; the password never leaves the engine. */
+export const RegistryLogin = z.object({ registry: z.string(), username: z.string() });
+export type RegistryLogin = z.infer<typeof RegistryLogin>;
+
 const none = z.object({}).strict();
 const Nothing = z.null();
 const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optional() }));
@@ -211,6 +215,14 @@ export const methods = {
     result: TaskStarted,
     task: true,
   },
+  'images.pull': { params: z.object({ ref: Ref, tlsVerify: z.boolean().optional() }).strict(), result: TaskStarted, task: true },
+  'images.push': { params: z.object({ ref: Ref, tlsVerify: z.boolean().optional() }).strict(), result: TaskStarted, task: true },
+  'registry.login': {
+    params: z.object({ registry: Ref, username: z.string().min(1, 'must not be empty').max(512), password: z.string().min(1, 'must not be empty').max(16_384), tlsVerify: z.boolean().optional() }).strict(),
+    result: z.object({ registry: z.string() }),
+  },
+  'registry.logout': { params: z.object({ registry: Ref }).strict(), result: z.object({ registry: z.string(), removed: z.boolean() }) },
+  'registry.list': { params: none, result: z.array(RegistryLogin) },
   'containers.list': { params: z.object({ all: z.boolean().default(true) }).strict(), result: z.array(ContainerSummary) },
   'containers.inspect': { params: z.object({ id: Id }).strict(), result: z.record(z.string(), z.unknown()) },
   'containers.run': {
@@ -299,6 +311,18 @@ export const ContainerStateEvent = z.object({
 });
 export type ContainerStateEvent = z.infer<typeof ContainerStateEvent>;
 
+/** One layer of a pull or push (registry/progress.ts): the app draws one row per layer. */
+export const LayerTransfer = z.object({
+  id: z.string(),
+  digest: z.string(),
+  status: z.string(),
+  current: z.number(),
+  total: z.number(),
+  rate: z.number(),
+  from: z.string().optional(),
+});
+export type LayerTransfer = z.infer<typeof LayerTransfer>;
+
 export const TaskProgressEvent = z.object({
   task: z.string(),
   kind: z.string(),
@@ -308,6 +332,7 @@ export const TaskProgressEvent = z.object({
   stepState: z.enum(['cached', 'running', 'done', 'failed']).optional(),
   instruction: z.string().optional(),
   log: z.string().optional(),
+  layer: LayerTransfer.optional(),
 });
 export type TaskProgressEvent = z.infer<typeof TaskProgressEvent>;
 

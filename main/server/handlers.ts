@@ -12,6 +12,7 @@ import { layerFiles } from './layer-files.js';
 import type { EventHub } from './hub.js';
 import { UiSettings } from './settings.js';
 import { ExecSessions } from './exec-sessions.js';
+import { listRegistryLogins } from './registry-logins.js';
 
 const VERSION = '0.1.0';
 
@@ -268,6 +269,23 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'images.prune': ({ all }) => ({ task: tasks.runOp(engine, 'prune', all ? 'Prune unused images' : 'Prune dangling images', { all }) }),
     'images.load': ({ path }) => ({ task: tasks.runOp(engine, 'load', `Load ${basename(path)}`, { path }) }),
     'images.save': ({ refs, path, format }) => ({ task: tasks.runOp(engine, 'save', `Save ${refs.join(', ')}`, { refs, path, format }) }),
+    'images.pull': ({ ref, tlsVerify }) => ({ task: tasks.runOp(engine, 'pull', `Pull ${ref}`, { ref, tlsVerify }) }),
+    'images.push': ({ ref, tlsVerify }) => {
+      // fail now, not in the task, for an image that is not here
+      if (!engine.images.find(ref)) throw new NotFoundError(`No such image: ${ref}; tag a local image with that name first`);
+      return { task: tasks.runOp(engine, 'push', `Push ${ref}`, { ref, tlsVerify }) };
+    },
+
+    'registry.login': async ({ registry, username, password, tlsVerify }) => {
+      const { login } = await import('../engine/registry/login.js');
+      return { registry: (await login(registry, { username, password }, { tlsVerify })).domain };
+    },
+    'registry.logout': async ({ registry }) => {
+      const { logout } = await import('../engine/registry/login.js');
+      const r = logout(registry);
+      return { registry: r.domain, removed: r.removed };
+    },
+    'registry.list': () => listRegistryLogins(),
 
     'containers.list': async ({ all }) => (await engine.containers.list({ all })).map(toSummary),
     'containers.inspect': ({ id }) => engine.containers.inspect(id),

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { TaskContext } from './tasks.js';
+import type { TransferEvent } from '../engine/registry/progress.js';
 
 /**
  * The long operations, as plain functions of (engine, params, progress). They run in a child
@@ -15,10 +16,17 @@ export interface TaskParams {
   load: { path: string };
   save: { refs: string[]; path: string; format: 'docker-archive' | 'oci-archive' };
   prune: { all: boolean };
+  pull: { ref: string; tlsVerify?: boolean };
+  push: { ref: string; tlsVerify?: boolean };
 }
 export type TaskKind = keyof TaskParams;
 
 type Op<K extends TaskKind> = (engine: Engine, p: TaskParams[K], t: Pick<TaskContext, 'progress' | 'signal'>) => Promise<unknown>;
+
+/** Registry progress as task events: a layer event carries the whole row, so late listeners catch up. */
+function transferProgress(t: Pick<TaskContext, 'progress'>): (e: TransferEvent) => void {
+  return (e) => (e.kind === 'status' ? t.progress({ message: e.message }) : t.progress({ message: `${e.layer.id}: ${e.layer.status}`, layer: { ...e.layer } }));
+}
 
 export const taskOps: { [K in TaskKind]: Op<K> } = {
   async build(engine, p, t) {
@@ -71,6 +79,20 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
     t.progress({ message: `writing ${p.path}` });
     await saveImages(engine, p.refs, p.path, p.format);
     return { path: p.path };
+  },
+
+  async pull(engine, p, t) {
+    const { pull } = await import('../engine/registry/index.js');
+    t.progress({ message: `pulling ${p.ref}` });
+    const r = await pull(engine, p.ref, { tlsVerify: p.tlsVerify, signal: t.signal }, transferProgress(t));
+    return { id: r.image.id, tags: r.image.tags, reference: r.reference, digest: r.digest, downloaded: r.downloaded };
+  },
+
+  async push(engine, p, t) {
+    const { push } = await import('../engine/registry/index.js');
+    t.progress({ message: `pushing ${p.ref}` });
+    const r = await push(engine, p.ref, { tlsVerify: p.tlsVerify, signal: t.signal }, transferProgress(t));
+    return { reference: r.reference, tag: r.tag, digest: r.digest, size: r.size };
   },
 
   async prune(engine, p, t) {
