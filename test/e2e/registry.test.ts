@@ -1,0 +1,78 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES } from '../helpers/tmp-store.js';
+import { openSession, type Session } from './harness.js';
+import { startRegistry, skopeoDigest, type RunningRegistry } from '../integration/registry/registry-server.js';
+
+// Push from the Image page to Debian's docker-registry on 127.0.0.1, then pull it back on the
+// Pull page: each layer shows as its own row with status and bytes.
+describe('pull and push in the browser against a real registry', () => {
+  let s: Session;
+  let reg: RunningRegistry;
+  const config = mkdtempSync(join(tmpdir(), 'slipway-e2e-dockercfg-'));
+  const saved = process.env.DOCKER_CONFIG;
+
+  beforeAll(async () => {
+    process.env.DOCKER_CONFIG = config; // the server inherits it: no user credentials involved
+    reg = await startRegistry();
+    s = await openSession({ fixtures: [join(FIXTURES, 'busybox-docker.tar')] });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await reg?.stop();
+    if (saved === undefined) delete process.env.DOCKER_CONFIG;
+    else process.env.DOCKER_CONFIG = saved;
+    rmSync(config, { recursive: true, force: true });
+  });
+
+  it('pushes an image from its page, one row per layer', async () => {
+    const { page } = s;
+    const ref = `${reg.addr}/e2e/busybox:1`;
+    s.cli('tag', 'localhost/busybox:latest', ref);
+    await page.goto(`${s.url.split('#')[0]}#/image/${encodeURIComponent(ref)}`);
+    await page.getByRole('button', { name: 'Push', exact: true }).click();
+    const transfer = page.getByTestId('transfer');
+    await transfer.and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
+    const rows = transfer.getByTestId('transfer-layer');
+    await expect(rows.count()).resolves.toBe(1);
+    await expect(rows.first().getAttribute('data-status')).resolves.toBe('pushed');
+    await expect(rows.first().textContent()).resolves.toMatch(/Pushed/);
+    await s.shot('push');
+    // the registry has it, as a reference tool sees it
+    expect(skopeoDigest(ref)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('pulls it back on the Pull page; the rows stay when the user leaves and returns', async () => {
+    const { page } = s;
+    const ref = `${reg.addr}/e2e/busybox:1`;
+    s.cli('rmi', ref, 'localhost/busybox:latest');
+    await page.getByRole('link', { name: 'Pull', exact: true }).click();
+    await page.getByLabel('Image reference').fill(ref);
+    await page.getByRole('button', { name: 'Pull', exact: true }).click();
+    const transfer = page.getByTestId('transfer').first();
+    await transfer.waitFor();
+    // leave and come back: the pull is an engine task, its rows live outside the page
+    await page.getByRole('link', { name: 'Images', exact: true }).click();
+    await page.getByRole('link', { name: 'Pull', exact: true }).click();
+    await page.getByTestId('transfer').first().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
+    const row = page.getByTestId('transfer-layer').first();
+    await expect(row.getAttribute('data-status')).resolves.toBe('complete');
+    await expect(row.textContent()).resolves.toMatch(/Pull complete.*\d.*\/ /s);
+    await s.shot('pull');
+    await page.getByRole('link', { name: /^Open image / }).click();
+    await page.getByRole('heading', { name: ref }).waitFor();
+    expect(s.cli('images', '--format', '{{.Repository}}:{{.Tag}}')).toContain(ref);
+  });
+
+  it('a pull of a name the registry does not have says so', async () => {
+    const { page } = s;
+    await page.getByRole('link', { name: 'Pull', exact: true }).click();
+    await page.getByLabel('Image reference').fill(`${reg.addr}/e2e/nothing:here`);
+    await page.getByRole('button', { name: 'Pull', exact: true }).click();
+    const failed = page.getByTestId('transfer').first().and(page.locator('[data-state="failed"]'));
+    await failed.waitFor({ timeout: 30_000 });
+    await expect(failed.textContent()).resolves.toMatch(/not found|unknown|manifest/i);
+  });
+});
