@@ -116,6 +116,8 @@ export const ContainerSummary = z.object({
   stoppedByUser: z.boolean(),
   oomKilled: z.boolean(),
   ports: z.string(),
+  /** host ports a running container publishes, as links the user can open */
+  published: z.array(z.object({ url: z.string(), label: z.string() })).default([]),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

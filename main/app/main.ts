@@ -1,6 +1,6 @@
 // The Electron main process: hosts the engine, the one handler table, the IPC binding and
 // native notifications. Everything else (the UI) is the renderer; everything heavy is the engine.
-import { app, BrowserWindow, ipcMain, Notification, session } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +9,7 @@ import { createApiRuntime } from '../server/api-runtime.js';
 import { defaultStaticDir } from '../server/http-server.js';
 import { bindIpc } from './ipc.js';
 import { startDesktopNotifications } from './notify.js';
+import { RegistryVault, vaultHandlers } from './registry-vault.js';
 import { secureWebPreferences, APP_CSP } from './window-options.js';
 
 function repoFile(...parts: string[]): string {
@@ -28,6 +29,8 @@ const isOurPage = (url: string) => url.startsWith(pathToFileURL(rendererDir).hre
 app.whenReady().then(async () => {
   const engine = openEngine();
   const api = createApiRuntime(engine);
+  // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
+  Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(join(engine.store.paths.root, 'app-registry-logins.json'), safeStorage)));
 
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });
@@ -42,7 +45,11 @@ app.whenReady().then(async () => {
     webPreferences: secureWebPreferences(repoFile('main', 'app', 'preload.cjs')),
   });
   win.once('ready-to-show', () => win.show());
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    // a published port's link opens in the user's browser, never in a window of ours
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
   win.webContents.on('will-navigate', (e, url) => {
     if (!isOurPage(url)) e.preventDefault();
   });

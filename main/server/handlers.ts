@@ -13,6 +13,7 @@ import type { EventHub } from './hub.js';
 import { UiSettings } from './settings.js';
 import { ExecSessions } from './exec-sessions.js';
 import { listRegistryLogins } from './registry-logins.js';
+import { publishedLinks } from './published-links.js';
 
 const VERSION = '0.1.0';
 
@@ -66,7 +67,7 @@ function lineageOf(row: LineageRow | undefined): LineageInfo | null {
   };
 }
 
-function toSummary(r: ContainerRecord): ContainerSummary {
+function toSummary(r: ContainerRecord, root: string): ContainerSummary {
   return {
     id: r.id,
     name: r.name,
@@ -81,6 +82,7 @@ function toSummary(r: ContainerRecord): ContainerSummary {
     stoppedByUser: r.stoppedByUser,
     oomKilled: r.oomKilled,
     ports: Object.keys(r.spec.config.ExposedPorts ?? {}).join(', '),
+    published: publishedLinks(root, r),
   };
 }
 
@@ -287,7 +289,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     },
     'registry.list': () => listRegistryLogins(),
 
-    'containers.list': async ({ all }) => (await engine.containers.list({ all })).map(toSummary),
+    'containers.list': async ({ all }) => (await engine.containers.list({ all })).map((r) => toSummary(r, engine.store.paths.root)),
     'containers.inspect': ({ id }) => engine.containers.inspect(id),
     'containers.run': async ({ image, name, cmd, env, start }) => {
       const rec = await engine.containers.create({ image, name, cmd, env });

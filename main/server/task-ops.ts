@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { TaskContext } from './tasks.js';
 import type { TransferEvent } from '../engine/registry/progress.js';
+import type { Credentials } from '../engine/registry/credentials.js';
 
 /**
  * The long operations, as plain functions of (engine, params, progress). They run in a child
@@ -16,8 +17,9 @@ export interface TaskParams {
   load: { path: string };
   save: { refs: string[]; path: string; format: 'docker-archive' | 'oci-archive' };
   prune: { all: boolean };
-  pull: { ref: string; tlsVerify?: boolean };
-  push: { ref: string; tlsVerify?: boolean };
+  /** credentials: the Electron shell's login (kept with safeStorage), else the engine's auth file is read */
+  pull: { ref: string; tlsVerify?: boolean; credentials?: Credentials };
+  push: { ref: string; tlsVerify?: boolean; credentials?: Credentials };
 }
 export type TaskKind = keyof TaskParams;
 
@@ -84,14 +86,14 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
   async pull(engine, p, t) {
     const { pull } = await import('../engine/registry/index.js');
     t.progress({ message: `pulling ${p.ref}` });
-    const r = await pull(engine, p.ref, { tlsVerify: p.tlsVerify, signal: t.signal }, transferProgress(t));
+    const r = await pull(engine, p.ref, { tlsVerify: p.tlsVerify, credentials: p.credentials, signal: t.signal }, transferProgress(t));
     return { id: r.image.id, tags: r.image.tags, reference: r.reference, digest: r.digest, downloaded: r.downloaded };
   },
 
   async push(engine, p, t) {
     const { push } = await import('../engine/registry/index.js');
     t.progress({ message: `pushing ${p.ref}` });
-    const r = await push(engine, p.ref, { tlsVerify: p.tlsVerify, signal: t.signal }, transferProgress(t));
+    const r = await push(engine, p.ref, { tlsVerify: p.tlsVerify, credentials: p.credentials, signal: t.signal }, transferProgress(t));
     return { reference: r.reference, tag: r.tag, digest: r.digest, size: r.size };
   },
 

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/tmp-store.js';
@@ -64,6 +64,31 @@ describe('pull and push in the browser against a real registry', () => {
     await page.getByRole('link', { name: /^Open image / }).click();
     await page.getByRole('heading', { name: ref }).waitFor();
     expect(s.cli('images', '--format', '{{.Repository}}:{{.Tag}}')).toContain(ref);
+  });
+
+  it('logs in to a registry that requires it from the Pull page, and removes the login', async () => {
+    const { page } = s;
+    const authed = await startRegistry({ users: { alice: 'wonderland' } });
+    try {
+      await page.getByRole('link', { name: 'Pull', exact: true }).click();
+      await page.getByLabel('Registry', { exact: true }).fill(authed.addr);
+      await page.getByLabel('User name').fill('alice');
+      await page.getByLabel('Password').fill('wrong');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'wrong username or password' }).textContent()).resolves.toContain(authed.addr);
+      await page.getByLabel('Password').fill('wonderland');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      const row = page.getByTestId('registry-login').filter({ hasText: authed.addr });
+      await row.waitFor();
+      await expect(row.textContent()).resolves.toContain('as alice');
+      // the browser bridge keeps it in the engine's credentials file, as `slipway login` does
+      expect(Object.keys(JSON.parse(readFileSync(join(config, 'config.json'), 'utf8')).auths)).toContain(authed.addr);
+      await s.shot('registry-logins');
+      await row.getByRole('button', { name: 'Remove' }).click();
+      await row.waitFor({ state: 'detached' });
+    } finally {
+      await authed.stop();
+    }
   });
 
   it('a pull of a name the registry does not have says so', async () => {

@@ -58,6 +58,12 @@ const fake = vi.hoisted(() => {
       app: { whenReady: () => whenReady, on: () => {}, quit: () => {} },
       BrowserWindow,
       Notification,
+      // reversible and visibly not the plain text, like the keychain-backed original
+      safeStorage: {
+        isEncryptionAvailable: () => true,
+        encryptString: (s: string) => Buffer.from(`enc:${[...s].reverse().join('')}`),
+        decryptString: (b: Buffer) => [...b.toString().replace(/^enc:/, '')].reverse().join(''),
+      },
       ipcMain: {
         handle: (c: string, fn: any) => handlers.set(c, fn),
         on: (c: string, fn: any) => listeners.set(c, fn),
