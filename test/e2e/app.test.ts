@@ -116,8 +116,9 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByTestId('container-row').filter({ hasText: 'clicked' }).getByRole('link', { name: 'clicked', exact: true }).click();
     await page.getByRole('tab', { name: 'Changes' }).click();
     await page.getByTestId('change').first().waitFor();
-    const changes = await page.getByTestId('change').allTextContents();
-    expect(changes).toEqual(expect.arrayContaining(['A /note.txt', 'D /etc/motd']));
+    await expect
+      .poll(() => page.getByTestId('change').allTextContents(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['A /note.txt', 'D /etc/motd']));
     await s.shot('container-diff');
     await page.getByRole('button', { name: 'Commit…' }).click();
     await page.getByLabel('Repository:tag').fill('e2e/committed:1');
@@ -129,8 +130,9 @@ describe('Slipway in a browser against a real engine', () => {
     await page.getByRole('tab', { name: 'Layer explorer' }).click();
     const tree = page.getByTestId('layer-tree');
     await tree.getByText('note.txt').waitFor();
-    await expect(page.getByText(/−\d+ deleted/).textContent()).resolves.toBe('−1 deleted');
-    await expect(tree.locator('.entry.deleted').allTextContents()).resolves.toEqual([expect.stringContaining('motd')]);
+    // the tree fills in as the layer is read: poll rather than read once
+    await expect.poll(() => tree.locator('.entry.deleted').allTextContents(), { timeout: 10_000 }).toEqual([expect.stringContaining('motd')]);
+    await expect.poll(() => page.getByText(/−\d+ deleted/).textContent(), { timeout: 10_000 }).toBe('−1 deleted');
     await s.shot('image-committed-layer');
     await page.getByRole('link', { name: 'History', exact: true }).click();
     const node = page.locator('[data-testid="lineage-node"][data-label="docker.io/e2e/committed:1"]');
