@@ -236,11 +236,14 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       // Snapshot survived an earlier attempt: fetch the blob, and (when the database does not
       // know this layer yet) measure it on the way to check it is the layer the config names.
       const [toStore, toMeasure] = tee(guarded);
-      const [stored, measured] = await Promise.all([
+      // allSettled: a failed measure must not return before the store has cleaned its temp file.
+      const [stored, measuredR] = await Promise.allSettled([
         storeBlob(blobs, toStore, desc.digest),
         known ? (toMeasure.resume(), Promise.resolve(undefined)) : checkedMeasure(toMeasure, diffId, what),
       ]);
-      void stored;
+      if (stored.status === 'rejected') throw stored.reason;
+      if (measuredR.status === 'rejected') throw measuredR.reason;
+      const measured = measuredR.value;
       tracker.set('complete');
       return layer(known?.size ?? measured!.size);
     }

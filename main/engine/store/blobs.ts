@@ -93,6 +93,9 @@ export class BlobStore {
       fsyncSync(fd);
       closeSync(fd);
     } catch (e) {
+      // A source that fails before the file is even open leaves the open in flight: wait for
+      // the stream to close, or the late open re-creates the temp file after we removed it.
+      if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()));
       rmSync(tmp, { force: true });
       throw e;
     }
