@@ -1,3 +1,4 @@
+import type { NetworkFlags } from '../network/options.js';
 import type { DriverName } from '../mount/driver.js';
 
 /** Docker's container Config (what `inspect .Config` shows), as this container was created. */
@@ -110,7 +111,8 @@ export function fromRow(r: ContainerRow): ContainerRecord {
 }
 
 /** What `create`/`run` take: docker's flags, already parsed. */
-export interface CreateOptions {
+/** --network, -p, -P, --add-host, --dns* come from NetworkFlags (main/engine/network/options.ts). */
+export interface CreateOptions extends NetworkFlags {
   image: string;
   /** the args after the image */
   cmd?: string[];
@@ -123,14 +125,6 @@ export interface CreateOptions {
   user?: string;
   hostname?: string;
   volumes?: string[];
-  network?: string;
-  /** -p specs, -P, --add-host NAME:IP, --dns IP, --dns-search, --dns-option (main/engine/network/options.ts) */
-  publish?: string[];
-  publishAll?: boolean;
-  addHosts?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOptions?: string[];
   memory?: string | number;
   cpus?: string | number;
   pidsLimit?: number;

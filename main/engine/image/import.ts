@@ -58,11 +58,8 @@ export async function importRootfs(engine: Engine, src: string | Readable, opts:
       comment,
     };
     return engine.images.add({ config, layers: [layer], tags, lineage: { kind: 'import', detail: { source, message: opts.message ?? '' } } });
-  } catch (e) {
-    ingest.rollback();
-    throw e;
   } finally {
-    // Content this operation wrote that no row uses (e.g. the image was here already) goes too.
+    // Rolls back on failure, and on success drops content no row uses (e.g. the image was here already).
     ingest.rollback();
     ingest.close();
   }

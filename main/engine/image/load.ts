@@ -195,11 +195,8 @@ export async function loadArchive(engine: Engine, src: string | Readable, label 
       out.push({ id: rec.id, tags: p.tags, retagged });
     }
     return out;
-  } catch (e) {
-    ingest.rollback();
-    throw e;
   } finally {
-    // Content this operation wrote that no row uses (e.g. the image was here already) goes too.
+    // Rolls back on failure, and on success drops content no row uses (e.g. the image was here already).
     ingest.rollback();
     ingest.close();
     tar.cleanup();

@@ -117,11 +117,8 @@ export async function seedBusybox(engine: Engine): Promise<SeedResult> {
     };
     const image = engine.images.add({ config, layers: [layer], tags: [SEED_NAME], lineage: { kind: 'seed', detail: { source: busybox, version } } });
     return { image, busybox };
-  } catch (e) {
-    ingest.rollback();
-    throw e;
   } finally {
-    // Content this operation wrote that no row uses (e.g. the image was here already) goes too.
+    // Rolls back on failure, and on success drops content no row uses (e.g. the image was here already).
     ingest.rollback();
     ingest.close();
   }
