@@ -30,8 +30,6 @@ if ! runuser -u "$user" -- test -r "$src/package.json" -a -x "$src/node_modules/
   echo "[rootless] $PWD is not readable by $user: copying the checkout to $src" >&2
   rm -rf "$src"; mkdir -p "$src"
   tar -C "$PWD" --exclude=./.git -cf - . | tar -C "$src" -xf -
-  # the fixtures live beside the checkout as ../shared
-  if [ -d "$PWD/../shared" ]; then rm -rf /tmp/shared; cp -a "$PWD/../shared" /tmp/shared; fi
   chown -R "$user:" "$src"
 fi
 args=(npx vitest run --config test/integration/rootless/vitest.config.ts --configLoader runner)

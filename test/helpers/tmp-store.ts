@@ -15,4 +15,5 @@ export function tempEngine(): { engine: Engine; root: string; cleanup: () => voi
   return { engine, root, cleanup: () => { engine.close(); cleanup(); } };
 }
 
-export const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+/** The busybox archives written by podman and skopeo (test/fixtures/images/README.md). */
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'images');
