@@ -4,6 +4,10 @@
 #   scripts/test-rootless.sh [JSON_RESULTS_FILE]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# One rootless suite at a time on a machine: they share the test user's namespace holder.
+if [ -z "${SLIPWAY_ROOTLESS_LOCKED:-}" ]; then
+  exec env SLIPWAY_ROOTLESS_LOCKED=1 flock /tmp/slipway-rootless.lock bash "$0" "$@"
+fi
 out="${1:-}"
 user=slipwaytest
 if ! id "$user" >/dev/null 2>&1; then

@@ -32,7 +32,7 @@ function transferProgress(t: Pick<TaskContext, 'progress'>): (e: TransferEvent) 
 
 export const taskOps: { [K in TaskKind]: Op<K> } = {
   async build(engine, p, t) {
-    const { build } = await import('../engine/build/builder.js');
+    const { build } = await import('../engine/builder/builder.js');
     const r = await build(
       engine,
       { context: p.context, dockerfile: p.dockerfileFile, tags: p.tags, buildArgs: p.buildArgs, noCache: p.noCache, target: p.target, signal: t.signal },

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { BuildEvent, StepInfo } from '../../engine/build/events.js';
+import type { BuildEvent, StepInfo } from '../../engine/builder/events.js';
 import { shortId } from '../../engine/util/ids.js';
 import { familiarName } from '../../engine/image/reference.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Engine } from '../../engine/engine.js';
 import { InvalidArgumentError } from '../../engine/errors.js';
-import { build as runBuild, pruneBuildCache, type BuildRequest } from '../../engine/build/builder.js';
-import { BuildStepError } from '../../engine/build/errors.js';
+import { build as runBuild, pruneBuildCache, type BuildRequest } from '../../engine/builder/builder.js';
+import { BuildStepError } from '../../engine/builder/errors.js';
 import { plainRenderer, ttyRenderer, type Renderer } from './build-progress.js';
 import { out } from '../output.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processWord, processWords, splitRawWords } from '../../../main/engine/build/lexer.js';
+import { processWord, processWords, splitRawWords } from '../../../main/engine/builder/lexer.js';
 
 const env = new Map([
   ['A', 'apple'],

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadParser, parseDockerfile } from '../../../main/engine/build/dockerfile.js';
-import { globalArgValues, planStages } from '../../../main/engine/build/stages.js';
-import { applyConfigInstruction, type ConfigState } from '../../../main/engine/build/config-steps.js';
+import { loadParser, parseDockerfile } from '../../../main/engine/builder/dockerfile.js';
+import { globalArgValues, planStages } from '../../../main/engine/builder/stages.js';
+import { applyConfigInstruction, type ConfigState } from '../../../main/engine/builder/config-steps.js';
 import type { ImageConfig } from '../../../main/engine/image/types.js';
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Engine } from '../../../main/engine/engine.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
-import { build, type BuildEvent, type BuildRequest } from '../../../main/engine/build/builder.js';
+import { build, type BuildEvent, type BuildRequest } from '../../../main/engine/builder/builder.js';
 import { FIXTURES } from '../../helpers/tmp-store.js';
 // @ts-expect-error plain JS module shared with record-golden.sh
 import { flatten, golden } from '../../fixtures/dockerfiles/golden.mjs';

@@ -71,7 +71,7 @@ describe('build cache', () => {
   });
 
   it('builder prune empties the cache', async () => {
-    const { pruneBuildCache } = await import('../../../main/engine/build/builder.js');
+    const { pruneBuildCache } = await import('../../../main/engine/builder/builder.js');
     const res = pruneBuildCache(engine);
     expect(res.steps).toBeGreaterThan(0);
     const r = await buildWith(engine, { context: ctx });
