@@ -182,6 +182,31 @@ export async function commit(name: string, repo: string | undefined, o: { messag
   });
 }
 
+// ------------------------------------------------------------------ export
+
+/** docker export: the container's filesystem as a tar, to stdout or -o FILE (written whole or not at all). */
+export async function exportFs(name: string, o: { output?: string }): Promise<void> {
+  if (!o.output && process.stdout.isTTY) {
+    throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  }
+  const { pipeline } = await import('node:stream/promises');
+  await withEngine(async (engine) => {
+    const tar = await engine.containers.export(name);
+    if (o.output) {
+      const { writeStreamAtomic } = await import('../../engine/util/atomic.js');
+      await writeStreamAtomic(o.output, (out) => pipeline(tar, out, { end: false }));
+      return;
+    }
+    try {
+      await pipeline(tar, process.stdout);
+    } catch (e) {
+      // The reader went away (`export c | head -c 1`): what a program killed by SIGPIPE exits with.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new ExitCode(141);
+      throw e;
+    }
+  });
+}
+
 // ------------------------------------------------------------------ inspect
 
 export async function inspect(names: string[], o: { format?: string }): Promise<void> {

@@ -149,6 +149,12 @@ export function registerContainerCommands(program: Command): void {
       .argument('<container>')
       .action(async (name: string) => (await act()).diff(name)),
   );
+  both('export', (c) =>
+    c.description("Export a container's filesystem as a tar archive")
+      .argument('<container>')
+      .option('-o, --output <file>', 'write to a file, instead of STDOUT')
+      .action(async (name: string, o) => (await act()).exportFs(name, o)),
+  );
   both('commit', (c) =>
     c.description("Create a new image from a container's changes")
       .argument('<container>')

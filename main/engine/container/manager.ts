@@ -476,6 +476,11 @@ export class ContainerManager {
     return (await import('./diff.js')).containerChanges(this.engine, ref);
   }
 
+  /** docker export: the merged filesystem as a tar stream (container/export.ts). */
+  async export(ref: string) {
+    return (await import('./export.js')).exportContainer(this.engine, ref);
+  }
+
   async commit(ref: string, o: import('./commit.js').CommitOptions = {}) {
     return (await import('./commit.js')).commitContainer(this.engine, ref, o);
   }

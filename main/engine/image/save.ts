@@ -1,8 +1,5 @@
-import { existsSync, createWriteStream, openSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
-import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from './images.js';
@@ -11,8 +8,8 @@ import { familiarName, normalizeTagged, splitRepoTag } from './reference.js';
 import { MediaTypes, type Descriptor, type OCIIndex } from './types.js';
 import { hexOf } from '../util/digest.js';
 import { isGzip, sniff } from './archive.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { fsyncDir } from '../util/atomic.js';
+import { InvalidArgumentError } from '../errors.js';
+import { writeStreamAtomic } from '../util/atomic.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive';
 
@@ -146,21 +143,5 @@ export async function saveImages(engine: Engine, refs: string[], dest: string | 
     await write(engine, sel, dest);
     return;
   }
-  if (!existsSync(dirname(dest))) throw new NotFoundError(`open ${dest}: no such file or directory (the directory ${dirname(dest)} does not exist)`);
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const out = createWriteStream(tmp, { mode: 0o644 });
-  try {
-    await write(engine, sel, out);
-    out.end();
-    await finished(out);
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, dest);
-    fsyncDir(dirname(dest));
-  } catch (e) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  await writeStreamAtomic(dest, (out) => write(engine, sel, out));
 }

@@ -12,6 +12,7 @@ import { isOpaqueDir, isOverlayXattr, OPAQUE_WHITEOUT, upperEntryKind, WHITEOUT_
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from './tar-format.js';
 import { walkTree, type WalkEntry } from './walk.js';
 import { rootfsDiff } from './rootfs-diff.js';
+import { walkMerged } from './merged.js';
 
 export interface PackUpperOptions {
   /** the upper dir belongs to a userxattr overlay: opaque dirs carry user.overlay.opaque */
@@ -43,6 +44,11 @@ export function packUpperDir(upper: string, opts: PackUpperOptions = {}): Readab
 /** Pack an arbitrary directory (not an upper dir) as a layer: used by the builder's COPY. */
 export function packDirectory(dir: string, opts: PackDirOptions = {}): Readable {
   return Readable.from(tarChunks(dir, { upper: false, ...opts }), { objectMode: false });
+}
+
+/** The merged tree of overlay layers (top first) as one plain tar: `docker export`. */
+export function packMerged(layersTopFirst: string[], opts: { rootless?: boolean } = {}): Readable {
+  return Readable.from(tarChunks('', { upper: false, source: walkMerged(layersTopFirst, opts) }), { objectMode: false });
 }
 
 /** Write packUpperDir's tar into the blob store (uncompressed, OCI media type
@@ -146,6 +152,8 @@ interface ChunkOptions extends PackDirOptions {
   rootless?: boolean;
   /** OCI whiteouts to emit right after a directory's entry ("" = the root, first) */
   whiteouts?: Map<string, string[]>;
+  /** the entries to pack, instead of walking `root` */
+  source?: AsyncIterable<WalkEntry>;
 }
 
 /** One tar entry ready to emit: its header, and for small files their bytes, being read. */
@@ -177,7 +185,7 @@ async function* tarChunks(root: string, o: ChunkOptions): AsyncGenerator<Buffer>
   const keep = o.filter;
   const vetoed = new Set<string>();
   const descend = keep ? (d: WalkEntry) => (keep(d.rel, d.st) ? true : (vetoed.add(d.rel), false)) : undefined;
-  const walk = walkTree(root, descend)[Symbol.asyncIterator]();
+  const walk = (o.source ?? walkTree(root, descend))[Symbol.asyncIterator]();
   const queue: Planned[] = [];
   let queuedBytes = 0;
   let walked = false;

@@ -13,7 +13,7 @@ export class CopyDriver implements MountDriver {
   readonly name = 'copy' as const;
 
   async mount(m: LayerMount): Promise<void> {
-    const marker = join(dirname(m.target), 'rootfs.copied');
+    const marker = copiedMarker(m);
     if (existsSync(marker)) return;
     for (const lower of m.lowers) {
       const r = spawnSync('cp', ['-a', `${lower}/.`, `${m.target}/`], { encoding: 'utf8' });
@@ -30,6 +30,15 @@ export class CopyDriver implements MountDriver {
   changesDir(m: LayerMount): string {
     return m.target;
   }
+
+  /** The copy once the container has started; before that only the image's layers exist. */
+  mergedLayers(m: LayerMount): string[] {
+    return existsSync(copiedMarker(m)) ? [m.target] : [...m.lowers].reverse();
+  }
+}
+
+function copiedMarker(m: LayerMount): string {
+  return join(dirname(m.target), 'rootfs.copied');
 }
 
 /** Overlay whiteouts (0/0 char devices) copied from a snapshot mean "deleted below". */

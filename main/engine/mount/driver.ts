@@ -18,4 +18,6 @@ export interface MountDriver {
   unmount(target: string): Promise<void>;
   /** The dir whose contents are the container's changes (docker diff, commit). */
   changesDir(m: LayerMount): string;
+  /** The dirs whose merged view is the container's filesystem, top first (docker export). */
+  mergedLayers(m: LayerMount): string[];
 }

@@ -22,4 +22,8 @@ export class FuseOverlay implements MountDriver {
   changesDir(m: LayerMount): string {
     return m.upper;
   }
+
+  mergedLayers(m: LayerMount): string[] {
+    return [m.upper, ...[...m.lowers].reverse()];
+  }
 }

@@ -39,4 +39,8 @@ export class KernelOverlay implements MountDriver {
   changesDir(m: LayerMount): string {
     return m.upper;
   }
+
+  mergedLayers(m: LayerMount): string[] {
+    return [m.upper, ...[...m.lowers].reverse()];
+  }
 }

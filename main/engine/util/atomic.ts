@@ -1,6 +1,9 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { NotFoundError } from '../errors.js';
 
 /** fsync a directory so a rename inside it survives a crash. */
 export function fsyncDir(dir: string): void {
@@ -36,4 +39,29 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   closeSync(fd);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
+}
+
+/**
+ * `-o FILE` for archives (save, export): `write` streams into a temp file beside `dest`,
+ * which is fsynced and renamed over it only when all went well, so a failed or interrupted
+ * write never leaves a torn archive under the name the user asked for.
+ */
+export async function writeStreamAtomic(dest: string, write: (out: Writable) => Promise<void>): Promise<void> {
+  if (!existsSync(dirname(dest))) throw new NotFoundError(`open ${dest}: no such file or directory (the directory ${dirname(dest)} does not exist)`);
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const out = createWriteStream(tmp, { mode: 0o644 });
+  try {
+    await write(out);
+    out.end();
+    await finished(out);
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, dest);
+    fsyncDir(dirname(dest));
+  } catch (e) {
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
