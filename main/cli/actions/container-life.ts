@@ -6,6 +6,7 @@ import { ImageNotFoundError } from '../../engine/container/manager.js';
 import type { CreateOptions } from '../../engine/container/types.js';
 import { LogReader, changeOrTimeout, type LogEntry } from '../../engine/container/logs.js';
 import { ExitCode } from '../output.js';
+import { trace, traceBegin } from '../../engine/util/trace.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -124,6 +125,7 @@ export async function attach(engine: Engine, id: string, offset: number): Promis
   const f = mgr.files(id);
   const reader = new LogReader(f.log, offset);
   reader.open();
+  const endFollow = traceBegin('attach: print the log until the exit');
   const forward = (sig: string) => () => {
     void import('../../engine/runtime/runc.js').then(({ runc }) => runc(engine.store.paths.runtimeState, ['kill', id, sig]));
   };
@@ -140,12 +142,13 @@ export async function attach(engine: Engine, id: string, offset: number): Promis
     // conmon writes the exit file after draining the container's pipes: read what is left.
     writeEntries(reader.read());
   } finally {
+    endFollow();
     reader.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
   const code = mgr.exitCodeFromFile(id);
-  await mgr.finalize(id);
+  await trace('exit: record (finalize)', () => mgr.finalize(id));
   const after = mgr.find(id);
   return code ?? (after && after.state !== 'running' ? after.exitCode : mgr.lastExitCode(id) ?? 0);
 }

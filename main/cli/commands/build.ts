@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { trace } from '../../engine/util/trace.js';
 import { collect } from '../program.js';
 
-const act = () => import('../actions/build.js');
+const act = () => trace('load the verb\'s code', () => import('../actions/build.js'));
 
 /** `slipway build` (docker's flags) and `slipway builder prune`. */
 export function registerBuildCommands(program: Command): void {

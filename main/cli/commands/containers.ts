@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
+import { trace } from '../../engine/util/trace.js';
 import { collect } from '../program.js';
 
-const act = () => import('../actions/containers.js');
-const life = () => import('../actions/container-life.js');
+const act = () => trace('load the verb\'s code', () => import('../actions/containers.js'));
+const life = () => trace('load the verb\'s code', () => import('../actions/container-life.js'));
 
 const int = (v: string): number => {
   const n = Number(v);

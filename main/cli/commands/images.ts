@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { trace } from '../../engine/util/trace.js';
 import { collect } from '../program.js';
 
-const act = () => import('../actions/images.js');
+const act = () => trace('load the verb\'s code', () => import('../actions/images.js'));
 
 /** docker's image verbs, top-level and under `image`. */
 export function registerImageCommands(program: Command): void {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { trace } from '../../engine/util/trace.js';
 import { collect } from '../program.js';
 
-const act = () => import('../actions/system.js');
+const act = () => trace('load the verb\'s code', () => import('../actions/system.js'));
 
 /** `system df | prune | check`. */
 export function registerSystemCommands(program: Command): void {

@@ -13,6 +13,7 @@ import { setupNetwork, teardownNetwork } from '../network/setup.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
+import { trace, traceBegin } from '../util/trace.js';
 import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow, type CreateOptions } from './types.js';
 
 /** How long a half-done exit ('exiting') may stay before another process takes it over. */
@@ -122,10 +123,11 @@ export class ContainerManager {
         );
       }
     }
-    const img = await this.resolveImage(o.image, notify);
+    const img = await trace('create: resolve the image', () => this.resolveImage(o.image, notify));
     const cfg = this.engine.images.config(img);
     const id = newId();
-    const { driver } = await chooseDriver(this.store.paths.root);
+    const { driver } = await trace('create: choose the mount driver', () => chooseDriver(this.store.paths.root));
+    const endRow = traceBegin('create: spec, container dir, row');
     const spec = containerSpec(o, cfg, id, driver);
     const f = this.files(id);
     mkdirSync(f.dir, { recursive: true, mode: 0o700 });
@@ -152,6 +154,8 @@ export class ContainerManager {
     } catch (e) {
       rmSync(f.dir, { recursive: true, force: true });
       throw e;
+    } finally {
+      endRow();
     }
     return this.row(id)!;
   }
@@ -164,17 +168,19 @@ export class ContainerManager {
 
   /** Mount, write config.json, and clear what a previous run left (exit file, runc state). */
   async prepareRun(rec: ContainerRecord, tty: boolean): Promise<void> {
+    const endClear = traceBegin('start: clear the previous run');
     await this.settle(rec.id);
     const f = this.files(rec.id);
     rmSync(f.exitFile, { force: true });
     rmSync(f.pidfile, { force: true });
     await this.runtimeDelete(rec.id);
+    endClear();
     // The network first: a taken host port is an error before anything is mounted or started.
-    await setupNetwork(this.store.paths.root, rec);
+    await trace('start: network', () => setupNetwork(this.store.paths.root, rec));
     try {
-      await mountRootfs(this.engine, rec);
+      await trace('start: mount the rootfs', () => mountRootfs(this.engine, rec));
       try {
-        writeBundle(this.engine, rec, { tty });
+        trace('start: write config.json', () => writeBundle(this.engine, rec, { tty }));
       } catch (e) {
         await unmountRootfs(this.engine, rec);
         throw e;
@@ -190,7 +196,7 @@ export class ContainerManager {
    * size the log had before this start, so an attached caller prints only this run.
    */
   async start(ref: string): Promise<{ rec: ContainerRecord; logOffset: number }> {
-    const rec = await this.get(ref);
+    const rec = await trace('start: find + reconcile the row', () => this.get(ref));
     const f = this.files(rec.id);
     const logOffset = existsSync(f.log) ? statSync(f.log).size : 0;
     if (rec.state === 'running') return { rec, logOffset };
@@ -199,7 +205,7 @@ export class ContainerManager {
     await this.prepareRun(rec, tty);
     let pid: number;
     try {
-      pid = await startMonitor({
+      pid = await trace('start: conmon + runc create', () => startMonitor({
         tty,
         stdin,
         id: rec.id,
@@ -210,13 +216,13 @@ export class ContainerManager {
         socketDir: this.store.paths.runtimeState,
         stateRoot: this.store.paths.runtimeState,
         storeRoot: this.store.paths.root,
-      });
+      }));
     } catch (e) {
       throw await this.failStart(rec, e);
     }
-    const r = await runc(this.store.paths.runtimeState, ['start', rec.id]);
+    const r = await trace('start: runc start', () => runc(this.store.paths.runtimeState, ['start', rec.id]));
     if (r.code !== 0) throw await this.failStart(rec, new RuntimeStartError(r.stderr));
-    this.markRunning(rec.id, pid);
+    trace('start: record running', () => this.markRunning(rec.id, pid));
     return { rec: this.row(rec.id)!, logOffset };
   }
 
@@ -301,9 +307,9 @@ export class ContainerManager {
 
   private async teardownAndRecord(rec: ContainerRecord): Promise<void> {
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
-    await this.runtimeDelete(rec.id);
-    await unmountRootfs(this.engine, rec);
-    await teardownNetwork(this.store.paths.root, rec);
+    await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
+    await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
+    await trace('exit: network teardown', () => teardownNetwork(this.store.paths.root, rec));
     // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
     rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
@@ -312,7 +318,7 @@ export class ContainerManager {
     });
     tx.immediate();
     const now = this.row(rec.id);
-    if (now && rec.spec.hostConfig.AutoRemove) await this.destroy(now);
+    if (now && rec.spec.hostConfig.AutoRemove) await trace('exit: remove (--rm)', () => this.destroy(now));
   }
 
   private async waitWhile(id: string, cond: (r: ContainerRecord) => boolean, ms: number): Promise<void> {

@@ -4,6 +4,7 @@ import { SlipwayError } from '../errors.js';
 import { USERNS_ENV } from './detect.js';
 import { ensurePauseProcess } from './pause.js';
 import { subIdsForCurrentUser } from './subid.js';
+import { trace, traceBegin } from '../util/trace.js';
 
 /**
  * Does this invocation need the rootless namespace? The top-level help and version do not.
@@ -23,7 +24,8 @@ export function needsNamespace(argv: string[] = process.argv.slice(2)): boolean 
  */
 export async function reexecInNamespace(): Promise<never> {
   const ids = subIdsForCurrentUser();
-  const pid = await ensurePauseProcess(ids);
+  const pid = await trace('rootless: find or start the pause process', () => ensurePauseProcess(ids));
+  const endChild = traceBegin('rootless: the command, re-run inside the namespaces');
   const args = ['--user', '--mount', '--preserve-credentials', '-t', String(pid), '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
   const child = spawn('nsenter', args, { stdio: 'inherit', env: { ...process.env, [USERNS_ENV]: '1' } });
   // The child shares our process group, so terminal signals (Ctrl-C, hangup) reach it
@@ -34,5 +36,6 @@ export async function reexecInNamespace(): Promise<never> {
     child.once('error', (e) => reject(new SlipwayError(`cannot join the rootless namespace with nsenter (util-linux): ${e.message}`, 125)));
     child.once('exit', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
   });
+  endChild();
   process.exit(code);
 }

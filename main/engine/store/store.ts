@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { OCIIndex, Descriptor } from '../image/types.js';
 import { MediaTypes } from '../image/types.js';
 import { familiarName } from '../image/reference.js';
+import { traceBegin, trace } from '../util/trace.js';
 
 /**
  * One store folder: OCI layout blobs, snapshot dirs, container dirs and the SQLite metadata.
@@ -17,6 +18,7 @@ export class Store {
   private _db: DB | undefined;
 
   constructor(root: string = defaultRoot()) {
+    const end = traceBegin('store: open folders');
     this.paths = new StorePaths(root);
     for (const d of [root, this.paths.snapshots, this.paths.containers, this.paths.tmp, this.paths.exits]) {
       mkdirSync(d, { recursive: true });
@@ -25,10 +27,11 @@ export class Store {
     const layoutFile = `${this.paths.oci}/oci-layout`;
     if (!existsSync(layoutFile)) writeFileSync(layoutFile, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     if (!existsSync(this.paths.ociIndex)) this.writeIndex([]);
+    end();
   }
 
   get db(): DB {
-    if (!this._db) this._db = openDatabase(this.paths.db);
+    if (!this._db) this._db = trace('store: open SQLite + schema check', () => openDatabase(this.paths.db));
     return this._db;
   }
 
