@@ -363,8 +363,30 @@ export const events = {
 export type EventName = keyof typeof events;
 export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;
 
+/**
+ * Error codes on the wire: the engine's categories (INVALID travels as INVALID_ARGUMENT), plus
+ * the contract's own (UNKNOWN_METHOD, a failed TASK) and INTERNAL for a bug.
+ */
+export const ApiErrorCode = z.enum([
+  'NOT_FOUND',
+  'INVALID_ARGUMENT',
+  'CONFLICT',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'UNAVAILABLE',
+  'NOT_MODIFIED',
+  'NOT_IMPLEMENTED',
+  'CANCELLED',
+  'DEADLINE',
+  'DATA_LOSS',
+  'SYSTEM',
+  'UNKNOWN',
+  'UNKNOWN_METHOD',
+  'INTERNAL',
+]);
+export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
 export interface ApiError {
-  code: string;
+  code: ApiErrorCode;
   message: string;
 }
 export type Reply<T = unknown> = { result: T } | { error: ApiError };

@@ -9,7 +9,7 @@ import { registryDomain } from '../engine/registry/login.js';
 import type { Credentials } from '../engine/registry/credentials.js';
 import { parseReference } from '../engine/image/reference.js';
 import { writeFileAtomic } from '../engine/util/atomic.js';
-import { NotFoundError, SlipwayError } from '../engine/errors.js';
+import { NotFoundError, EngineError, ErrorCode } from '../engine/model/errors.js';
 
 /** The part of Electron's safeStorage we use (OS keychain-backed encryption). */
 export interface SafeStorageLike {
@@ -34,7 +34,7 @@ export class RegistryVault {
     try {
       return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, { username: string; password: string }>;
     } catch {
-      throw new SlipwayError(`the app's registry logins file ${this.file} is not valid JSON; delete it and log in again`);
+      throw new EngineError(ErrorCode.INVALID, `the app's registry logins file ${this.file} is not valid JSON; delete it and log in again`);
     }
   }
 
@@ -44,7 +44,7 @@ export class RegistryVault {
   }
 
   save(domain: string, creds: Credentials): void {
-    if (!this.safe.isEncryptionAvailable()) throw new SlipwayError('the system keychain is not available, so the password cannot be stored safely; log in with `slipway login` instead');
+    if (!this.safe.isEncryptionAvailable()) throw new EngineError(ErrorCode.UNAVAILABLE, 'the system keychain is not available, so the password cannot be stored safely; log in with `slipway login` instead');
     const all = this.read();
     all[domain] = { username: creds.username, password: this.safe.encryptString(creds.password).toString('base64') };
     this.write(all);

@@ -1,4 +1,5 @@
-import { SlipwayError } from '../engine/errors.js';
+import { EngineError } from '../engine/model/errors.js';
+import { exitCodeFor } from './exit-codes.js';
 
 /** Thrown by commands that have already printed what they had to and want this exit code. */
 export class ExitCode extends Error {
@@ -9,7 +10,7 @@ export class ExitCode extends Error {
 
 /**
  * Every failure ends here: one line on stderr, docker's exit codes, and a stack only with
- * SLIPWAY_DEBUG=1. Anything that is not a SlipwayError is our bug, and says so.
+ * SLIPWAY_DEBUG=1. Anything that is not a EngineError is our bug, and says so.
  */
 export function reportAndExit(e: unknown): never {
   if (e instanceof ExitCode) process.exit(e.code);
@@ -19,10 +20,10 @@ export function reportAndExit(e: unknown): never {
     // commander already printed its message (unknown option, missing argument, --help).
     process.exit(err.exitCode === 0 ? 0 : 125);
   }
-  if (e instanceof SlipwayError) {
+  if (e instanceof EngineError) {
     process.stderr.write(`Error: ${e.message}\n`);
     if (debug) process.stderr.write(`${e.stack}\n`);
-    process.exit(e.exitCode);
+    process.exit(exitCodeFor(e));
   }
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`Error: ${msg.split('\n')[0]}\n`);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { setVerb } from './exit-codes.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerInfoCommands } from './commands/info.js';
@@ -20,7 +21,8 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => setVerb(action.name()));
   registerImageCommands(program);
   registerContainerCommands(program);
   registerInfoCommands(program);

@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
 import { methods, isMethod, type MethodName, type ParsedParams, type Reply, type Result } from '../../shared/api.js';
-import { SlipwayError, errorMessage } from '../engine/errors.js';
+import { toApiError } from './errors.js';
 
 /** One implementation per contract method: params arrive validated and defaulted. */
 export type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<Result<M>> | Result<M> };
@@ -32,8 +32,6 @@ export async function dispatch(handlers: Handlers, method: string, rawParams: un
     const result = await handler(parsed.data);
     return { result: result === undefined ? null : result };
   } catch (e) {
-    if (e instanceof SlipwayError) return { error: { code: e.code, message: e.message } };
-    if (e instanceof ZodError) return { error: { code: 'INVALID_ARGUMENT', message: describeZodError(e) } };
-    return { error: { code: 'INTERNAL', message: errorMessage(e).split('\n')[0] ?? 'internal error' } };
+    return { error: toApiError(e, describeZodError) };
   }
 }

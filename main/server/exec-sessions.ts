@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SlipwayError, NotFoundError } from '../engine/errors.js';
+import { NotFoundError, EngineError, ErrorCode } from '../engine/model/errors.js';
 import type { EventHub } from './hub.js';
 
 /** bin/slipway.js of this install (the terminal runs `slipway exec -it` under a pty). */
@@ -13,7 +13,7 @@ function cliPath(): string {
     if (existsSync(p)) return p;
     dir = resolve(dir, '..');
   }
-  throw new SlipwayError('cannot find bin/slipway.js for the terminal', 125);
+  throw new EngineError(ErrorCode.SYSTEM, 'cannot find bin/slipway.js for the terminal');
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -34,7 +34,7 @@ export class ExecSessions {
   ) {}
 
   start(containerId: string, cmd: string[], cols: number, rows: number): string {
-    if (this.sessions.size >= ExecSessions.max) throw new SlipwayError(`too many open terminals (${ExecSessions.max}); close one first`, 1, 'CONFLICT');
+    if (this.sessions.size >= ExecSessions.max) throw new EngineError(ErrorCode.CONFLICT, `too many open terminals (${ExecSessions.max}); close one first`);
     const session = randomBytes(8).toString('hex');
     const inner = [process.execPath, cliPath(), 'exec', '-it', containerId, ...cmd].map(quote).join(' ');
     const child = spawn('script', ['-qfec', `stty cols ${cols} rows ${rows} 2>/dev/null; exec ${inner}`, '/dev/null'], {

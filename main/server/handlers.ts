@@ -2,7 +2,7 @@ import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
-import { SlipwayError, NotFoundError, InvalidArgumentError } from '../engine/errors.js';
+import { NotFoundError, InvalidArgumentError, EngineError, ErrorCode } from '../engine/model/errors.js';
 import type { ImageRecord } from '../engine/image/images.js';
 import type { ContainerRecord } from '../engine/container/types.js';
 import type { ContainerSummary, LogLine, HistoryRow, ImageDetail, ImageSummary, LineageInfo, LineageNode } from '../../shared/api.js';
@@ -19,7 +19,7 @@ const VERSION = '0.1.0';
 
 /** A contract method whose engine code has not landed in this build: say so, never pretend. */
 function notYet(what: string): never {
-  throw new SlipwayError(`${what} is not available in this build of the engine yet`, 1, 'UNAVAILABLE');
+  throw new EngineError(ErrorCode.UNAVAILABLE, `${what} is not available in this build of the engine yet`);
 }
 
 interface LineageRow {
@@ -94,7 +94,7 @@ async function batch(ids: string[], act: (id: string) => Promise<unknown>): Prom
       await act(id);
       out.push({ id });
     } catch (e) {
-      if (!(e instanceof SlipwayError)) throw e;
+      if (!(e instanceof EngineError)) throw e;
       out.push({ id, error: e.message });
     }
   }
@@ -263,7 +263,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
             deleted: r.events.flatMap((e) => (e.kind === 'Deleted' ? [e.id] : [])),
           };
         } catch (e) {
-          if (!(e instanceof SlipwayError)) throw e;
+          if (!(e instanceof EngineError)) throw e;
           return { ref, untagged: [], deleted: [], error: e.message };
         }
       });
@@ -316,7 +316,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
 
     'exec.start': async ({ id, cmd, cols, rows }) => {
       const rec = await engine.containers.get(id);
-      if (rec.state !== 'running') throw new SlipwayError(`container ${rec.name} is not running: start it to open a terminal`, 1, 'CONFLICT');
+      if (rec.state !== 'running') throw new EngineError(ErrorCode.CONFLICT, `container ${rec.name} is not running: start it to open a terminal`);
       return { session: execs.start(rec.id, cmd, cols, rows) };
     },
     'exec.input': ({ session, data }) => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { openEngine } from '../engine/engine.js';
-import { InvalidArgumentError } from '../engine/errors.js';
+import { InvalidArgumentError } from '../engine/model/errors.js';
 import { createApiRuntime } from './api-runtime.js';
 import { startUiServer } from './http-server.js';
 import { out } from '../cli/output.js';

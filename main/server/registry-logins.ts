@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RegistryLogin } from '../../shared/api.js';
 import { authFilePath, getCredentials } from '../engine/registry/credentials.js';
-import { SlipwayError } from '../engine/errors.js';
+import { EngineError, ErrorCode } from '../engine/model/errors.js';
 
 /** docker's key for Docker Hub, shown as the domain users type. */
 const HUB_KEYS = new Set(['https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io']);
@@ -16,7 +16,7 @@ export function listRegistryLogins(path = authFilePath()): RegistryLogin[] {
   try {
     auths = ((JSON.parse(readFileSync(path, 'utf8')) as { auths?: Record<string, unknown> }).auths ?? {});
   } catch {
-    throw new SlipwayError(`credentials file ${path} is not valid JSON; fix or delete it`);
+    throw new EngineError(ErrorCode.INVALID, `credentials file ${path} is not valid JSON; fix or delete it`);
   }
   const out = new Map<string, RegistryLogin>();
   for (const key of Object.keys(auths)) {

@@ -2,7 +2,7 @@
 // over the IPC channel: progress, then done or failed. It owns its own Engine (SQLite in WAL
 // mode takes the parent and the child at once), so the parent's event loop stays free.
 import { Engine } from '../engine/engine.js';
-import { errorMessage } from '../engine/errors.js';
+import { EngineError, ErrorCode, errorMessage } from '../engine/model/errors.js';
 import { taskOps, type TaskKind } from './task-ops.js';
 
 interface Start {
@@ -22,7 +22,8 @@ process.on('message', (m: Start | { type: 'cancel' }) => {
   op(engine, m.params, { progress: (p) => void send({ type: 'progress', p }), signal: abort.signal })
     .then(
       (result) => send({ type: 'done', result }),
-      (e) => send({ type: 'failed', error: errorMessage(e).split('\n')[0] }),
+      // The whole message and the category cross, so the parent fails the task as the engine did.
+      (e) => send({ type: 'failed', code: e instanceof EngineError ? e.code : ErrorCode.UNKNOWN, error: errorMessage(e) }),
     )
     .finally(() => {
       engine.close();

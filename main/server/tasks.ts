@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskInfo, TaskProgressEvent } from '../../shared/api.js';
-import { SlipwayError, errorMessage } from '../engine/errors.js';
+import { errorMessage, EngineError, ErrorCode } from '../engine/model/errors.js';
 import type { EventHub } from './hub.js';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -60,7 +60,7 @@ export class TaskRunner {
     setImmediate(() => {
       work(ctx).then(
         (result) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'done', result),
-        (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, e instanceof SlipwayError ? e.message : errorMessage(e)),
+        (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, errorMessage(e)),
       );
     });
     this.prune();
@@ -82,14 +82,14 @@ export class TaskRunner {
         child.stderr!.on('data', (c) => (stderr = (stderr + c).slice(-2000)));
         const onAbort = () => child.connected && child.send({ type: 'cancel' });
         ctx.signal.addEventListener('abort', onAbort);
-        child.on('message', (m: { type: string; p?: TaskProgressEvent; result?: unknown; error?: string }) => {
+        child.on('message', (m: { type: string; p?: TaskProgressEvent; result?: unknown; code?: ErrorCode; error?: string }) => {
           if (m.type === 'progress' && m.p) ctx.progress(m.p);
           else if (m.type === 'done') (settled = true), resolvePromise(m.result);
-          else if (m.type === 'failed') (settled = true), reject(new SlipwayError(m.error ?? 'failed'));
+          else if (m.type === 'failed') (settled = true), reject(new EngineError(m.code ?? ErrorCode.UNKNOWN, m.error ?? 'failed'));
         });
         child.on('exit', (code, sig) => {
           ctx.signal.removeEventListener('abort', onAbort);
-          if (!settled) reject(new SlipwayError(`the ${kind} task ended unexpectedly (${sig ?? `exit ${code}`}): ${stderr.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? stderr.trim().split('\n').pop() ?? ''}`));
+          if (!settled) reject(new EngineError(ErrorCode.SYSTEM, `the ${kind} task ended unexpectedly (${sig ?? `exit ${code}`}): ${stderr.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? stderr.trim().split('\n').pop() ?? ''}`));
         });
         child.send({ type: 'start', root: engine.store.paths.root, kind, params });
       }),
@@ -100,7 +100,7 @@ export class TaskRunner {
 
   cancel(task: string): void {
     const t = this.tasks.get(task);
-    if (!t) throw new SlipwayError(`No such task: ${task}`, 1, 'NOT_FOUND');
+    if (!t) throw new EngineError(ErrorCode.NOT_FOUND, `No such task: ${task}`);
     if (t.info.state === 'running') t.abort.abort();
   }
 

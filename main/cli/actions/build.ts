@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError } from '../../engine/errors.js';
+import { InvalidArgumentError } from '../../engine/model/errors.js';
 import { build as runBuild, pruneBuildCache, type BuildRequest } from '../../engine/builder/builder.js';
 import { BuildStepError } from '../../engine/builder/errors.js';
 import { plainRenderer, ttyRenderer, type Renderer } from './build-progress.js';

@@ -1,7 +1,7 @@
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
 import { Engine } from '../../engine/engine.js';
-import { SlipwayError, errorMessage } from '../../engine/errors.js';
+import { errorMessage, EngineError, ErrorCode } from '../../engine/model/errors.js';
 import { ImageNotFoundError } from '../../engine/container/manager.js';
 import type { CreateOptions } from '../../engine/container/types.js';
 import { LogReader, changeOrTimeout, type LogEntry } from '../../engine/container/logs.js';
@@ -171,7 +171,7 @@ async function each(names: string[], fn: (engine: Engine, name: string) => Promi
 
 export async function start(names: string[], o: { attach?: boolean; interactive?: boolean }): Promise<void> {
   if ((o.attach || o.interactive) && names.length > 1) {
-    throw new SlipwayError('you cannot start and attach multiple containers at once', 1);
+    throw new EngineError(ErrorCode.INVALID, 'you cannot start and attach multiple containers at once');
   }
   if (o.attach || o.interactive) {
     const code = await withEngine(async (engine) => {

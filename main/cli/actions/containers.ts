@@ -2,7 +2,7 @@
 import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError, errorMessage } from '../../engine/errors.js';
+import { InvalidArgumentError, errorMessage } from '../../engine/model/errors.js';
 import type { ContainerRecord } from '../../engine/container/types.js';
 import { displayState, inspectContainer } from '../../engine/container/inspect.js';
 import { portsColumn } from '../../engine/network/ports-view.js';

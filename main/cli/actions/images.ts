@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError, NotFoundError, SlipwayError } from '../../engine/errors.js';
+import { InvalidArgumentError, NotFoundError, EngineError } from '../../engine/model/errors.js';
 import { labelUntilFilters } from '../../engine/image/prune.js';
 import { repoDigests } from '../../engine/image/inspect.js';
 import { familiarName, splitRepoTag } from '../../engine/image/reference.js';
@@ -208,7 +208,7 @@ async function containerInspector(engine: Engine): Promise<ContainerInspector | 
 }
 
 function isNotFound(e: unknown): boolean {
-  return e instanceof NotFoundError || (e instanceof SlipwayError && e.code === 'NOT_FOUND');
+  return e instanceof NotFoundError || (e instanceof EngineError && e.code === 'NOT_FOUND');
 }
 
 /**
@@ -305,7 +305,7 @@ export async function rmi(names: string[], opts: { force?: boolean }): Promise<v
       try {
         printEvents(removeImage(engine.images, n, !!opts.force).events);
       } catch (e) {
-        if (!(e instanceof SlipwayError)) throw e;
+        if (!(e instanceof EngineError)) throw e;
         process.stderr.write(`Error: ${e.message}\n`);
         failed = true;
       }

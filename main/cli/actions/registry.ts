@@ -2,7 +2,7 @@ import { openEngine } from '../../engine/engine.js';
 import { pull, push, login, logout } from '../../engine/registry/index.js';
 import type { LayerProgress, TransferEvent } from '../../engine/registry/progress.js';
 import { parseReference, familiarName } from '../../engine/image/reference.js';
-import { SlipwayError, InvalidArgumentError } from '../../engine/errors.js';
+import { InvalidArgumentError, EngineError, ErrorCode } from '../../engine/model/errors.js';
 import { humanSize } from '../../engine/util/human.js';
 import { out } from '../output.js';
 
@@ -133,7 +133,7 @@ export async function loginAction(
     process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   }
   if (!username || !password) {
-    if (!process.stdin.isTTY) throw new SlipwayError('Cannot perform an interactive login from a non TTY device: give --username and --password-stdin');
+    if (!process.stdin.isTTY) throw new EngineError(ErrorCode.UNAUTHORIZED, 'Cannot perform an interactive login from a non TTY device: give --username and --password-stdin');
     username ||= await prompt('Username: ', false);
     password ||= await prompt('Password: ', true);
   }
@@ -172,7 +172,7 @@ function prompt(question: string, hidden: boolean): Promise<string> {
     const onData = (d: Buffer): void => {
       for (const ch of d.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(buf);
-        if (ch === '\u0003') return done(new SlipwayError('login cancelled'));
+        if (ch === '\u0003') return done(new EngineError(ErrorCode.CANCELLED, 'login cancelled'));
         if (ch === '\u007f' || ch === '\b') buf = buf.slice(0, -1);
         else {
           buf += ch;

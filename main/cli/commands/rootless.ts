@@ -14,8 +14,8 @@ export function registerRootlessCommands(program: Command): void {
     .action(async (cmd: string[]) => {
       const { spawn } = await import('node:child_process');
       const { isRootless } = await import('../../engine/rootless/detect.js');
-      const { SlipwayError } = await import('../../engine/errors.js');
-      if (!isRootless()) throw new SlipwayError('unshare is for rootless mode: as root there is no user namespace to enter', 125);
+      const { EngineError, ErrorCode } = await import('../../engine/model/errors.js');
+      if (!isRootless()) throw new EngineError(ErrorCode.SYSTEM, 'unshare is for rootless mode: as root there is no user namespace to enter');
       const argv = cmd.length ? cmd : [process.env.SHELL || '/bin/sh'];
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
       const code = await new Promise<number>((resolve) => {

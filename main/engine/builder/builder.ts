@@ -4,7 +4,7 @@ import type { Engine } from '../engine.js';
 import type { ImageConfig, HistoryEntry } from '../image/types.js';
 import { hostArch } from '../image/types.js';
 import type { LayerRecord } from '../image/images.js';
-import { NotFoundError, SlipwayError, errorMessage } from '../errors.js';
+import { NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
 import { newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
 import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
@@ -252,7 +252,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
         return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
-        throw e instanceof SlipwayError ? dockerfileError(ins, e.message) : e;
+        throw e instanceof EngineError ? dockerfileError(ins, e.message) : e;
       }
     },
   };
@@ -362,7 +362,7 @@ function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
       } catch (e) {
         rmSync(upper, { recursive: true, force: true });
         if (e instanceof BuildStepError) {
-          throw new BuildStepError(`${ins.file}:${ins.line}: ${ins.text.split('\n')[0]}: ${e.message}`, info.name, e.outputTail.length ? e.outputTail : tail.slice(-10), e.exitCode, e.runExitCode);
+          throw new BuildStepError(`${ins.file}:${ins.line}: ${ins.text.split('\n')[0]}: ${e.message}`, info.name, e.outputTail.length ? e.outputTail : tail.slice(-10), e.runExitCode);
         }
         throw e;
       }
@@ -474,7 +474,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   }
   let n = 1;
   for (const ins of [...triggers, ...stage.instructions]) {
-    if (sh.abort.signal.aborted) throw new SlipwayError('build cancelled');
+    if (sh.abort.signal.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     switch (ins.keyword) {
       case 'ARG':
         argStep(sh, st, ins);
@@ -499,7 +499,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
 function readDockerfile(req: BuildRequest): { text: string; file: string; path?: string } {
   if (req.dockerfileText !== undefined) return { text: req.dockerfileText, file: 'Dockerfile' };
   const path = req.dockerfile ? resolve(req.dockerfile) : req.context ? join(resolve(req.context), 'Dockerfile') : undefined;
-  if (!path) throw new SlipwayError('no Dockerfile: pass -f FILE, or a context directory that holds a Dockerfile');
+  if (!path) throw new EngineError(ErrorCode.INVALID, 'no Dockerfile: pass -f FILE, or a context directory that holds a Dockerfile');
   if (!existsSync(path)) {
     throw new NotFoundError(`cannot read the Dockerfile: ${path} does not exist${req.dockerfile ? '' : ' (use -f to name another file)'}`);
   }

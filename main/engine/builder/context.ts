@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';
-import { NotFoundError, InvalidArgumentError } from '../errors.js';
+import { NotFoundError, InvalidArgumentError } from '../model/errors.js';
 
 /**
  * The build context: a directory (or nothing, for `-` / a Dockerfile on stdin) filtered by

@@ -7,7 +7,7 @@ import type { LayerView } from './fsview.js';
 import type { FileHashCache } from './cache.js';
 import type { Ids } from './users.js';
 import type { Heredoc } from './dockerfile.js';
-import { NotFoundError, SlipwayError } from '../errors.js';
+import { NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { sha256 } from '../util/digest.js';
 
 /**
@@ -103,7 +103,7 @@ export function resolveSources(
       continue;
     }
     if (isUrl(s)) {
-      if (keyword === 'COPY') throw new SlipwayError(`COPY cannot download "${s}": use ADD for URLs`);
+      if (keyword === 'COPY') throw new EngineError(ErrorCode.INVALID, `COPY cannot download "${s}": use ADD for URLs`);
       items.push({ kind: 'url', url: s });
       continue;
     }
@@ -249,9 +249,9 @@ async function download(url: string): Promise<{ data: Buffer; mtime?: number }> 
     res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new SlipwayError(`cannot download ${url} (${cause?.code ?? cause?.message ?? (e as Error).message}); check the URL and that this machine can reach it`);
+    throw new EngineError(ErrorCode.INVALID, `cannot download ${url} (${cause?.code ?? cause?.message ?? (e as Error).message}); check the URL and that this machine can reach it`);
   }
-  if (!res.ok) throw new SlipwayError(`cannot download ${url}: the server answered ${res.status} ${res.statusText}`);
+  if (!res.ok) throw new EngineError(ErrorCode.INVALID, `cannot download ${url}: the server answered ${res.status} ${res.statusText}`);
   const lm = res.headers.get('last-modified');
   return { data: Buffer.from(await res.arrayBuffer()), mtime: lm ? Date.parse(lm) / 1000 : undefined };
 }
@@ -263,7 +263,7 @@ function untar(archive: string, destDir: string): Promise<void> {
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new SlipwayError(`ADD: cannot extract ${archive}: ${err.trim().split('\n').pop() ?? `tar exited ${code}`}`))));
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new EngineError(ErrorCode.INVALID, `ADD: cannot extract ${archive}: ${err.trim().split('\n').pop() ?? `tar exited ${code}`}`))));
   });
 }
 
@@ -339,7 +339,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
     if (st.isSymbolicLink()) await w.link(target, readlinkSync(it.abs), a);
     else if (st.isFile() && shareable(it)) w.share(target, it.abs);
     else if (st.isFile()) await w.file(target, { abs: it.abs }, a);
-    else throw new SlipwayError(`cannot copy ${it.name}: not a regular file, directory or symlink`);
+    else throw new EngineError(ErrorCode.INVALID, `cannot copy ${it.name}: not a regular file, directory or symlink`);
   }
   await w.finish();
 }

@@ -1,32 +1,31 @@
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * A Dockerfile problem: the message starts with file:line and quotes the instruction, so the
  * one-line CLI error says where and what (`Dockerfile:7: COPY a b c: ...`).
  */
-export class DockerfileError extends SlipwayError {
+export class DockerfileError extends EngineError {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly instruction: string,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${shorten(instruction)}: ${reason}`, 1, 'DOCKERFILE');
+    super(ErrorCode.INVALID, `${file}:${line}: ${shorten(instruction)}: ${reason}`);
     this.name = 'DockerfileError';
   }
 }
 
 /** A build step failed while running (RUN exit code, missing COPY source...). */
-export class BuildStepError extends SlipwayError {
+export class BuildStepError extends EngineError {
   constructor(
     message: string,
     readonly step?: string,
     readonly outputTail: string[] = [],
-    exitCode = 1,
     /** the failing command's own exit code */
     readonly runExitCode?: number,
   ) {
-    super(message, exitCode, 'BUILD_STEP');
+    super(ErrorCode.INVALID, message);
     this.name = 'BuildStepError';
   }
 }

@@ -3,14 +3,14 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, write
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { chooseDriver, driverByName } from '../mount/probe.js';
 import type { LayerMount } from '../mount/driver.js';
 import { buildSpec } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
-import { runc, runcPath, runcGlobalArgs, classifyStartError } from '../runtime/runc.js';
+import { runc, runcPath, runcGlobalArgs, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
 import { LayerView } from './fsview.js';
 import { BuildStepError } from './errors.js';
 import { isRootless } from '../rootless/detect.js';
@@ -58,7 +58,7 @@ function dropMountPoints(upper: string, lowers: string[]): void {
 export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> {
   const choice = await chooseDriver(engine.store.paths.root);
   if (choice.driver === 'copy') {
-    throw new SlipwayError('RUN needs an overlay mount (kernel overlayfs or fuse-overlayfs); this store fell back to copying layers, which builds do not support', 125);
+    throw new EngineError(ErrorCode.SYSTEM, 'RUN needs an overlay mount (kernel overlayfs or fuse-overlayfs); this store fell back to copying layers, which builds do not support');
   }
   const driver = driverByName(choice.driver);
   // pid in the name: `system check` leaves a live build's mounted dir alone.
@@ -70,7 +70,7 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
   mkdirSync(stateRoot, { recursive: true });
   let mounted = false;
   try {
-    if (o.signal?.aborted) throw new SlipwayError('build cancelled');
+    if (o.signal?.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     await driver.mount(m);
     mounted = true;
     const user = resolveUser(m.target, o.user || undefined);
@@ -103,15 +103,15 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
         resolve({ code: c ?? (sig ? 128 : 1), stderrTail: errText });
       });
     });
-    if (o.signal?.aborted) throw new SlipwayError('build cancelled');
+    if (o.signal?.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     if (code !== 0) {
       const cmd = JSON.stringify(o.args.join(' '));
       // runc itself failing to start the process reads differently from the process failing.
       if (/level=error|runc run failed|exec failed/.test(stderrTail)) {
         const c = classifyStartError(stderrTail);
-        throw new BuildStepError(`process ${cmd} could not start: ${c.message}`, undefined, [], 1, c.exitCode);
+        throw new BuildStepError(`process ${cmd} could not start: ${c.message}`, undefined, [], startFailureExitCode(c.cause));
       }
-      throw new BuildStepError(`process ${cmd} did not complete successfully: exit code: ${code}`, undefined, [], 1, code);
+      throw new BuildStepError(`process ${cmd} did not complete successfully: exit code: ${code}`, undefined, [], code);
     }
   } finally {
     if (mounted) await driver.unmount(m.target).catch(() => {});
@@ -119,5 +119,5 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     rmSync(dir, { recursive: true, force: true });
   }
   dropMountPoints(o.upperDir, o.lowerDirs);
-  if (!existsSync(o.upperDir)) throw new SlipwayError(`RUN left no upper dir at ${o.upperDir}`);
+  if (!existsSync(o.upperDir)) throw new EngineError(ErrorCode.INVALID, `RUN left no upper dir at ${o.upperDir}`);
 }

@@ -1,5 +1,5 @@
 import { hostArch } from '../image/types.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 import { dockerfileError, flag, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js';
 import { word } from './config-steps.js';
 import { splitRawWords } from './lexer.js';
@@ -108,9 +108,7 @@ export function planStages(df: ParsedDockerfile, globals: Map<string, string>, t
     if (targetIndex < 0) {
       const names = df.stages.map((s) => s.name).filter((n): n is string => !!n);
       const hint = nearest(target, names);
-      throw new InvalidArgumentError(
-        `target stage "${target}" could not be found${hint ? ` (did you mean "${hint}"?)` : ''}; stages in ${df.file}: ${names.length ? names.join(', ') : '(none named: add "AS name" to a FROM)'}`,
-      );
+      throw new InvalidArgumentError(`target stage "${target}" could not be found${hint ? ` (did you mean "${hint}"?)` : ''}; stages in ${df.file}: ${names.length ? names.join(', ') : '(none named: add "AS name" to a FROM)'}`);
     }
   }
   const needed = new Set<number>();

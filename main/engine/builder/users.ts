@@ -1,5 +1,5 @@
 import type { LayerView } from './fsview.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * USER / --chown name resolution through the image's own /etc/passwd and /etc/group, as
@@ -32,7 +32,7 @@ export function resolveChown(spec: string, view: LayerView | undefined): Ids {
     gid = row ? Number(row[3]) : undefined;
   } else {
     const row = passwd.find((r) => r[0] === user);
-    if (!row) throw new SlipwayError(`unable to find user ${user}: no matching entries in the image's /etc/passwd`);
+    if (!row) throw new EngineError(ErrorCode.INVALID, `unable to find user ${user}: no matching entries in the image's /etc/passwd`);
     uid = Number(row[2]);
     gid = Number(row[3]);
   }
@@ -41,7 +41,7 @@ export function resolveChown(spec: string, view: LayerView | undefined): Ids {
       gid = Number(group);
     } else {
       const row = table(view, '/etc/group').find((r) => r[0] === group);
-      if (!row) throw new SlipwayError(`unable to find group ${group}: no matching entries in the image's /etc/group`);
+      if (!row) throw new EngineError(ErrorCode.INVALID, `unable to find group ${group}: no matching entries in the image's /etc/group`);
       gid = Number(row[2]);
     }
   } else if (group === undefined && /^\d+$/.test(user)) {

@@ -9,7 +9,7 @@ import { mkdirScoped } from '../runtime/rootfs-path.js';
 import { bundleNetwork } from '../network/setup.js';
 import { parseBind } from './create-config.js';
 import type { ContainerRecord } from './types.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isRootless } from '../rootless/detect.js';
 import { cgroupsPathFor } from '../rootless/cgroups.js';
@@ -35,10 +35,10 @@ export function containerFiles(root: string, id: string) {
 export function layerMount(engine: Engine, rec: ContainerRecord): LayerMount {
   const f = containerFiles(engine.store.paths.root, rec.id);
   const img = engine.images.get(rec.imageId);
-  if (!img) throw new SlipwayError(`the image ${rec.imageId} of container ${rec.name} is gone from the store`, 125);
+  if (!img) throw new EngineError(ErrorCode.SYSTEM, `the image ${rec.imageId} of container ${rec.name} is gone from the store`);
   const lowers = img.layers.map((l) => {
     const p = engine.images.snapshots.path(l.chainId);
-    if (!existsSync(p)) throw new SlipwayError(`layer snapshot ${l.chainId} is missing: run \`slipway system check --repair\``, 125);
+    if (!existsSync(p)) throw new EngineError(ErrorCode.SYSTEM, `layer snapshot ${l.chainId} is missing: run \`slipway system check --repair\``);
     return p;
   });
   lowers.push(ensureInitLayer(join(f.dir, 'init'), [...lowers].reverse()));

@@ -11,7 +11,7 @@ import { commitUpperDir } from '../layer/diff.js';
 import { layerMount } from './bundle.js';
 import { driverByName } from '../mount/probe.js';
 import { runc } from '../runtime/runc.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { isRootless } from '../rootless/detect.js';
 import { controllerDelegated } from '../rootless/cgroups.js';
 
@@ -34,7 +34,7 @@ export interface CommitOptions {
 export async function commitContainer(engine: Engine, ref: string, o: CommitOptions = {}): Promise<ImageRecord> {
   const rec = await engine.containers.get(ref);
   const img = engine.images.get(rec.imageId);
-  if (!img) throw new SlipwayError(`the image of container ${rec.name} is gone from the store`, 1);
+  if (!img) throw new EngineError(ErrorCode.DATA_LOSS, `the image of container ${rec.name} is gone from the store`);
   const base = engine.images.config(img);
   const m = layerMount(engine, rec);
   const upper = driverByName(rec.spec.driver).changesDir(m);
@@ -44,7 +44,7 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   const pause = rec.state === 'running' && o.pause !== false && !(rootless && !controllerDelegated('freezer'));
   if (pause) {
     const r = await runc(root, ['pause', rec.id]);
-    if (r.code !== 0) throw new SlipwayError(`cannot pause ${rec.name} for the commit: ${r.stderr.trim()} (use --pause=false)`, 1);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name} for the commit: ${r.stderr.trim()} (use --pause=false)`);
   }
   let layer;
   const parentChain = img.layers.length ? img.layers[img.layers.length - 1]!.chainId : undefined;
@@ -138,7 +138,7 @@ function copyTree(src: string, dest: string): Promise<string> {
       if (code === 0) resolve(dest);
       else {
         rmSync(dest, { recursive: true, force: true });
-        reject(new SlipwayError(`copying the container layer into a snapshot failed: ${err.trim()}`, 125));
+        reject(new EngineError(ErrorCode.SYSTEM, `copying the container layer into a snapshot failed: ${err.trim()}`));
       }
     });
   });

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ImageConfig } from '../image/types.js';
 import type { DriverName } from '../mount/driver.js';
 import type { ContainerConfig, ContainerSpec, CreateOptions, HostConfig } from './types.js';
-import { InvalidArgumentError, SlipwayError } from '../errors.js';
+import { InvalidArgumentError, EngineError, ErrorCode } from '../model/errors.js';
 import { parseSignal } from '../runtime/signals.js';
 import { exposedWithPublished, networkHostConfig } from '../network/options.js';
 import { isRootless } from '../rootless/detect.js';
@@ -14,7 +14,7 @@ export function parseBytes(v: string | number | undefined): number {
   if (v === undefined || v === '') return 0;
   if (typeof v === 'number') return v;
   const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`invalid size: '${v}': use a number with an optional unit (b, k, m, g)`, 125);
+  if (!m) throw new InvalidArgumentError(`invalid size: '${v}': use a number with an optional unit (b, k, m, g)`);
   const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as 'k'];
   return Math.round(Number(m[1]) * mult);
 }
@@ -22,7 +22,7 @@ export function parseBytes(v: string | number | undefined): number {
 export function parseCpus(v: string | number | undefined): number {
   if (v === undefined || v === '') return 0;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`invalid argument "${v}" for "--cpus" flag: use a number such as 1.5`, 125);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`invalid argument "${v}" for "--cpus" flag: use a number such as 1.5`);
   return Math.round(n * 1e9);
 }
 
@@ -41,7 +41,7 @@ function readEnvFile(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new InvalidArgumentError(`open ${path}: no such file or directory`, 125);
+    throw new InvalidArgumentError(`open ${path}: no such file or directory`);
   }
   return text
     .split('\n')
@@ -64,12 +64,12 @@ export function mergeEnv(base: string[], over: string[]): string[] {
 /** -v HOST:CTR[:ro|rw]; HOST must be absolute (named volumes are not supported yet). */
 export function parseBind(v: string): { source: string; destination: string; readonly: boolean } {
   const parts = v.split(':');
-  if (parts.length < 2 || parts.length > 3) throw new InvalidArgumentError(`invalid volume specification: '${v}': use HOST:CONTAINER[:ro]`, 125);
+  if (parts.length < 2 || parts.length > 3) throw new InvalidArgumentError(`invalid volume specification: '${v}': use HOST:CONTAINER[:ro]`);
   const [src, dst, mode = 'rw'] = parts as [string, string, string?];
-  if (!isAbsolute(src) && !src.startsWith('.')) throw new InvalidArgumentError(`invalid volume specification: '${v}': named volumes are not supported; give an absolute host path`, 125);
-  if (!isAbsolute(dst)) throw new InvalidArgumentError(`invalid volume specification: '${v}': mount path must be absolute`, 125);
+  if (!isAbsolute(src) && !src.startsWith('.')) throw new InvalidArgumentError(`invalid volume specification: '${v}': named volumes are not supported; give an absolute host path`);
+  if (!isAbsolute(dst)) throw new InvalidArgumentError(`invalid volume specification: '${v}': mount path must be absolute`);
   const opts = mode.split(',');
-  if (!opts.every((o) => ['ro', 'rw', 'z', 'Z'].includes(o))) throw new InvalidArgumentError(`invalid mode: ${mode}`, 125);
+  if (!opts.every((o) => ['ro', 'rw', 'z', 'Z'].includes(o))) throw new InvalidArgumentError(`invalid mode: ${mode}`);
   return { source: resolve(src), destination: dst, readonly: opts.includes('ro') };
 }
 
@@ -88,9 +88,9 @@ export function containerSpec(o: CreateOptions, img: ImageConfig, id: string, dr
   }
   if (o.cmd && o.cmd.length) cmd = o.cmd;
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
-  if (!argv.length) throw new SlipwayError('No command specified: give a command after the image name or use an image with CMD/ENTRYPOINT', 125);
+  if (!argv.length) throw new EngineError(ErrorCode.INVALID, 'No command specified: give a command after the image name or use an image with CMD/ENTRYPOINT');
   const workdir = o.workdir ?? ic.WorkingDir ?? '';
-  if (workdir && !workdir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${workdir}' is invalid, it needs to be an absolute path`, 125);
+  if (workdir && !workdir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
   const net = networkHostConfig(o);
   const labels: Record<string, string> = { ...(ic.Labels ?? {}) };
   for (const l of o.labels ?? []) {

@@ -3,7 +3,7 @@ import type { ContainerManager } from './manager.js';
 import { runcGlobalArgs, runcPath, classifyStartError, runcErrorLine } from '../runtime/runc.js';
 import { resolveUser } from '../runtime/user.js';
 import { mergeEnv } from './create-config.js';
-import { ConflictError, SlipwayError } from '../errors.js';
+import { ConflictError, EngineError, ErrorCode } from '../model/errors.js';
 
 export interface ExecOptions {
   cmd: string[];
@@ -22,8 +22,8 @@ export interface ExecOptions {
  */
 export async function execInContainer(mgr: ContainerManager, ref: string, o: ExecOptions): Promise<number> {
   const rec = await mgr.get(ref);
-  if (rec.state !== 'running') throw new ConflictError(`container ${rec.id} is not running`, rec.state === 'paused' ? 1 : 1);
-  if (!o.cmd.length) throw new SlipwayError('exec needs a command: slipway exec CONTAINER COMMAND [ARG...]', 1);
+  if (rec.state !== 'running') throw new ConflictError(`container ${rec.id} is not running`);
+  if (!o.cmd.length) throw new EngineError(ErrorCode.INVALID, 'exec needs a command: slipway exec CONTAINER COMMAND [ARG...]');
   const f = mgr.files(rec.id);
   const user = resolveUser(f.rootfs, o.user ?? rec.spec.config.User);
   const env = mergeEnv([], (o.env ?? []).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)));
@@ -51,10 +51,10 @@ export async function execInContainer(mgr: ContainerManager, ref: string, o: Exe
   mgr.engine.store.emit('container', 'exec_die', rec.id, { name: rec.name, execCommand: o.cmd.join(' '), exitCode: String(code) });
   if ((code === 255 || code === 1) && /unable to start container process|exec failed/.test(stderr)) {
     const c = classifyStartError(stderr);
-    throw new SlipwayError(`exec failed: ${c.message}`, c.exitCode === 125 ? 126 : c.exitCode);
+    throw new EngineError(ErrorCode.SYSTEM, `exec failed: ${c.message}`, { cause: c.cause ?? 'not-executable' });
   }
   if (code !== 0 && /level=error/.test(stderr) && !/exit status/.test(stderr)) {
-    throw new SlipwayError(`exec failed: ${runcErrorLine(stderr)}`, 126);
+    throw new EngineError(ErrorCode.SYSTEM, `exec failed: ${runcErrorLine(stderr)}`, { cause: 'not-executable' });
   }
   return code;
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { ContainerManager } from './manager.js';
-import { runcGlobalArgs, runcPath, classifyStartError } from '../runtime/runc.js';
-import { SlipwayError } from '../errors.js';
+import { runcGlobalArgs, runcPath, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * Interactive sessions (run -i/-t, start -i): conmon's attach socket is SOCK_SEQPACKET,
@@ -12,7 +12,7 @@ import { SlipwayError } from '../errors.js';
  */
 export async function runForeground(mgr: ContainerManager, ref: string, opts: { tty: boolean; interactive: boolean }): Promise<number> {
   const rec = await mgr.get(ref);
-  if (rec.state === 'running' || rec.state === 'paused') throw new SlipwayError(`container ${rec.name} is already running: use exec to run another process in it`, 1);
+  if (rec.state === 'running' || rec.state === 'paused') throw new EngineError(ErrorCode.CONFLICT, `container ${rec.name} is already running: use exec to run another process in it`);
   const f = mgr.files(rec.id);
   const root = mgr.engine.store.paths.runtimeState;
   await mgr.prepareRun(rec, opts.tty);
@@ -73,7 +73,7 @@ export async function runForeground(mgr: ContainerManager, ref: string, opts: { 
   if (!started) throw await mgr.failStart(rec, new (await import('./monitor.js')).RuntimeStartError(stderr));
   // runc reports its own failures to start the process with 255 and a message.
   let exit = code;
-  if (code === 255 && /unable to start container process|exec failed/.test(stderr)) exit = classifyStartError(stderr).exitCode;
+  if (code === 255 && /unable to start container process|exec failed/.test(stderr)) exit = startFailureExitCode(classifyStartError(stderr).cause);
   writeFileSync(f.exitFile, String(exit));
   await mgr.finalize(rec.id);
   return exit;

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, SlipwayError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { newId } from '../util/ids.js';
 import { chooseDriver } from '../mount/probe.js';
-import { runc, classifyStartError } from '../runtime/runc.js';
+import { runc, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec } from './create-config.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
@@ -114,13 +114,10 @@ export class ContainerManager {
   async create(o: CreateOptions, notify?: (line: string) => void): Promise<ContainerRecord> {
     if (o.name !== undefined) {
       const n = o.name.replace(/^\//, '');
-      if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, 125);
+      if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       const clash = this.store.db.prepare(`SELECT id FROM containers WHERE name = ?`).get(n) as { id: string } | undefined;
       if (clash) {
-        throw new ConflictError(
-          `Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-          125,
-        );
+        throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
     const img = await trace('create: resolve the image', () => this.resolveImage(o.image, notify));
@@ -142,7 +139,7 @@ export class ContainerManager {
         if (!db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(candidate)) name = candidate;
       }
       if (db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(name)) {
-        throw new ConflictError(`Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`, 125);
+        throw new ConflictError(`Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
       }
       db.prepare(
         `INSERT INTO containers (id, name, image_id, image_ref, created, spec, state) VALUES (?, ?, ?, ?, ?, ?, 'created')`,
@@ -238,17 +235,17 @@ export class ContainerManager {
   }
 
   /** Record why the start failed (docker keeps the state, sets ExitCode and Error). */
-  async failStart(rec: ContainerRecord, e: unknown): Promise<SlipwayError> {
+  async failStart(rec: ContainerRecord, e: unknown): Promise<EngineError> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     await teardownNetwork(this.store.paths.root, rec);
-    let err: SlipwayError;
+    let err: EngineError;
     if (e instanceof RuntimeStartError) {
       const c = classifyStartError(e.raw);
-      err = new SlipwayError(`failed to start container ${rec.name}: ${c.message}`, c.exitCode);
-    } else if (e instanceof SlipwayError) err = e;
-    else err = new SlipwayError(`failed to start container ${rec.name}: ${(e as Error).message}`, 125);
-    this.store.db.prepare(`UPDATE containers SET exit_code = ?, error = ? WHERE id = ?`).run(err.exitCode, err.message, rec.id);
+      err = new EngineError(ErrorCode.SYSTEM, `failed to start container ${rec.name}: ${c.message}`, c.cause ? { cause: c.cause } : {});
+    } else if (e instanceof EngineError) err = e;
+    else err = new EngineError(ErrorCode.SYSTEM, `failed to start container ${rec.name}: ${(e as Error).message}`);
+    this.store.db.prepare(`UPDATE containers SET exit_code = ?, error = ? WHERE id = ?`).run(startFailureExitCode(err.detail.cause), err.message, rec.id);
     if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
     return err;
   }
@@ -366,7 +363,7 @@ export class ContainerManager {
     const r = await runc(this.store.paths.runtimeState, ['kill', rec.id, String(sig)]);
     this.store.emit('container', 'kill', rec.id, { name: rec.name, image: rec.imageRef, signal: String(sig) });
     if (r.code !== 0 && !/not running|does not exist|container not running/i.test(r.stderr)) {
-      throw new SlipwayError(`cannot signal container ${rec.name}: ${r.stderr.trim()}`, 1);
+      throw new EngineError(ErrorCode.SYSTEM, `cannot signal container ${rec.name}: ${r.stderr.trim()}`);
     }
   }
 
@@ -454,7 +451,7 @@ export class ContainerManager {
     const rec = await this.get(ref);
     if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
     const r = await runc(this.store.paths.runtimeState, ['pause', rec.id]);
-    if (r.code !== 0) throw new SlipwayError(`cannot pause ${rec.name}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name}: ${r.stderr.trim()}`);
     this.store.db.prepare(`UPDATE containers SET state = 'paused' WHERE id = ? AND state = 'running'`).run(rec.id);
     this.store.emit('container', 'pause', rec.id, { name: rec.name, image: rec.imageRef });
   }
@@ -463,7 +460,7 @@ export class ContainerManager {
     const rec = await this.get(ref);
     if (rec.state !== 'paused') throw new ConflictError(`Container ${rec.id} is not paused`);
     const r = await runc(this.store.paths.runtimeState, ['resume', rec.id]);
-    if (r.code !== 0) throw new SlipwayError(`cannot unpause ${rec.name}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot unpause ${rec.name}: ${r.stderr.trim()}`);
     this.store.db.prepare(`UPDATE containers SET state = 'running' WHERE id = ? AND state = 'paused'`).run(rec.id);
     this.store.emit('container', 'unpause', rec.id, { name: rec.name, image: rec.imageRef });
   }
@@ -518,9 +515,9 @@ export function matchLabel(labels: Record<string, string>, filter: string): bool
   return neg ? !hit : hit;
 }
 
-/** run/create of an image the store lacks: docker's exit 125 (registries come later). */
+/** run/create of an image the store lacks, after pulling it failed (or was not possible). */
 export class ImageNotFoundError extends NotFoundError {
   constructor(readonly ref: string, readonly pullError?: string) {
-    super(pullError ? `No such image: ${ref} (not in the store, and pulling it failed: ${pullError})` : `No such image: ${ref}`, 125);
+    super(pullError ? `No such image: ${ref} (not in the store, and pulling it failed: ${pullError})` : `No such image: ${ref}`);
   }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { runcGlobalArgs, runcPath } from '../runtime/runc.js';
 
 export interface MonitorPaths {
@@ -28,14 +28,14 @@ export function slipwayBin(): string {
     if (existsSync(p)) return p;
     dir = dirname(dir);
   }
-  throw new SlipwayError('cannot find bin/slipway.js next to the engine (needed as conmon\'s exit command)', 125);
+  throw new EngineError(ErrorCode.SYSTEM, 'cannot find bin/slipway.js next to the engine (needed as conmon\'s exit command)');
 }
 
 function conmonPath(): string {
   const env = process.env.SLIPWAY_CONMON;
   if (env) return env;
   for (const p of ['/usr/bin/conmon', '/usr/libexec/podman/conmon', '/usr/local/bin/conmon']) if (existsSync(p)) return p;
-  throw new SlipwayError('conmon was not found: install it (`apt-get install conmon`) or set SLIPWAY_CONMON', 125);
+  throw new EngineError(ErrorCode.SYSTEM, 'conmon was not found: install it (`apt-get install conmon`) or set SLIPWAY_CONMON');
 }
 
 /**
@@ -87,11 +87,11 @@ export function startMonitor(p: MonitorPaths): Promise<number> {
       else resolve(pid!);
     };
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (e) => finish(new SlipwayError(`cannot run conmon: ${e.message}`, 125)));
+    child.on('error', (e) => finish(new EngineError(ErrorCode.SYSTEM, `cannot run conmon: ${e.message}`)));
     child.on('exit', (code) => {
       // conmon's first process exits 0 as it daemonizes; a non-zero exit before any sync
       // message is a conmon failure.
-      if (code !== 0) setTimeout(() => finish(new SlipwayError(`conmon failed (exit ${code}): ${stderr.trim() || 'no message'}`, 125)), 50);
+      if (code !== 0) setTimeout(() => finish(new EngineError(ErrorCode.SYSTEM, `conmon failed (exit ${code}): ${stderr.trim() || 'no message'}`)), 50);
     });
     sync.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -101,13 +101,13 @@ export function startMonitor(p: MonitorPaths): Promise<number> {
       try {
         msg = JSON.parse(buf.slice(0, nl)) as { data: number; message?: string };
       } catch {
-        finish(new SlipwayError(`conmon sent an unreadable message: ${buf.slice(0, 200)}`, 125));
+        finish(new EngineError(ErrorCode.SYSTEM, `conmon sent an unreadable message: ${buf.slice(0, 200)}`));
         return;
       }
       if (msg.data < 0) finish(new RuntimeStartError(msg.message ?? stderr));
       else finish(null, msg.data);
     });
-    sync.on('end', () => finish(new SlipwayError(`conmon exited without reporting the container: ${stderr.trim() || 'no message'}`, 125)));
+    sync.on('end', () => finish(new EngineError(ErrorCode.SYSTEM, `conmon exited without reporting the container: ${stderr.trim() || 'no message'}`)));
     start.write(Buffer.from([0]));
   });
 }

@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { posix } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /**
  * Random access into an image archive (docker-archive or OCI layout tar). Tar is sequential and

@@ -1,5 +1,5 @@
 import type { ImageRuntimeConfig } from './types.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /**
  * `-c/--change` for import and commit: Dockerfile instructions that only touch the image

@@ -3,7 +3,7 @@ import { Snapshots } from '../store/snapshots.js';
 import { chainIds } from './chain.js';
 import { MediaTypes, type ImageConfig, type OCIManifest } from './types.js';
 import { normalizeTagged, parseReference, repositoryOf } from './reference.js';
-import { NotFoundError, ConflictError, InvalidArgumentError } from '../errors.js';
+import { NotFoundError, ConflictError, InvalidArgumentError } from '../model/errors.js';
 import { sha256 } from '../util/digest.js';
 
 /** A layer blob already in the blob store, with its snapshot already unpacked. */

@@ -6,7 +6,7 @@ import { LayerIngest, diffIdOfBlob } from './ingest.js';
 import { applyChanges } from './changes.js';
 import { normalizeTagged } from './reference.js';
 import { hostArch, MediaTypes, type ImageConfig } from './types.js';
-import { InvalidArgumentError, NotFoundError, SlipwayError, errorMessage } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, errorMessage, EngineError } from '../model/errors.js';
 
 export interface ImportOptions {
   /** REPO[:TAG] to give the new image */
@@ -43,7 +43,7 @@ export async function importRootfs(engine: Engine, src: string | Readable, opts:
     try {
       layer = await ingest.layer(blob, mediaType, diffId, diffId, source);
     } catch (e) {
-      if (e instanceof SlipwayError) throw e;
+      if (e instanceof EngineError) throw e;
       throw new InvalidArgumentError(`${source} is not a valid tar archive: ${errorMessage(e)}`);
     }
     const created = opts.created ?? new Date().toISOString();

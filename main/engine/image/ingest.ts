@@ -7,7 +7,7 @@ import type { ImageStore, NewLayer } from './images.js';
 import type { BlobInfo } from '../store/blobs.js';
 import { applyLayer } from '../layer/apply.js';
 import { isRootless } from '../rootless/detect.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 import { MediaTypes } from './types.js';
 import { blobInUse, chainInUse, foreignBlobRefs, foreignChainRefs, holdContent } from './refs.js';
 import { isGzip, isZstd, sniff } from './archive.js';

@@ -5,7 +5,7 @@ import { TarIndex, plainTarFile, type ArchiveEntry } from './archive.js';
 import { LayerIngest } from './ingest.js';
 import { chainIds } from './chain.js';
 import { existsSync, statSync } from 'node:fs';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import { MediaTypes, hostArch, type Descriptor, type ImageConfig, type OCIIndex, type OCIManifest } from './types.js';
 import { normalizeTagged, parseReference } from './reference.js';
 import type { NewLayer } from './images.js';

@@ -1,6 +1,6 @@
 import type { ImageStore, ImageRecord } from './images.js';
 import { deleteImage, type RemoveEvent } from './remove.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /** Go's time.ParseDuration units, for `until=24h`. */
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /**
  * Docker image references: [registry[:port]/]path[:tag][@digest], normalized as docker does

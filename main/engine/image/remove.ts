@@ -1,5 +1,5 @@
 import type { ImageStore, ImageRecord } from './images.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError } from '../model/errors.js';
 import { familiarName, normalizeTagged } from './reference.js';
 import { shortId } from '../util/ids.js';
 import { blobInUse, foreignBlobRefs, foreignChainRefs } from './refs.js';
@@ -46,9 +46,7 @@ export function removeImage(images: ImageStore, ref: string, force = false): Rem
     if (users.length > 0) {
       const c = running ?? users[0]!;
       if (!force) {
-        throw new ConflictError(
-          `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(c.id)} is using its referenced image ${shortId(img.id)}`,
-        );
+        throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(c.id)} is using its referenced image ${shortId(img.id)}`);
       }
       // Forced: the name goes, the image stays (dangling) while a container stands on it.
       return untag(images, img, [tag]);

@@ -8,7 +8,7 @@ import { familiarName, normalizeTagged, splitRepoTag } from './reference.js';
 import { MediaTypes, type Descriptor, type OCIIndex } from './types.js';
 import { hexOf } from '../util/digest.js';
 import { isGzip, sniff } from './archive.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 import { writeStreamAtomic } from '../util/atomic.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive';

@@ -8,7 +8,7 @@ import { TarWriter } from './tar-writer.js';
 import { LayerIngest } from './ingest.js';
 import { hostArch, MediaTypes, type ImageConfig } from './types.js';
 import { normalizeTagged } from './reference.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../model/errors.js';
 
 export const SEED_NAME = 'docker.io/library/busybox:latest';
 const EPOCH = 946684800; // 2000-01-01T00:00:00Z: fixed, so the same binary gives the same image ID
@@ -89,7 +89,7 @@ export interface SeedResult {
 export async function seedBusybox(engine: Engine): Promise<SeedResult> {
   const busybox = findHostBusybox();
   if (!busybox) {
-    throw new NotFoundError('no static busybox on this host to make a base image from: install it (apt-get install busybox-static), or load one with `slipway load -i FILE`', 125);
+    throw new NotFoundError('no static busybox on this host to make a base image from: install it (apt-get install busybox-static), or load one with `slipway load -i FILE`');
   }
   const tar = await rootfsTar(busybox);
   const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;

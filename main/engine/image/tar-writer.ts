@@ -1,6 +1,6 @@
 import type { Writable, Readable } from 'node:stream';
 import { once } from 'node:events';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /**
  * A minimal ustar writer for image archives and generated layers: regular files, dirs and

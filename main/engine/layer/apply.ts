@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import type { Digest } from '../util/digest.js';
 import { errnoCode, lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../util/native.js';
 import { cleanEntryPath } from './entry-path.js';
@@ -83,10 +83,10 @@ export async function applyLayer(src: Readable, dest: string, opts: ApplyOptions
 }
 
 function asLayerError(e: unknown): unknown {
-  if (e instanceof SlipwayError) return e;
+  if (e instanceof EngineError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   if (/tar header|Unexpected end of data|unexpected end of file|incorrect header check|invalid (stored|block|distance)/i.test(msg)) {
-    return new SlipwayError(`the layer is not a valid tar archive (${msg}); the file may be truncated or corrupt`);
+    return new EngineError(ErrorCode.INVALID, `the layer is not a valid tar archive (${msg}); the file may be truncated or corrupt`);
   }
   return e;
 }
@@ -126,11 +126,11 @@ async function decompressed(src: Readable): Promise<Readable> {
   }
   if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) {
     rest.destroy();
-    throw new SlipwayError('the layer is zstd-compressed, which Slipway cannot unpack yet; re-save the image with gzip or uncompressed layers (e.g. `skopeo copy --dest-compress-format gzip`)');
+    throw new EngineError(ErrorCode.INVALID, 'the layer is zstd-compressed, which Slipway cannot unpack yet; re-save the image with gzip or uncompressed layers (e.g. `skopeo copy --dest-compress-format gzip`)');
   }
   if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) || head.subarray(0, 3).toString('latin1') === 'BZh') {
     rest.destroy();
-    throw new SlipwayError('the layer is xz- or bzip2-compressed, which OCI layers never are; provide a plain or gzip tar');
+    throw new EngineError(ErrorCode.INVALID, 'the layer is xz- or bzip2-compressed, which OCI layers never are; provide a plain or gzip tar');
   }
   return rest;
 }
@@ -151,8 +151,8 @@ function binaryPax(extract: tar.Extract): void {
   };
 }
 
-function unsafe(name: string, why: string): SlipwayError {
-  return new SlipwayError(`refusing to extract "${name}": ${why}; the archive is unsafe`, 1, 'UNSAFE_ARCHIVE');
+function unsafe(name: string, why: string): EngineError {
+  return new EngineError(ErrorCode.INVALID, `refusing to extract "${name}": ${why}; the archive is unsafe`);
 }
 
 interface DeferredDir {
@@ -220,7 +220,7 @@ class LayerWriter {
         break;
       }
       default:
-        throw new SlipwayError(`cannot extract "${h.name}": tar entry type "${h.type}" is not supported in a layer`);
+        throw new EngineError(ErrorCode.INVALID, `cannot extract "${h.name}": tar entry type "${h.type}" is not supported in a layer`);
     }
     this.owner(path, h, rel);
     if (h.type !== 'symlink') chmodSync(path, (h.mode ?? 0o644) & 0o7777);
@@ -336,7 +336,7 @@ class LayerWriter {
       } else if (st.isSymbolicLink()) {
         throw unsafe(name, `its parent "${cur}" is a symbolic link`);
       } else if (!st.isDirectory()) {
-        throw new SlipwayError(`cannot extract "${name}": its parent "${cur}" is not a directory in the layer`);
+        throw new EngineError(ErrorCode.INVALID, `cannot extract "${name}": its parent "${cur}" is not a directory in the layer`);
       }
       this.safeDirs.add(cur);
     }
@@ -374,14 +374,10 @@ class LayerWriter {
       const c = errnoCode(e);
       if (c === 'EINVAL' || c === 'EPERM') {
         if (c === 'EPERM' && !inUserNamespace()) {
-          throw new SlipwayError(
-            `cannot give /${rel} the owner ${uid}:${gid}: this process is neither root nor inside a user namespace; rootless unpacking must run inside the user's namespace (newuidmap with the /etc/subuid range)`,
-          );
+          throw new EngineError(ErrorCode.SYSTEM, `cannot give /${rel} the owner ${uid}:${gid}: this process is neither root nor inside a user namespace; rootless unpacking must run inside the user's namespace (newuidmap with the /etc/subuid range)`);
         }
-        throw new SlipwayError(
-          `cannot give /${rel} the owner ${uid}:${gid}: that uid/gid is not mapped in this user namespace` +
-            (this.rootless ? '; give your user a larger range in /etc/subuid and /etc/subgid (65536 ids is usual)' : ''),
-        );
+        throw new EngineError(ErrorCode.SYSTEM, `cannot give /${rel} the owner ${uid}:${gid}: that uid/gid is not mapped in this user namespace` +
+            (this.rootless ? '; give your user a larger range in /etc/subuid and /etc/subgid (65536 ids is usual)' : ''));
       }
       throw e;
     }
@@ -405,7 +401,7 @@ class LayerWriter {
         this.warnings.push(`skipped xattr ${name} on /${rel}: ${c}`);
         return;
       }
-      throw new SlipwayError(`cannot set ${name} on /${rel} (${c ?? 'error'}): the filesystem under the store must support ${this.rootless ? 'user' : 'trusted'} xattrs`);
+      throw new EngineError(ErrorCode.SYSTEM, `cannot set ${name} on /${rel} (${c ?? 'error'}): the filesystem under the store must support ${this.rootless ? 'user' : 'trusted'} xattrs`);
     }
   }
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blobs.js';
 import type { NewLayer } from '../image/images.js';
 import { MediaTypes } from '../image/types.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import type { Digest } from '../util/digest.js';
 import { errnoCode, lgetxattr, llistxattr } from '../util/native.js';
 import { isOpaqueDir, isOverlayXattr, OPAQUE_WHITEOUT, upperEntryKind, WHITEOUT_PREFIX } from './overlay.js';
@@ -293,7 +293,7 @@ async function openForPack(e: WalkEntry): Promise<FileHandle> {
   try {
     return await open(e.path, 'r');
   } catch (err) {
-    throw new SlipwayError(`cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
+    throw new EngineError(ErrorCode.SYSTEM, `cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
   }
 }
 
@@ -305,7 +305,7 @@ async function readWhole(e: WalkEntry, size: number): Promise<Buffer> {
   try {
     fd = await fsOpen(e.path, 'r');
   } catch (err) {
-    throw new SlipwayError(`cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
+    throw new EngineError(ErrorCode.SYSTEM, `cannot read /${e.rel} to pack it into a layer (${errnoCode(err) ?? String(err)})`);
   }
   try {
     const buf = Buffer.allocUnsafe(size);

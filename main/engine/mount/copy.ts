@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync, readdirSync, lstatSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import type { LayerMount, MountDriver } from './driver.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * The last resort when no overlay works: the layers are copied (cp -a) into the rootfs
@@ -17,7 +17,7 @@ export class CopyDriver implements MountDriver {
     if (existsSync(marker)) return;
     for (const lower of m.lowers) {
       const r = spawnSync('cp', ['-a', `${lower}/.`, `${m.target}/`], { encoding: 'utf8' });
-      if (r.status !== 0) throw new SlipwayError(`copying layer ${lower} into ${m.target} failed: ${r.stderr.trim()}`, 125);
+      if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `copying layer ${lower} into ${m.target} failed: ${r.stderr.trim()}`);
       removeWhiteouts(m.target);
     }
     writeFileSync(marker, '');

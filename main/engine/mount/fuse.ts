@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { LayerMount, MountDriver } from './driver.js';
 import { overlayOptions } from './short-links.js';
 import { unmountPath } from './unmount.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /** fuse-overlayfs: overlay semantics in user space, for kernels that refuse overlay here. */
 export class FuseOverlay implements MountDriver {
@@ -11,7 +11,7 @@ export class FuseOverlay implements MountDriver {
   async mount(m: LayerMount): Promise<void> {
     const data = overlayOptions(m);
     const r = spawnSync('fuse-overlayfs', ['-o', data, m.target], { cwd: m.linkDir, encoding: 'utf8' });
-    if (r.status !== 0) throw new SlipwayError(`fuse-overlayfs could not mount ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`, 125);
+    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `fuse-overlayfs could not mount ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`);
   }
 
   unmount(target: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { LayerMount, MountDriver } from './driver.js';
 import { overlayOptions } from './short-links.js';
 import { unmountPath } from './unmount.js';
 import { mount as nativeMount, nativeAvailable } from '../util/native.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { isRootless } from '../rootless/detect.js';
 
 /** Kernel overlayfs: the fast path (no copy, no daemon). */
@@ -21,14 +21,14 @@ export class KernelOverlay implements MountDriver {
       try {
         nativeMount('overlay', m.target, 'overlay', 0, data);
       } catch (e) {
-        throw new SlipwayError(`cannot mount the overlay rootfs at ${m.target}: ${(e as Error).message}`, 125);
+        throw new EngineError(ErrorCode.SYSTEM, `cannot mount the overlay rootfs at ${m.target}: ${(e as Error).message}`);
       } finally {
         process.chdir(prev);
       }
       return;
     }
     const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', data, m.target], { cwd: m.linkDir, encoding: 'utf8' });
-    if (r.status !== 0) throw new SlipwayError(`cannot mount the overlay rootfs at ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`, 125);
+    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot mount the overlay rootfs at ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`);
   }
 
   unmount(target: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { DriverName, MountDriver } from './driver.js';
 import { KernelOverlay } from './overlay.js';
 import { FuseOverlay } from './fuse.js';
 import { CopyDriver } from './copy.js';
-import { errorMessage, InvalidArgumentError } from '../errors.js';
+import { errorMessage, InvalidArgumentError } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export interface DriverChoice {

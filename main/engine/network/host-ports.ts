@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { ConflictError, SlipwayError } from '../errors.js';
+import { ConflictError, EngineError, ErrorCode } from '../model/errors.js';
 import type { PortMap, Proto } from './types.js';
 import { splitPortKey } from './options.js';
 
@@ -36,16 +36,13 @@ function describe(ip: string, port: number | string, proto: Proto): string {
   return `${isIPv6(ip) ? `[${ip}]` : ip}:${port}/${proto}`;
 }
 
-function bindError(name: string, ip: string, port: number | string, proto: Proto, ctrPort: number, code: string): SlipwayError {
+function bindError(name: string, ip: string, port: number | string, proto: Proto, ctrPort: number, code: string): EngineError {
   if (code === 'EADDRINUSE') {
-    return new ConflictError(
-      `cannot start container ${name}: host port ${describe(ip, port, proto)} is already in use: publish container port ${ctrPort} on another host port (-p ${ip === '127.0.0.1' ? '' : `${ip}:`}OTHER:${ctrPort}) or stop what is using it`,
-      125,
-    );
+    return new ConflictError(`cannot start container ${name}: host port ${describe(ip, port, proto)} is already in use: publish container port ${ctrPort} on another host port (-p ${ip === '127.0.0.1' ? '' : `${ip}:`}OTHER:${ctrPort}) or stop what is using it`);
   }
-  if (code === 'EADDRNOTAVAIL') return new SlipwayError(`cannot start container ${name}: ${ip} is not an address of this host: publish on one of its addresses (or leave the address out for 127.0.0.1)`, 125);
-  if (code === 'EACCES') return new SlipwayError(`cannot start container ${name}: binding host port ${describe(ip, port, proto)} needs privileges: use a host port above 1023`, 125);
-  return new SlipwayError(`cannot start container ${name}: cannot bind host port ${describe(ip, port, proto)}: ${code}`, 125);
+  if (code === 'EADDRNOTAVAIL') return new EngineError(ErrorCode.INVALID, `cannot start container ${name}: ${ip} is not an address of this host: publish on one of its addresses (or leave the address out for 127.0.0.1)`);
+  if (code === 'EACCES') return new EngineError(ErrorCode.FORBIDDEN, `cannot start container ${name}: binding host port ${describe(ip, port, proto)} needs privileges: use a host port above 1023`);
+  return new EngineError(ErrorCode.SYSTEM, `cannot start container ${name}: cannot bind host port ${describe(ip, port, proto)}: ${code}`);
 }
 
 /**
@@ -80,7 +77,7 @@ export async function resolveHostPorts(name: string, wanted: PortMap): Promise<P
         }
         if (port === undefined) throw bindError(name, ip, b.HostPort, proto, ctrPort, last);
       }
-      if (port === undefined) throw new SlipwayError(`cannot start container ${name}: no free host port was found for ${ctrPort}/${proto}`, 125);
+      if (port === undefined) throw new EngineError(ErrorCode.UNAVAILABLE, `cannot start container ${name}: no free host port was found for ${ctrPort}/${proto}`);
       taken.add(key(ip, port, proto));
       (out[k] ??= []).push({ HostIp: ip, HostPort: String(port) });
     }

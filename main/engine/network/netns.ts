@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { errnoCode, MNT_DETACH, umount2 } from '../util/native.js';
 
 /** Where a container's network namespace is bind-mounted: <root>/netns/<id> (outside the container dir, which rm deletes). */
@@ -31,7 +31,7 @@ export async function createNetns(path: string): Promise<void> {
   const r = await runTool('unshare', [`--net=${path}`, 'true']);
   if (r.code !== 0) {
     rmSync(path, { force: true });
-    throw new SlipwayError(`cannot create the container's network namespace: ${r.stderr.trim() || `unshare exited ${r.code}`}: run as root (or use --network host)`, 125);
+    throw new EngineError(ErrorCode.SYSTEM, `cannot create the container's network namespace: ${r.stderr.trim() || `unshare exited ${r.code}`}: run as root (or use --network host)`);
   }
 }
 
@@ -58,7 +58,7 @@ export async function removeNetns(path: string): Promise<void> {
       const code = errnoCode(e);
       if (code !== 'EINVAL' && code !== 'ENOENT') {
         const r = await runTool('umount', ['-l', path]);
-        if (r.code !== 0 && isNetnsMount(path)) throw new SlipwayError(`cannot unmount the network namespace ${path}: ${r.stderr.trim()}`, 125);
+        if (r.code !== 0 && isNetnsMount(path)) throw new EngineError(ErrorCode.SYSTEM, `cannot unmount the network namespace ${path}: ${r.stderr.trim()}`);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 import { rootlessNetworkMode } from '../rootless/network.js';
 import type { NetworkHostConfig, NetworkMode, PortMap, Proto } from './types.js';
 
@@ -16,7 +16,7 @@ export interface NetworkFlags {
   dnsOptions?: string[];
 }
 
-const bad = (msg: string) => new InvalidArgumentError(msg, 125);
+const bad = (msg: string) => new InvalidArgumentError(msg);
 
 /** --network: none, host, or the default (pasta; "bridge", "default", "slirp4netns" are taken as it). */
 export function parseNetworkMode(v: string | undefined): NetworkMode {

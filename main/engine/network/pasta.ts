@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { DNS_FORWARD_ADDR, type PortMap } from './types.js';
 import { splitPortKey } from './options.js';
 
@@ -10,7 +10,7 @@ export function pastaPath(): string {
   const env = process.env.SLIPWAY_PASTA;
   if (env) return env;
   for (const p of ['/usr/bin/pasta', '/usr/local/bin/pasta', '/usr/sbin/pasta']) if (existsSync(p)) return p;
-  throw new SlipwayError('pasta was not found: install it (`apt-get install passt`), set SLIPWAY_PASTA, or use --network none or host', 125);
+  throw new EngineError(ErrorCode.SYSTEM, 'pasta was not found: install it (`apt-get install passt`), set SLIPWAY_PASTA, or use --network none or host');
 }
 
 /** pasta's port specs for the resolved bindings: "-t 127.0.0.1/8080:80" per binding, "none" for no ports. */
@@ -64,10 +64,10 @@ export async function startPasta(o: { netns: string; pidFile: string; ports: Por
   });
   if (code !== 0) {
     const msg = pastaMessage(stderr) || `pasta exited ${code}`;
-    throw new SlipwayError(`cannot start container ${o.name}: its network could not be set up: ${msg}`, 125);
+    throw new EngineError(ErrorCode.SYSTEM, `cannot start container ${o.name}: its network could not be set up: ${msg}`);
   }
   const pid = Number(readFileSync(o.pidFile, 'utf8').trim());
-  if (!pid) throw new SlipwayError(`cannot start container ${o.name}: pasta did not report its pid`, 125);
+  if (!pid) throw new EngineError(ErrorCode.SYSTEM, `cannot start container ${o.name}: pasta did not report its pid`);
   return pid;
 }
 

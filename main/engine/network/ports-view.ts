@@ -1,5 +1,5 @@
 import type { ContainerRecord } from '../container/types.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import type { PortBinding, PortMap } from './types.js';
 import { modeOf, readNetworkState, type StoredHostConfig } from './setup.js';
 import { formatHostIp } from './pasta.js';

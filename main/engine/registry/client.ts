@@ -3,7 +3,7 @@ import { HttpTransport, type HttpResponse, readBody, discard, networkError } fro
 import { parseChallenge, type Challenge } from './challenge.js';
 import { allowsHttp, apiHost } from './settings.js';
 import type { Credentials } from './credentials.js';
-import { SlipwayError, NotFoundError } from '../errors.js';
+import { NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { MediaTypes } from '../image/types.js';
 import { sha256 } from '../util/digest.js';
 
@@ -80,7 +80,7 @@ export class RegistryClient {
       if (res.status === 401) {
         this.challenge = parseChallenge(String(res.headers['www-authenticate'] ?? ''));
       } else if (res.status !== 200) {
-        throw new SlipwayError(`${this.domain} is not a container registry: GET /v2/ answered HTTP ${res.status}`);
+        throw new EngineError(ErrorCode.INVALID, `${this.domain} is not a container registry: GET /v2/ answered HTTP ${res.status}`);
       }
       this.base = new URL(`${scheme}//${this.host}/`);
       return;
@@ -97,12 +97,12 @@ export class RegistryClient {
     await this.ping();
     const c = this.challenge;
     if (c.scheme === 'none') return;
-    if (!this.opts.credentials) throw new SlipwayError(`${this.domain} requires a username and password`);
+    if (!this.opts.credentials) throw new EngineError(ErrorCode.INVALID, `${this.domain} requires a username and password`);
     if (c.scheme === 'basic') {
       const res = await this.send('GET', '/v2/', { scopes: [], accept401: true });
       discard(res);
       if (res.status === 401) throw unauthorizedLogin(this.domain);
-      if (res.status !== 200) throw new SlipwayError(`login to ${this.domain} failed: HTTP ${res.status}`);
+      if (res.status !== 200) throw new EngineError(ErrorCode.UNAUTHORIZED, `login to ${this.domain} failed: HTTP ${res.status}`);
       return;
     }
     this.tokens.clear();
@@ -114,7 +114,7 @@ export class RegistryClient {
     const cached = this.tokens.get(key);
     if (cached) return cached;
     const c = this.challenge;
-    if (c.scheme !== 'bearer' || !c.realm) throw new SlipwayError(`${this.domain} asked for a token but gave no realm`);
+    if (c.scheme !== 'bearer' || !c.realm) throw new EngineError(ErrorCode.INVALID, `${this.domain} asked for a token but gave no realm`);
     const url = new URL(c.realm);
     if (c.service) url.searchParams.set('service', c.service);
     for (const s of scopes) url.searchParams.append('scope', s);
@@ -132,9 +132,9 @@ export class RegistryClient {
     }
     const body = await readBody(res, 1024 * 1024);
     if (res.status === 401 || res.status === 403) {
-      throw cred ? unauthorizedLogin(this.domain) : new SlipwayError(`${this.domain} refused an anonymous token; run \`slipway login ${this.domain}\``);
+      throw cred ? unauthorizedLogin(this.domain) : new EngineError(ErrorCode.UNAUTHORIZED, `${this.domain} refused an anonymous token; run \`slipway login ${this.domain}\``);
     }
-    if (res.status !== 200) throw new SlipwayError(`token server ${url.host} answered HTTP ${res.status}`);
+    if (res.status !== 200) throw new EngineError(ErrorCode.INVALID, `token server ${url.host} answered HTTP ${res.status}`);
     let tok: string | undefined;
     try {
       const j = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string };
@@ -142,7 +142,7 @@ export class RegistryClient {
     } catch {
       // handled below
     }
-    if (!tok) throw new SlipwayError(`token server ${url.host} sent no token`);
+    if (!tok) throw new EngineError(ErrorCode.INVALID, `token server ${url.host} sent no token`);
     this.tokens.set(key, tok);
     return tok;
   }
@@ -203,10 +203,10 @@ export class RegistryClient {
     const digest = sha256(bytes);
     const header = String(res.headers['docker-content-digest'] ?? '');
     if (reference.startsWith('sha256:') && digest !== reference) {
-      throw new SlipwayError(`manifest from ${this.domain}/${repo} does not match the digest asked for: got ${digest}, want ${reference}`);
+      throw new EngineError(ErrorCode.INVALID, `manifest from ${this.domain}/${repo} does not match the digest asked for: got ${digest}, want ${reference}`);
     }
     if (header && header.startsWith('sha256:') && header !== digest) {
-      throw new SlipwayError(`manifest from ${this.domain}/${repo} does not match its Docker-Content-Digest header (${header}); content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, `manifest from ${this.domain}/${repo} does not match its Docker-Content-Digest header (${header}); content is ${digest}`);
     }
     const ct = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
     return { bytes, mediaType: ct, digest };
@@ -228,7 +228,7 @@ export class RegistryClient {
     discard(res);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
-    throw new SlipwayError(`HEAD blob ${digest} on ${this.domain}/${repo}: HTTP ${res.status}`);
+    throw new EngineError(ErrorCode.INVALID, `HEAD blob ${digest} on ${this.domain}/${repo}: HTTP ${res.status}`);
   }
 
   /** Cross-repository mount; when the registry declines it answers with a fresh upload session. */
@@ -238,7 +238,7 @@ export class RegistryClient {
     discard(res);
     if (res.status === 201) return { mounted: true };
     if (res.status === 202) return { mounted: false, location: location(res) };
-    throw new SlipwayError(`starting an upload to ${this.domain}/${repo}: HTTP ${res.status}`);
+    throw new EngineError(ErrorCode.INVALID, `starting an upload to ${this.domain}/${repo}: HTTP ${res.status}`);
   }
 
   async startUpload(repo: string): Promise<URL> {
@@ -309,23 +309,23 @@ function location(res: HttpResponse, fallback?: URL): URL {
   const loc = res.headers.location;
   if (!loc) {
     if (fallback) return fallback;
-    throw new SlipwayError(`registry ${res.url.host} started an upload but sent no Location`);
+    throw new EngineError(ErrorCode.INVALID, `registry ${res.url.host} started an upload but sent no Location`);
   }
   return new URL(loc, res.url);
 }
 
-function unauthorizedLogin(domain: string): SlipwayError {
-  return new SlipwayError(`login to ${domain} failed: wrong username or password`);
+function unauthorizedLogin(domain: string): EngineError {
+  return new EngineError(ErrorCode.UNAUTHORIZED, `login to ${domain} failed: wrong username or password`);
 }
 
-function unauthorized(domain: string, creds?: Credentials): SlipwayError {
+function unauthorized(domain: string, creds?: Credentials): EngineError {
   return creds
-    ? new SlipwayError(`${domain} refused the stored credentials (unauthorized); run \`slipway login ${domain}\` again`)
-    : new SlipwayError(`${domain} requires authentication: run \`slipway login ${domain}\` first`);
+    ? new EngineError(ErrorCode.UNAUTHORIZED, `${domain} refused the stored credentials (unauthorized); run \`slipway login ${domain}\` again`)
+    : new EngineError(ErrorCode.UNAUTHORIZED, `${domain} requires authentication: run \`slipway login ${domain}\` first`);
 }
 
 /** The registry's JSON error body as one line. */
-async function registryError(res: HttpResponse, what: string): Promise<SlipwayError> {
+async function registryError(res: HttpResponse, what: string): Promise<EngineError> {
   let detail = '';
   try {
     const body = await readBody(res, 64 * 1024);
@@ -334,6 +334,6 @@ async function registryError(res: HttpResponse, what: string): Promise<SlipwayEr
   } catch {
     // not JSON: the status says enough
   }
-  if (res.status === 403) return new SlipwayError(`${what}: access denied${detail ? ` (${detail})` : ''}`);
-  return new SlipwayError(`${what}: registry answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+  if (res.status === 403) return new EngineError(ErrorCode.UNAUTHORIZED, `${what}: access denied${detail ? ` (${detail})` : ''}`);
+  return new EngineError(ErrorCode.INVALID, `${what}: registry answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export interface Credentials {
   username: string;
@@ -35,7 +35,7 @@ function read(path: string): DockerConfig {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as DockerConfig;
   } catch {
-    throw new SlipwayError(`credentials file ${path} is not valid JSON; fix or delete it`);
+    throw new EngineError(ErrorCode.INVALID, `credentials file ${path} is not valid JSON; fix or delete it`);
   }
 }
 

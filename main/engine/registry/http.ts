@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -50,7 +50,7 @@ export class HttpTransport {
       }
       return res;
     }
-    throw new SlipwayError(`too many redirects fetching ${url.href}`);
+    throw new EngineError(ErrorCode.INVALID, `too many redirects fetching ${url.href}`);
   }
 
   private once(url: URL, method: string, headers: Record<string, string>, body?: Buffer | Readable): Promise<HttpResponse> {
@@ -87,7 +87,7 @@ export async function readBody(res: HttpResponse, limit = 8 * 1024 * 1024): Prom
     n += (c as Buffer).length;
     if (n > limit) {
       res.body.destroy();
-      throw new SlipwayError(`response from ${res.url.host} is larger than ${limit} bytes; it is not a registry answer`);
+      throw new EngineError(ErrorCode.INVALID, `response from ${res.url.host} is larger than ${limit} bytes; it is not a registry answer`);
     }
     chunks.push(c as Buffer);
   }
@@ -99,25 +99,23 @@ export function discard(res: HttpResponse): void {
   res.body.resume();
 }
 
-/** Error code of failures worth one more try (a dropped connection, a short read). */
-export const TRANSIENT = 'TRANSIENT';
 
 /** A network failure as one line that says what to try. */
-export function networkError(host: string, e: unknown): SlipwayError {
+export function networkError(host: string, e: unknown): EngineError {
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
-  if (code === 'ABORT_ERR' || (e as Error)?.name === 'AbortError') return new SlipwayError('cancelled', 1, 'CANCELLED');
-  if (code === 'ECONNREFUSED') return new SlipwayError(`cannot reach registry ${host}: connection refused (is it running, and is the port right?)`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new SlipwayError(`cannot reach registry ${host}: host name not found`);
-  if (code === 'ETIMEDOUT') return new SlipwayError(`registry ${host} did not answer in time`, 1, TRANSIENT);
-  if (code === 'ECONNRESET' || err?.message === 'aborted') return new SlipwayError(`registry ${host} closed the connection early`, 1, TRANSIENT);
+  if (code === 'ABORT_ERR' || (e as Error)?.name === 'AbortError') return new EngineError(ErrorCode.CANCELLED, 'cancelled');
+  if (code === 'ECONNREFUSED') return new EngineError(ErrorCode.UNAVAILABLE, `cannot reach registry ${host}: connection refused (is it running, and is the port right?)`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new EngineError(ErrorCode.UNAVAILABLE, `cannot reach registry ${host}: host name not found`);
+  if (code === 'ETIMEDOUT') return new EngineError(ErrorCode.UNAVAILABLE, `registry ${host} did not answer in time`, { transient: true });
+  if (code === 'ECONNRESET' || err?.message === 'aborted') return new EngineError(ErrorCode.UNAVAILABLE, `registry ${host} closed the connection early`, { transient: true });
   if (isTlsHandshakeFailure(e)) {
-    return new SlipwayError(`registry ${host} does not speak https here (TLS handshake failed: is it plain http?); use --tls-verify=false if you trust it`);
+    return new EngineError(ErrorCode.UNAVAILABLE, `registry ${host} does not speak https here (TLS handshake failed: is it plain http?); use --tls-verify=false if you trust it`);
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
-    return new SlipwayError(`registry ${host}: TLS certificate not trusted (${code}); use --tls-verify=false only if you trust this registry`);
+    return new EngineError(ErrorCode.UNAVAILABLE, `registry ${host}: TLS certificate not trusted (${code}); use --tls-verify=false only if you trust this registry`);
   }
-  return new SlipwayError(`registry ${host}: ${(err?.message ?? String(e)).split('\n')[0]}`);
+  return new EngineError(ErrorCode.UNAVAILABLE, `registry ${host}: ${(err?.message ?? String(e)).split('\n')[0]}`);
 }
 
 /** Is this failure the TLS handshake itself (a plain-http server on the other end)? */

@@ -1,6 +1,6 @@
 import { RegistryClient } from './client.js';
 import { saveCredentials, removeCredentials, authFilePath, type Credentials } from './credentials.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 /** docker accepts `login https://host/` as well as `login host`. */
 export function registryDomain(input: string): string {

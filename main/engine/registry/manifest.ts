@@ -1,5 +1,5 @@
 import { MediaTypes, hostArch, type Descriptor, type OCIIndex, type OCIManifest } from '../image/types.js';
-import { InvalidArgumentError, NotFoundError, SlipwayError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { isDigest } from '../util/digest.js';
 
 export interface Platform {
@@ -29,31 +29,31 @@ export function parseManifest(bytes: Buffer, contentType: string, where: string)
   try {
     j = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch {
-    throw new SlipwayError(`${where} answered with something that is not a manifest (not JSON)`);
+    throw new EngineError(ErrorCode.INVALID, `${where} answered with something that is not a manifest (not JSON)`);
   }
-  if (!j || typeof j !== 'object') throw new SlipwayError(`${where} answered with something that is not a manifest`);
-  if (j.schemaVersion === 1) throw new SlipwayError(`${where} has only a Docker schema 1 manifest, which Slipway does not support; push it again with a current tool`);
-  if (j.schemaVersion !== 2) throw new SlipwayError(`${where} answered with something that is not a manifest (schemaVersion ${String(j.schemaVersion)})`);
+  if (!j || typeof j !== 'object') throw new EngineError(ErrorCode.INVALID, `${where} answered with something that is not a manifest`);
+  if (j.schemaVersion === 1) throw new EngineError(ErrorCode.INVALID, `${where} has only a Docker schema 1 manifest, which Slipway does not support; push it again with a current tool`);
+  if (j.schemaVersion !== 2) throw new EngineError(ErrorCode.INVALID, `${where} answered with something that is not a manifest (schemaVersion ${String(j.schemaVersion)})`);
   const mt = typeof j.mediaType === 'string' ? j.mediaType : contentType;
   const isIndex = INDEX_TYPES.includes(mt) || (!IMAGE_TYPES.includes(mt) && Array.isArray(j.manifests));
   if (isIndex) {
-    if (!Array.isArray(j.manifests)) throw new SlipwayError(`${where}: index has no manifests list`);
+    if (!Array.isArray(j.manifests)) throw new EngineError(ErrorCode.INVALID, `${where}: index has no manifests list`);
     for (const d of j.manifests as Descriptor[]) checkDescriptor(d, where);
     return { kind: 'index', mediaType: INDEX_TYPES.includes(mt) ? mt : MediaTypes.ociIndex, index: j as unknown as OCIIndex };
   }
   const m = j as unknown as OCIManifest;
-  if (!m.config || !Array.isArray(m.layers)) throw new SlipwayError(`${where}: manifest has no config or layers`);
+  if (!m.config || !Array.isArray(m.layers)) throw new EngineError(ErrorCode.INVALID, `${where}: manifest has no config or layers`);
   checkDescriptor(m.config, where);
   for (const l of m.layers) {
     checkDescriptor(l, where);
-    if (!LAYER_TYPES.includes(l.mediaType)) throw new SlipwayError(`${where}: layer ${l.digest} has media type ${l.mediaType}, which is not a container image layer`);
+    if (!LAYER_TYPES.includes(l.mediaType)) throw new EngineError(ErrorCode.INVALID, `${where}: layer ${l.digest} has media type ${l.mediaType}, which is not a container image layer`);
   }
   return { kind: 'image', mediaType: IMAGE_TYPES.includes(mt) ? mt : MediaTypes.ociManifest, manifest: m };
 }
 
 function checkDescriptor(d: Descriptor, where: string): void {
   if (!d || typeof d.digest !== 'string' || !isDigest(d.digest) || typeof d.size !== 'number' || d.size < 0) {
-    throw new SlipwayError(`${where}: manifest has a malformed descriptor (${JSON.stringify(d)?.slice(0, 120)})`);
+    throw new EngineError(ErrorCode.INVALID, `${where}: manifest has a malformed descriptor (${JSON.stringify(d)?.slice(0, 120)})`);
   }
 }
 

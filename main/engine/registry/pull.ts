@@ -6,11 +6,11 @@ import { parseReference, repositoryOf, familiarName } from '../image/reference.j
 import { chainIds } from '../image/chain.js';
 import { applyLayer } from '../layer/apply.js';
 import { isRootless } from '../rootless/detect.js';
-import { SlipwayError, errorMessage } from '../errors.js';
+import { errorMessage, EngineError, ErrorCode } from '../model/errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { getCredentials, type Credentials } from './credentials.js';
 import { parseManifest, parsePlatform, selectPlatform, formatPlatform, isGzipLayer, isZstdLayer, type Platform } from './manifest.js';
-import { readBody, TRANSIENT } from './http.js';
+import { readBody } from './http.js';
 import { LayerTracker, type ProgressListener } from './progress.js';
 import { gunzipFast, measureLayer, sizeGuard, storeBlob, tee, zstdDecompressor } from './streams.js';
 import { KnownBlobs } from './known-blobs.js';
@@ -64,21 +64,21 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     if (parsed.kind === 'index') {
       const desc = selectPlatform(parsed.index, wantPlatform, where);
       const m = await client.getManifest(repo, desc.digest);
-      if (m.bytes.length !== desc.size) throw new SlipwayError(`${where}: manifest ${desc.digest} has ${m.bytes.length} bytes, its index says ${desc.size}`);
+      if (m.bytes.length !== desc.size) throw new EngineError(ErrorCode.INVALID, `${where}: manifest ${desc.digest} has ${m.bytes.length} bytes, its index says ${desc.size}`);
       parsed = parseManifest(m.bytes, m.mediaType, where);
-      if (parsed.kind !== 'image') throw new SlipwayError(`${where}: an index points at another index; nested indexes are not supported`);
+      if (parsed.kind !== 'image') throw new EngineError(ErrorCode.INVALID, `${where}: an index points at another index; nested indexes are not supported`);
       manifestBytes = m.bytes;
     }
     const manifest = parsed.manifest;
     for (const l of manifest.layers) {
       if (isZstdLayer(l.mediaType) && !zstdDecompressor()) {
-        throw new SlipwayError(`${where}: layer ${l.digest} is zstd-compressed, which Node ${process.versions.node} cannot decompress (Node 22.15+ can); pull a gzip variant of the image`);
+        throw new EngineError(ErrorCode.INVALID, `${where}: layer ${l.digest} is zstd-compressed, which Node ${process.versions.node} cannot decompress (Node 22.15+ can); pull a gzip variant of the image`);
       }
     }
     const configBytes = await fetchConfig(client, repo, manifest, where);
     const config = parseConfig(configBytes, manifest, where);
     if (opts.platform && (config.os !== wantPlatform.os || config.architecture !== wantPlatform.architecture)) {
-      throw new SlipwayError(`${where} is ${config.os}/${config.architecture}, not the ${formatPlatform(wantPlatform)} asked for`);
+      throw new EngineError(ErrorCode.INVALID, `${where} is ${config.os}/${config.architecture}, not the ${formatPlatform(wantPlatform)} asked for`);
     }
 
     const images = engine.images;
@@ -113,7 +113,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) {
       results.forEach((x, i) => x.status === 'rejected' && trackers[i]!.set('failed'));
-      throw failed.reason instanceof SlipwayError ? failed.reason : new SlipwayError(`pulling ${where}: ${errorMessage(failed.reason)}`);
+      throw failed.reason instanceof EngineError ? failed.reason : new EngineError(ErrorCode.INVALID, `pulling ${where}: ${errorMessage(failed.reason)}`);
     }
     const layers = results.map((x) => (x as PromiseFulfilledResult<NewLayer>).value);
     known.record(r.domain, repo, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
@@ -128,7 +128,7 @@ export async function pull(engine: Engine, ref: string, opts: PullOptions = {}, 
     known.recordRepoDigest(repositoryOf(r), top.digest, image.id);
     return { image, reference: name, digest: top.digest, downloaded: true };
   } catch (e) {
-    if (opts.signal?.aborted) throw new SlipwayError(`pull of ${where} cancelled`, 1, 'CANCELLED');
+    if (opts.signal?.aborted) throw new EngineError(ErrorCode.CANCELLED, `pull of ${where} cancelled`);
     throw e;
   } finally {
     client.close();
@@ -145,7 +145,7 @@ async function withRetries<T>(opts: PullOptions, tracker: LayerTracker, job: () 
     try {
       return await job();
     } catch (e) {
-      const transient = e instanceof SlipwayError && e.code === TRANSIENT;
+      const transient = e instanceof EngineError && e.detail.transient === true;
       if (!transient || attempt >= tries || opts.signal?.aborted) throw e;
       tracker.set('waiting', { current: 0, rate: 0 });
       await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
@@ -155,15 +155,15 @@ async function withRetries<T>(opts: PullOptions, tracker: LayerTracker, job: () 
 
 async function fetchConfig(client: RegistryClient, repo: string, manifest: OCIManifest, where: string): Promise<Buffer> {
   const d = manifest.config;
-  if (d.size > 16 * 1024 * 1024) throw new SlipwayError(`${where}: image config of ${d.size} bytes is too large`);
+  if (d.size > 16 * 1024 * 1024) throw new EngineError(ErrorCode.INVALID, `${where}: image config of ${d.size} bytes is too large`);
   const res = await client.getBlob(repo, d.digest);
   let bytes: Buffer;
   try {
     bytes = await readBody(res, d.size);
   } catch (e) {
-    throw e instanceof SlipwayError ? e : new SlipwayError(`${where}: reading the image config failed: ${errorMessage(e)}`);
+    throw e instanceof EngineError ? e : new EngineError(ErrorCode.INVALID, `${where}: reading the image config failed: ${errorMessage(e)}`);
   }
-  if (sha256(bytes) !== d.digest) throw new SlipwayError(`${where}: image config digest mismatch: expected ${d.digest}, content is ${sha256(bytes)}`);
+  if (sha256(bytes) !== d.digest) throw new EngineError(ErrorCode.INVALID, `${where}: image config digest mismatch: expected ${d.digest}, content is ${sha256(bytes)}`);
   return bytes;
 }
 
@@ -172,11 +172,11 @@ function parseConfig(bytes: Buffer, manifest: OCIManifest, where: string): Image
   try {
     config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
   } catch {
-    throw new SlipwayError(`${where}: image config is not JSON`);
+    throw new EngineError(ErrorCode.INVALID, `${where}: image config is not JSON`);
   }
   const ids = config?.rootfs?.diff_ids;
   if (!Array.isArray(ids) || ids.length !== manifest.layers.length) {
-    throw new SlipwayError(`${where}: image config lists ${Array.isArray(ids) ? ids.length : 0} layers but the manifest has ${manifest.layers.length}`);
+    throw new EngineError(ErrorCode.INVALID, `${where}: image config lists ${Array.isArray(ids) ? ids.length : 0} layers but the manifest has ${manifest.layers.length}`);
   }
   return config;
 }
@@ -216,7 +216,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       // Whatever the tar reader left unread (end-of-archive padding) must still flow, or the
       // download feeding both sides would stall.
       src.resume();
-      if (res.diffId !== diffId) throw new SlipwayError(`${what}: content digest ${res.diffId} does not match the image config's ${diffId}`);
+      if (res.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, `${what}: content digest ${res.diffId} does not match the image config's ${diffId}`);
       applied = res;
     });
 
@@ -230,7 +230,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
   const res = await client.getBlob(repo, desc.digest);
   tracker.set('downloading');
   const guarded = res.body.pipe(sizeGuard(desc.size, what, (n) => tracker.add(n)));
-  res.body.on('error', (e) => guarded.destroy(new SlipwayError(`${what}: download failed: ${errorMessage(e)}`, 1, TRANSIENT)));
+  res.body.on('error', (e) => guarded.destroy(new EngineError(ErrorCode.UNAVAILABLE, `${what}: download failed: ${errorMessage(e)}`, { transient: true })));
   try {
     if (haveSnap) {
       // Snapshot survived an earlier attempt: fetch the blob, and (when the database does not
@@ -257,13 +257,13 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
     return layer(applied?.size ?? known?.size ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size);
   } catch (e) {
     res.body.destroy();
-    if (e instanceof SlipwayError) throw e;
-    throw new SlipwayError(`${what}: ${errorMessage(e)}`, 1, TRANSIENT);
+    if (e instanceof EngineError) throw e;
+    throw new EngineError(ErrorCode.UNAVAILABLE, `${what}: ${errorMessage(e)}`, { transient: true });
   }
 }
 
 async function checkedMeasure(src: Readable, diffId: string, what: string): Promise<{ diffId: string; size: number }> {
   const m = await measureLayer(src);
-  if (m.diffId !== diffId) throw new SlipwayError(`${what}: content digest ${m.diffId} does not match the image config's ${diffId}`);
+  if (m.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, `${what}: content digest ${m.diffId} does not match the image config's ${diffId}`);
   return m;
 }

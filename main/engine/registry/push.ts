@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 import type { LayerRecord } from '../image/images.js';
 import { MediaTypes, type Descriptor, type OCIManifest } from '../image/types.js';
 import { parseReference, repositoryOf, familiarName } from '../image/reference.js';
-import { InvalidArgumentError, NotFoundError, SlipwayError, errorMessage } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
 import { RegistryClient } from './client.js';
 import { getCredentials, type Credentials } from './credentials.js';
 import { gzipLayerType, isUncompressedLayer } from './manifest.js';
@@ -66,7 +66,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) {
       results.forEach((x, i) => x.status === 'rejected' && trackers[i]!.set('failed'));
-      throw failed.reason instanceof SlipwayError ? failed.reason : new SlipwayError(`pushing ${familiarName(name)}: ${errorMessage(failed.reason)}`);
+      throw failed.reason instanceof EngineError ? failed.reason : new EngineError(ErrorCode.INVALID, `pushing ${familiarName(name)}: ${errorMessage(failed.reason)}`);
     }
     const layerDescs = results.map((x) => (x as PromiseFulfilledResult<Descriptor>).value);
     await pushKnownBlob(manifest.config.digest, manifest.config.size);
@@ -79,7 +79,7 @@ export async function push(engine: Engine, ref: string, opts: PushOptions = {}, 
     engine.store.emit('image', 'push', img.id, { name });
     return { reference: name, tag, digest, size: out.length };
   } catch (e) {
-    if (opts.signal?.aborted) throw new SlipwayError(`push of ${familiarName(name)} cancelled`, 1, 'CANCELLED');
+    if (opts.signal?.aborted) throw new EngineError(ErrorCode.CANCELLED, `push of ${familiarName(name)} cancelled`);
     throw e;
   } finally {
     client.close();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * Which registries may be spoken to over plain http. As podman does: loopback registries
@@ -22,7 +22,7 @@ export function configuredInsecure(env: NodeJS.ProcessEnv = process.env): string
       const j = JSON.parse(readFileSync(p, 'utf8')) as { insecure?: unknown };
       if (Array.isArray(j.insecure)) out.push(...j.insecure.filter((x): x is string => typeof x === 'string'));
     } catch {
-      throw new SlipwayError(`${p} is not valid JSON; fix or delete it`);
+      throw new EngineError(ErrorCode.INVALID, `${p} is not valid JSON; fix or delete it`);
     }
   }
   if (env.SLIPWAY_INSECURE_REGISTRIES) out.push(...env.SLIPWAY_INSECURE_REGISTRIES.split(',').map((s) => s.trim()).filter(Boolean));

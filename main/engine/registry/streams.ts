@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore, BlobInfo } from '../store/blobs.js';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import type { Digest } from '../util/digest.js';
 
 /**
@@ -38,12 +38,12 @@ export function sizeGuard(expected: number, what: string, onBytes?: (n: number) 
     highWaterMark: 1 << 20,
     transform(chunk: Buffer, _enc, cb) {
       n += chunk.length;
-      if (n > expected) return cb(new SlipwayError(`${what} is larger than the ${expected} bytes its manifest says`));
+      if (n > expected) return cb(new EngineError(ErrorCode.INVALID, `${what} is larger than the ${expected} bytes its manifest says`));
       onBytes?.(chunk.length);
       cb(null, chunk);
     },
     flush(cb) {
-      if (n < expected) return cb(new SlipwayError(`${what} was truncated: got ${n} of ${expected} bytes`, 1, 'TRANSIENT'));
+      if (n < expected) return cb(new EngineError(ErrorCode.INVALID, `${what} was truncated: got ${n} of ${expected} bytes`, { transient: true }));
       cb();
     },
   });
@@ -129,7 +129,7 @@ export async function storeBlob(blobs: BlobStore, src: Readable, expected: strin
   const digest: Digest = `sha256:${hash.digest('hex')}`;
   if (digest !== expected) {
     rmSync(tmp, { force: true });
-    throw new SlipwayError(`digest mismatch: expected ${expected}, content is ${digest}`);
+    throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
   }
   blobs.commitTemp(tmp, digest);
   return { digest, size };

@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export type Controller = 'memory' | 'cpu' | 'pids' | 'freezer';
 
@@ -53,11 +53,8 @@ export function assertLimitsAllowed(r: { memory?: number | null; nanoCpus?: numb
   if (!refused.length) return;
   const flags = refused.map(([f]) => f).join(', ');
   const ctrls = refused.map(([, c]) => c).join(', ');
-  throw new SlipwayError(
-    `${flags} cannot be applied in rootless mode: the ${ctrls} cgroup controller is not delegated to this user ` +
-      '(needs cgroup v2 with systemd user delegation, Delegate=yes); run without the flag, or as root',
-    125,
-  );
+  throw new EngineError(ErrorCode.SYSTEM, `${flags} cannot be applied in rootless mode: the ${ctrls} cgroup controller is not delegated to this user ` +
+      '(needs cgroup v2 with systemd user delegation, Delegate=yes); run without the flag, or as root');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 import { isRootless } from './detect.js';
 
 export const TUN = '/dev/net/tun';
@@ -25,9 +25,6 @@ export function rootlessNetworkMode<M extends string>(mode: M | 'none', f: { net
   const explicit = (f.network ?? '').trim() !== '';
   const published = (f.publish?.length ?? 0) > 0 || !!f.publishAll;
   if (!explicit && !published) return 'none';
-  throw new InvalidArgumentError(
-    `${published ? 'publishing ports' : `--network ${f.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
-      `ask root to run \`chmod 0666 ${TUN}\` (the usual mode), or use --network none or host`,
-    125,
-  );
+  throw new InvalidArgumentError(`${published ? 'publishing ports' : `--network ${f.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
+      `ask root to run \`chmod 0666 ${TUN}\` (the usual mode), or use --network none or host`);
 }

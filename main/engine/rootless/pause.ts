@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { SubIds } from './subid.js';
 
@@ -77,7 +77,7 @@ async function startPause(ids: SubIds): Promise<number> {
     cwd: '/',
   });
   const pid = await new Promise<number>((resolve, reject) => {
-    child.once('error', (e) => reject(new SlipwayError(`cannot start the rootless namespace (unshare from util-linux): ${e.message}`, 125)));
+    child.once('error', (e) => reject(new EngineError(ErrorCode.SYSTEM, `cannot start the rootless namespace (unshare from util-linux): ${e.message}`)));
     child.once('spawn', () => resolve(child.pid!));
   });
   child.unref();
@@ -87,7 +87,7 @@ async function startPause(ids: SubIds): Promise<number> {
     } catch {
       // already gone
     }
-    throw new SlipwayError(msg, 125);
+    throw new EngineError(ErrorCode.SYSTEM, msg);
   };
   // unshare(2) happens after exec; the namespace link changes when it has.
   const own = readlinkSync('/proc/self/ns/user');
@@ -140,7 +140,7 @@ async function pauseInside(target: number, ids: SubIds): Promise<number> {
     cwd: '/',
   });
   const pid = await new Promise<number>((resolve, reject) => {
-    child.once('error', (e) => reject(new SlipwayError(`cannot rejoin the rootless namespace with nsenter (util-linux): ${e.message}`, 125)));
+    child.once('error', (e) => reject(new EngineError(ErrorCode.SYSTEM, `cannot rejoin the rootless namespace with nsenter (util-linux): ${e.message}`)));
     child.once('spawn', () => resolve(child.pid!));
   });
   child.unref();
@@ -181,7 +181,7 @@ async function lock(path: string): Promise<() => void> {
       // removed meanwhile: retry
     }
     if (owner && !alive(owner)) rmSync(path, { force: true });
-    else if (Date.now() > until) throw new SlipwayError(`waited 10 s for the rootless namespace lock ${path} (held by pid ${owner}): remove it if that process is gone`, 125);
+    else if (Date.now() > until) throw new EngineError(ErrorCode.SYSTEM, `waited 10 s for the rootless namespace lock ${path} (held by pid ${owner}): remove it if that process is gone`);
     else await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 import { USERNS_ENV } from './detect.js';
 import { ensurePauseProcess } from './pause.js';
 import { subIdsForCurrentUser } from './subid.js';
@@ -33,7 +33,7 @@ export async function reexecInNamespace(): Promise<never> {
   for (const s of ['SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
   process.on('SIGTERM', () => child.kill('SIGTERM'));
   const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', (e) => reject(new SlipwayError(`cannot join the rootless namespace with nsenter (util-linux): ${e.message}`, 125)));
+    child.once('error', (e) => reject(new EngineError(ErrorCode.SYSTEM, `cannot join the rootless namespace with nsenter (util-linux): ${e.message}`)));
     child.once('exit', (c, sig) => resolve(c ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
   });
   endChild();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export interface SubIdRange {
   start: number;
@@ -45,12 +45,9 @@ export function subIdsForCurrentUser(files = { subuid: '/etc/subuid', subgid: '/
   if (!uids || !gids) {
     const missingFiles = [!uids && files.subuid, !gids && files.subgid].filter(Boolean);
     const missing = `${missingFiles.join(' and ')} ${missingFiles.length > 1 ? 'have' : 'has'}`;
-    throw new SlipwayError(
-      `rootless mode needs subordinate ids, and ${missing} no entry for user ${u.username}: ` +
+    throw new EngineError(ErrorCode.SYSTEM, `rootless mode needs subordinate ids, and ${missing} no entry for user ${u.username}: ` +
         `add the line "${u.username}:100000:65536" to /etc/subuid and /etc/subgid (as root: ` +
-        `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${u.username}; pick a range no other user has)`,
-      125,
-    );
+        `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${u.username}; pick a range no other user has)`);
   }
   return { user: u.username, uid: u.uid, gid: u.gid, uids, gids };
 }

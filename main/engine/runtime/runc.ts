@@ -1,6 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode, type ProcessCause } from '../model/errors.js';
 import { isRootless } from '../rootless/detect.js';
 
 /** Where runc lives: SLIPWAY_RUNC, else the usual places (Debian puts it in /usr/sbin). */
@@ -8,7 +8,7 @@ export function runcPath(): string {
   const env = process.env.SLIPWAY_RUNC;
   if (env) return env;
   for (const p of ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc']) if (existsSync(p)) return p;
-  throw new SlipwayError('runc was not found: install it (`apt-get install runc`) or set SLIPWAY_RUNC', 125);
+  throw new EngineError(ErrorCode.SYSTEM, 'runc was not found: install it (`apt-get install runc`) or set SLIPWAY_RUNC');
 }
 
 /**
@@ -39,15 +39,23 @@ export function runc(stateRoot: string, args: string[], opts: SpawnOptions = {})
 }
 
 /**
- * runc's error text -> docker's exit code and a one-line message. runc reports a missing
- * command at create time ("executable file not found in $PATH", "no such file or directory")
- * and a non-executable one as "permission denied".
+ * runc's error text -> why the process did not start, and a one-line message. runc reports a
+ * missing command at create time ("executable file not found in $PATH", "no such file or
+ * directory") and a non-executable one as "permission denied".
  */
-export function classifyStartError(text: string): { exitCode: number; message: string } {
+export function classifyStartError(text: string): { cause?: ProcessCause; message: string } {
   const line = runcErrorLine(text);
-  if (/executable file not found|no such file or directory/i.test(line)) return { exitCode: 127, message: line };
-  if (/permission denied|is a directory|exec format error|not a directory/i.test(line)) return { exitCode: 126, message: line };
-  return { exitCode: 125, message: line };
+  if (/executable file not found|no such file or directory/i.test(line)) return { cause: 'command-not-found', message: line };
+  if (/permission denied|is a directory|exec format error|not a directory/i.test(line)) return { cause: 'not-executable', message: line };
+  return { message: line };
+}
+
+/**
+ * The exit code a container (or RUN step) records when its process could not start: docker
+ * keeps 127 / 126 in State.ExitCode, and we keep 125 for any other start failure.
+ */
+export function startFailureExitCode(cause: ProcessCause | undefined): number {
+  return cause === 'command-not-found' ? 127 : cause === 'not-executable' ? 126 : 125;
 }
 
 /** The most useful line of runc's (logrus or plain) stderr: the last `msg="..."` or error line. */

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../model/errors.js';
 
 const byNumber = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.signals)) if (!byNumber.has(num)) byNumber.set(num, name);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { scopedPath } from './rootfs-path.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -53,13 +53,13 @@ export function resolveUser(rootfs: string, spec: string | undefined): ResolvedU
     name = 'root';
     home = '/root';
   } else {
-    throw new SlipwayError(`unable to find user ${userPart}: no matching entries in passwd file`, 125);
+    throw new EngineError(ErrorCode.SYSTEM, `unable to find user ${userPart}: no matching entries in passwd file`);
   }
   if (groupPart !== undefined && groupPart !== '') {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
     else {
       const g = groups.find((e) => e[0] === groupPart);
-      if (!g) throw new SlipwayError(`unable to find group ${groupPart}: no matching entries in group file`, 125);
+      if (!g) throw new EngineError(ErrorCode.SYSTEM, `unable to find group ${groupPart}: no matching entries in group file`);
       gid = Number(g[2]);
     }
   }

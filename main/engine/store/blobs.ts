@@ -6,7 +6,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { StorePaths } from './paths.js';
 import { type Digest, hexOf, isDigest, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 export interface BlobInfo {
   digest: Digest;
@@ -24,7 +24,7 @@ export class BlobStore {
   }
 
   path(digest: string): string {
-    if (!isDigest(digest)) throw new SlipwayError(`invalid digest "${digest}"`);
+    if (!isDigest(digest)) throw new EngineError(ErrorCode.INVALID, `invalid digest "${digest}"`);
     return this.paths.blob(hexOf(digest));
   }
 
@@ -57,7 +57,7 @@ export class BlobStore {
     const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
     const digest = sha256(buf);
     if (expected && expected !== digest) {
-      throw new SlipwayError(`digest mismatch: expected ${expected}, content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
     }
     if (!this.has(digest)) {
       const tmp = this.tempPath();
@@ -102,7 +102,7 @@ export class BlobStore {
     const digest: Digest = `sha256:${hash.digest('hex')}`;
     if (expected && expected !== digest) {
       rmSync(tmp, { force: true });
-      throw new SlipwayError(`digest mismatch: expected ${expected}, content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
     }
     this.commitTemp(tmp, digest);
     return { digest, size };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Store } from './store.js';
 import { sha256File, hexOf } from '../util/digest.js';
 import { Snapshots } from './snapshots.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../model/errors.js';
 import { familiarName } from '../image/reference.js';
 import { foreignBlobRefs, foreignChainRefs } from '../image/refs.js';
 import type { OCIIndex } from '../image/types.js';

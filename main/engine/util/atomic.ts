@@ -3,7 +3,7 @@ import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../model/errors.js';
 
 /** fsync a directory so a rename inside it survives a crash. */
 export function fsyncDir(dir: string): void {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SlipwayError } from '../errors.js';
+import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
  * Typed access to native/slipway_native.c: the Linux calls Node lacks. Loaded on first use so
@@ -32,10 +32,7 @@ function load(): NativeAddon {
   if (addon) return addon;
   const path = candidates().find((p) => existsSync(p));
   if (!path) {
-    throw new SlipwayError(
-      'the native helper build/Release/slipway_native.node is missing: run `npm run build:native` (or `npm install`) in the Slipway checkout',
-      125,
-    );
+    throw new EngineError(ErrorCode.SYSTEM, 'the native helper build/Release/slipway_native.node is missing: run `npm run build:native` (or `npm install`) in the Slipway checkout');
   }
   addon = createRequire(import.meta.url)(path) as NativeAddon;
   return addon;

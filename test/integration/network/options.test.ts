@@ -4,6 +4,8 @@ import { networkHostConfig, parsePublish, wantedBindings } from '../../../main/e
 import { hostsFile, resolvConf } from '../../../main/engine/network/etc-files.js';
 import { pastaPortArgs } from '../../../main/engine/network/pasta.js';
 import { resolveHostPorts } from '../../../main/engine/network/host-ports.js';
+import { EngineError, ErrorCode } from '../../../main/engine/model/errors.js';
+import { exitCodeFor } from '../../../main/cli/exit-codes.js';
 
 describe('-p as docker parses it', () => {
   it.each([
@@ -28,7 +30,8 @@ describe('-p as docker parses it', () => {
     try {
       parsePublish(spec);
     } catch (e) {
-      expect((e as { exitCode: number }).exitCode).toBe(125);
+      expect((e as EngineError).code).toBe(ErrorCode.INVALID);
+      expect(exitCodeFor(e, 'run')).toBe(125);
     }
   });
 

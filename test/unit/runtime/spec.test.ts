@@ -6,7 +6,9 @@ import { buildSpec, DEFAULT_CAPS } from '../../../main/engine/runtime/spec.js';
 import { resolveUser } from '../../../main/engine/runtime/user.js';
 import { scopedPath } from '../../../main/engine/runtime/rootfs-path.js';
 import { parseSignal } from '../../../main/engine/runtime/signals.js';
-import { classifyStartError } from '../../../main/engine/runtime/runc.js';
+import { classifyStartError, startFailureExitCode } from '../../../main/engine/runtime/runc.js';
+import { EngineError, ErrorCode } from '../../../main/engine/model/errors.js';
+import { exitCodeFor } from '../../../main/cli/exit-codes.js';
 import { parseLogLine, renderEntries, tailEntries, dockerTime } from '../../../main/engine/container/logs.js';
 import { containerSpec, parseBytes } from '../../../main/engine/container/create-config.js';
 
@@ -69,9 +71,12 @@ describe('small parsers', () => {
     expect(() => parseSignal('NOPE')).toThrow(/Invalid signal/);
   });
   it('maps runc start errors to docker exit codes', () => {
-    expect(classifyStartError('time="x" level=error msg="runc create failed: unable to start container process: exec: \\"x\\": executable file not found in $PATH"').exitCode).toBe(127);
-    expect(classifyStartError('exec: "/etc": permission denied').exitCode).toBe(126);
-    expect(classifyStartError('something else').exitCode).toBe(125);
+    const runExit = (text: string) => exitCodeFor(new EngineError(ErrorCode.SYSTEM, 'x', { cause: classifyStartError(text).cause }), 'run');
+    expect(runExit('time="x" level=error msg="runc create failed: unable to start container process: exec: \\"x\\": executable file not found in $PATH"')).toBe(127);
+    expect(runExit('exec: "/etc": permission denied')).toBe(126);
+    expect(runExit('something else')).toBe(125);
+    expect(startFailureExitCode(classifyStartError('exec: "/etc": permission denied').cause)).toBe(126);
+    expect(startFailureExitCode(classifyStartError('something else').cause)).toBe(125);
   });
   it('reads k8s-file log lines, partial lines, tails and timestamps', () => {
     const lines = [
