@@ -10,9 +10,12 @@ say() { echo "[setup] $*" >&2; }
 # busybox-static: the offline base image; uidmap: newuidmap/newgidmap for rootless;
 # fuse-overlayfs: the second overlay driver; skopeo/umoci: interop tests on our OCI layout;
 # passt: pasta, the default container network; docker-registry + apache2-utils (htpasswd):
-# the registry tests; chromium: the app's end-to-end tests; iproute2, jq, curl, time: test tools.
+# the registry tests; chromium: the app's end-to-end tests; iproute2, jq, curl, time: test tools;
+# git: ADD of Git repositories in builds (and the git daemon its tests serve); openssh-client:
+# ssh-agent for the build's --ssh tests and git over ssh.
 PKGS=(runc conmon busybox-static uidmap fuse-overlayfs skopeo umoci passt docker-registry
-      apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr time)
+      apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr time git
+      openssh-client)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -7,13 +7,14 @@ import type { LayerRecord } from '../image/images.js';
 import { NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
 import { newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
-import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
+import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, flags, boolFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
 import { BuildContext } from './context.js';
 import { BuildCache, FileHashCache, stepKey } from './cache.js';
 import { LayerView } from './fsview.js';
 import { applyConfigInstruction, DEFAULT_SHELL, envMap, setEnv, word, words, goQuoteList, type ConfigState } from './config-steps.js';
 import { argDecls, globalArgValues, planStages, PROXY_ARGS, type StagePlan } from './stages.js';
-import { resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
+import { resolveGitSources, resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
+import { gitSshEnv } from './git.js';
 import { resolveChown, type Ids } from './users.js';
 import { chainOf, commitLayerDir, ensureSnapshots, layerAvailable, newLayerDir, snapshotDirs } from './layers.js';
 import { BuildStepError } from './errors.js';
@@ -55,6 +56,8 @@ interface Shared {
   steps: StepRecord[];
   abort: AbortController;
   vertex: number;
+  /** the host socket of `--ssh default`, for git over ssh */
+  sshAgent?: string;
 }
 
 function nowIso(sh: Shared): string {
@@ -231,24 +234,35 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
   }
   const heredocs = new Map(ins.heredocs.map((h) => [h.name, { ...h, data: Buffer.from(h.expand ? expandHeredoc(h.content, env, esc) : h.content) }]));
   let items: SourceItem[];
+  const gitEnv = gitSshEnv(sh.sshAgent);
   try {
-    items = resolveSources(keyword, srcs, heredocs, from, sh.ctx);
+    const checksum = keyword === 'ADD' ? flag(ins, 'checksum') : undefined;
+    items = resolveSources(keyword, srcs, heredocs, from, sh.ctx, {
+      excludes: flags(ins, 'exclude').map((v) => word(ins, v, env, esc)),
+      parents: keyword === 'COPY' ? (boolFlag(ins, 'parents') ?? false) : false,
+      unpack: keyword === 'ADD' ? boolFlag(ins, 'unpack') : undefined,
+      checksum: checksum === undefined ? undefined : word(ins, checksum, env, esc),
+      keepGitDir: keyword === 'ADD' ? boolFlag(ins, 'keep-git-dir') : undefined,
+    });
+    await resolveGitSources(items, gitEnv, sh.abort.signal);
   } catch (e) {
     throw dockerfileError(ins, errorMessage(e));
   }
   const sources = await sourceDigests(items, sh.hashes, fromKey);
   const flagsText = copyFlagsText(sh, ins, env);
   const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
+  // BuildKit's history line names only --parents, --chown and --chmod among the flags.
+  const shownFlags = ins.flags.filter((f) => ['parents', 'chown', 'chmod'].includes(f.name));
   return {
     keyword,
     instruction,
-    createdBy: `${keyword} ${ins.flags.length ? `${ins.flags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
+    createdBy: `${keyword} ${shownFlags.length ? `${shownFlags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
     inputs: sha256(JSON.stringify(sources)),
     sources: from ? undefined : sources,
     make: async () => {
       const dir = newLayerDir(sh.engine);
       try {
-        await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch }, targetView, dir);
+        await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch, tmpDir: sh.engine.store.paths.tmp, gitEnv, signal: sh.abort.signal }, targetView, dir);
         return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
@@ -496,6 +510,16 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId };
 }
 
+/** `# syntax=` and `# check=` are accepted; say what they do (and do not do) here. */
+function directiveNotes(df: ParsedDockerfile): string[] {
+  const notes: string[] = [];
+  if (df.syntax && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/.test(df.syntax)) {
+    notes.push(`# syntax=${df.syntax}: slipway builds with its own Dockerfile frontend (BuildKit's Dockerfile syntax); the named frontend image is not run`);
+  }
+  if (df.check !== undefined) notes.push(`# check=${df.check}: slipway runs no build checks, so this directive changes nothing`);
+  return notes;
+}
+
 function readDockerfile(req: BuildRequest): { text: string; file: string; path?: string } {
   if (req.dockerfileText !== undefined) return { text: req.dockerfileText, file: 'Dockerfile' };
   const path = req.dockerfile ? resolve(req.dockerfile) : req.context ? join(resolve(req.context), 'Dockerfile') : undefined;
@@ -534,6 +558,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   };
   try {
     const df = await parseDockerfileCached(db, text, file);
+    for (const message of directiveNotes(df)) onEvent({ type: 'build.warning', message });
     const globals = globalArgValues(df, buildArgs);
     const { plans, needed } = planStages(df, globals, req.target);
     const sh: Shared = {

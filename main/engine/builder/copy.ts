@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, readlinkSync, rmSync, type Stats } from 'node:fs';
 import { chmodSync, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
@@ -7,8 +7,10 @@ import type { LayerView } from './fsview.js';
 import type { FileHashCache } from './cache.js';
 import type { Ids } from './users.js';
 import type { Heredoc } from './dockerfile.js';
-import { NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
+import ignoreModule, { type Ignore } from '@balena/dockerignore';
+import { EngineError, ErrorCode, InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import { sha256 } from '../util/digest.js';
+import { checkGitChecksum, checkoutGit, parseGitSource, resolveGitCommit, type GitSource } from './git.js';
 
 /**
  * COPY and ADD without a container: the sources are written into a fresh layer dir with the
@@ -17,12 +19,36 @@ import { sha256 } from '../util/digest.js';
 
 /** One source, after globs and heredocs are resolved. */
 export type SourceItem =
-  | { kind: 'host'; name: string; rel: string; abs: string; stat: Stats; children: () => ContextEntry[]; preserveOwner: boolean; extract: boolean }
+  | {
+      kind: 'host'; name: string; rel: string; abs: string; stat: Stats; children: () => ContextEntry[]; preserveOwner: boolean; extract: boolean;
+      /** COPY --parents: the path kept below the destination, and the source dirs above it */
+      parents?: { destRel: string; dirs: { rel: string; stat: Stats }[] };
+    }
   | { kind: 'content'; name: string; data: Buffer }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string; checksum?: string; unpack: boolean }
+  | { kind: 'git'; url: string; git: GitSource; excludes?: Ignore; resolved?: { commit: string; refName?: string } };
+
+/** How COPY/ADD flags shape source resolution. */
+export interface SourceOptions {
+  /** --exclude patterns (dockerignore syntax), matched below each source */
+  excludes: string[];
+  /** COPY --parents */
+  parents: boolean;
+  /** ADD --unpack (undefined: local archives unpack, URLs do not) */
+  unpack?: boolean;
+  /** ADD --checksum */
+  checksum?: string;
+  /** ADD --keep-git-dir */
+  keepGitDir?: boolean;
+}
 
 export interface CopySpec {
   keyword: 'COPY' | 'ADD';
+  /** where a Git checkout may be made while the layer is written */
+  tmpDir?: string;
+  /** environment for git (the forwarded ssh agent) */
+  gitEnv?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
   /** absolute image path; `destIsDir` when it ends in "/" (or names a directory) */
   dest: string;
   destIsDir: boolean;
@@ -53,23 +79,25 @@ function viewChildren(view: LayerView, dir: string): ContextEntry[] {
   return out;
 }
 
-function viewMatch(view: LayerView, src: string, what: string): SourceItem[] {
+/** Matches of one source path in a layer view (a glob in the last segment is expanded). */
+function viewPaths(view: LayerView, src: string, what: string): string[] {
   const clean = posix.normalize(`/${src}`);
   const base = posix.basename(clean);
-  const mk = (p: string): SourceItem => {
-    const r = view.resolve(p);
-    const e = r.entry!;
-    return { kind: 'host', name: posix.basename(r.path) || '/', rel: r.path, abs: e.hostPath, stat: e.stat, children: () => viewChildren(view, r.path), preserveOwner: true, extract: false };
-  };
   if (/[*?[]/.test(base)) {
     const dir = posix.dirname(clean);
     const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
     const hits = view.readdir(dir).filter((n) => re.test(n));
     if (hits.length === 0) throw new NotFoundError(`no files in ${what} match "${src}"`);
-    return hits.map((n) => mk(posix.join(dir, n)));
+    return hits.map((n) => posix.join(dir, n));
   }
   if (!view.stat(clean)) throw new NotFoundError(`"${src}" not found in ${what}`);
-  return [mk(clean)];
+  return [clean];
+}
+
+function viewItem(view: LayerView, p: string): SourceItem & { kind: 'host' } {
+  const r = view.resolve(p);
+  const e = r.entry!;
+  return { kind: 'host', name: posix.basename(r.path) || '/', rel: r.path, abs: e.hostPath, stat: e.stat, children: () => viewChildren(view, r.path), preserveOwner: true, extract: false };
 }
 
 function looksLikeArchive(abs: string): boolean {
@@ -87,32 +115,106 @@ function looksLikeArchive(abs: string): boolean {
   return n >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-/** Resolve COPY/ADD sources: heredocs, context paths and globs, another stage/image, URLs. */
+// CommonJS `module.exports = factory`; the bundled types claim an ES default export.
+const ignore = ignoreModule as unknown as (opts?: { ignorecase?: boolean }) => Ignore;
+
+/** --exclude patterns as one matcher (dockerignore syntax, as BuildKit's fsutil reads them). */
+export function excludeMatcher(patterns: string[]): Ignore | undefined {
+  const clean = patterns.map((p) => p.trim()).filter(Boolean);
+  if (clean.length === 0) return undefined;
+  try {
+    return ignore().add(clean);
+  } catch (e) {
+    throw new InvalidArgumentError(`invalid --exclude pattern: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Entries below a source with the excluded ones dropped. Patterns match paths relative to the
+ * source (never the source itself, as BuildKit's copier); a directory kept only because an
+ * exception (`!`) keeps something inside it stays, so the kept file has its parent.
+ */
+function excluding(entries: ContextEntry[], ex: Ignore | undefined): ContextEntry[] {
+  if (!ex) return entries;
+  const kept = new Set<string>();
+  for (const e of entries) {
+    if (ex.ignores(e.rel)) continue;
+    kept.add(e.rel);
+    for (let d = posix.dirname(e.rel); d !== '.'; d = posix.dirname(d)) kept.add(d);
+  }
+  return entries.filter((e) => kept.has(e.rel));
+}
+
+/** `a/./b/c` -> pivot `a`, kept path `b/c` (rsync's --relative rule that COPY --parents uses). */
+function splitPivot(src: string): { pivot: string; pattern: string } {
+  const i = src.indexOf('/./');
+  if (i < 0) return { pivot: '', pattern: src };
+  return { pivot: src.slice(0, i), pattern: src.slice(i + 3) };
+}
+
+/** Resolve COPY/ADD sources: heredocs, context paths and globs, another stage/image, URLs, Git. */
 export function resolveSources(
   keyword: 'COPY' | 'ADD',
   srcs: string[],
   heredocs: Map<string, Heredoc & { data: Buffer }>,
   from: { view: LayerView; what: string } | undefined,
   ctx: BuildContext,
+  opts: SourceOptions = { excludes: [], parents: false },
 ): SourceItem[] {
   const items: SourceItem[] = [];
+  const ex = excludeMatcher(opts.excludes);
+  const filtered = (it: SourceItem & { kind: 'host' }): SourceItem => {
+    if (!ex) return it;
+    const all = it.children;
+    return { ...it, children: () => excluding(all(), ex) };
+  };
+  if (opts.checksum !== undefined) {
+    if (keyword !== 'ADD') throw new InvalidArgumentError('checksum can\'t be specified for COPY');
+    if (srcs.length !== 1) throw new InvalidArgumentError('checksum can\'t be specified for multiple sources');
+    if (!isUrl(srcs[0]!) && !parseGitSource(srcs[0]!)) throw new InvalidArgumentError('checksum requires HTTP(S) or Git sources');
+  }
   for (const s of srcs) {
     const hd = /^<<-?["']?([A-Za-z_][A-Za-z0-9_]*)["']?$/.exec(s);
     if (hd && heredocs.has(hd[1]!)) {
       items.push({ kind: 'content', name: hd[1]!, data: heredocs.get(hd[1]!)!.data });
       continue;
     }
+    const git = from ? undefined : parseGitSource(s);
+    if (git) {
+      if (keyword === 'COPY') throw new InvalidArgumentError(`source can't be a git ref for COPY: use ADD for "${s}"`);
+      if (opts.keepGitDir !== undefined && git.keepGitDir !== undefined && git.keepGitDir !== opts.keepGitDir) throw new InvalidArgumentError('inconsistent keep-git-dir configuration');
+      git.keepGitDir ??= opts.keepGitDir;
+      if (opts.checksum !== undefined && git.checksum !== undefined && git.checksum !== opts.checksum) throw new InvalidArgumentError(`checksum mismatch "${opts.checksum}" != "${git.checksum}"`);
+      git.checksum ??= opts.checksum;
+      items.push({ kind: 'git', url: s, git, excludes: ex });
+      continue;
+    }
     if (isUrl(s)) {
       if (keyword === 'COPY') throw new EngineError(ErrorCode.INVALID, `COPY cannot download "${s}": use ADD for URLs`);
-      items.push({ kind: 'url', url: s });
+      if (opts.checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(opts.checksum)) throw new InvalidArgumentError(`invalid checksum "${opts.checksum}": use sha256:<64 hex digits>`);
+      items.push({ kind: 'url', url: s, checksum: opts.checksum, unpack: opts.unpack ?? false });
       continue;
     }
     if (from) {
-      items.push(...viewMatch(from.view, s, from.what));
+      if (opts.parents) {
+        const { pivot, pattern } = splitPivot(s);
+        const root = posix.normalize(`/${pivot}`);
+        for (const p of viewPaths(from.view, posix.join(root, pattern), from.what)) {
+          const it = viewItem(from.view, p);
+          const destRel = posix.relative(root, p);
+          const dirs: { rel: string; stat: Stats }[] = [];
+          for (let d = posix.dirname(destRel); d !== '.'; d = posix.dirname(d)) dirs.unshift({ rel: d, stat: from.view.stat(posix.join(root, d))!.stat });
+          items.push(filtered({ ...it, parents: { destRel, dirs } }));
+        }
+      } else {
+        for (const p of viewPaths(from.view, s, from.what)) items.push(filtered(viewItem(from.view, p)));
+      }
       continue;
     }
-    for (const m of ctx.match(s)) {
-      items.push({
+    const { pivot, pattern } = opts.parents ? splitPivot(s) : { pivot: '', pattern: s };
+    const root = posix.normalize(`/${pivot}`).slice(1);
+    for (const m of ctx.match(root ? `${root}/${pattern}` : pattern)) {
+      const item: SourceItem & { kind: 'host' } = {
         kind: 'host',
         name: posix.basename(m.rel) || '.',
         rel: m.rel || '.',
@@ -120,8 +222,18 @@ export function resolveSources(
         stat: m.stat,
         children: () => (m.stat.isDirectory() ? ctx.walk(m.rel).map((c) => ({ ...c, rel: m.rel ? c.rel.slice(m.rel.length + 1) : c.rel })) : []),
         preserveOwner: false,
-        extract: keyword === 'ADD' && m.stat.isFile() && looksLikeArchive(m.abs),
-      });
+        extract: keyword === 'ADD' && opts.unpack !== false && m.stat.isFile() && looksLikeArchive(m.abs),
+      };
+      if (opts.parents) {
+        const destRel = root ? posix.relative(root, m.rel) : m.rel;
+        const dirs: { rel: string; stat: Stats }[] = [];
+        for (let d = posix.dirname(destRel); d !== '.' && d !== ''; d = posix.dirname(d)) {
+          const st = ctx.match(root ? `${root}/${d}` : d)[0]!.stat;
+          dirs.unshift({ rel: d, stat: st });
+        }
+        if (destRel && destRel !== '.') item.parents = { destRel, dirs };
+      }
+      items.push(filtered(item));
     }
   }
   return items;
@@ -131,13 +243,26 @@ export function resolveSources(
  * What the cache key must cover: every source file's path, type, mode and content digest
  * (digests come from the stat-keyed cache, so unchanged files are not read again).
  */
+/** Ask each Git remote which commit its ref names (the cache key), checking --checksum. */
+export async function resolveGitSources(items: SourceItem[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  for (const it of items) {
+    if (it.kind !== 'git') continue;
+    it.resolved = await resolveGitCommit(it.git, env, signal);
+    if (it.git.checksum !== undefined) checkGitChecksum(it.git.checksum, it.resolved.commit);
+  }
+}
+
 export async function sourceDigests(items: SourceItem[], hashes: FileHashCache, fromKey?: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const it of items) {
     if (it.kind === 'content') {
       out[`<<${it.name}`] = sha256(it.data);
     } else if (it.kind === 'url') {
-      out[it.url] = 'url';
+      // With --checksum the content is known without downloading, as BuildKit keys it.
+      out[it.url] = it.checksum ?? (it.unpack ? 'url:unpack' : 'url');
+    } else if (it.kind === 'git') {
+      if (!it.resolved) throw new Error(`git source ${it.url} was not resolved`);
+      out[it.url] = `git:${it.resolved.commit}:${it.git.subdir ?? ''}:${it.git.keepGitDir ? 'keep' : ''}`;
     } else if (fromKey) {
       // Another stage or image: its state key already names its content.
       out[it.rel] = fromKey;
@@ -274,11 +399,12 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
   // The destination resolves through symlinks already in the image (e.g. /var/run -> /run).
   let dest = view.resolve(spec.dest).path;
   const destExisting = view.stat(dest);
-  const destIsDir = spec.destIsDir || items.length > 1 || !!destExisting?.stat.isDirectory();
+  const destIsDir = spec.destIsDir || items.length > 1 || !!destExisting?.stat.isDirectory() || items.some((i) => i.kind === 'host' && i.parents);
   if (dest === '') dest = '/';
   const owner = (st: Stats, preserve: boolean) => ({ uid: spec.chown?.uid ?? (preserve ? st.uid : 0), gid: spec.chown?.gid ?? (preserve ? st.gid : 0) });
   const fmode = (st: Stats) => spec.chmod ?? st.mode & 0o7777;
   const shareable = (it: SourceItem) => it.kind === 'host' && it.preserveOwner && spec.chown === undefined && spec.chmod === undefined;
+  const attrsOf = (st: Stats, preserve: boolean): Attrs => ({ mode: fmode(st), ...owner(st, preserve), mtime: st.mtimeMs / 1000 });
 
   const ensureDestDir = async (attrs?: Attrs) => {
     if (dest === '/') return;
@@ -291,57 +417,127 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
     }
   };
 
-  for (const it of items) {
-    if (it.kind === 'content') {
-      const target = destIsDir ? posix.join(dest, it.name) : dest;
-      if (destIsDir) await ensureDestDir();
-      else await w.parents(target);
-      await w.file(target, { data: it.data }, { mode: spec.chmod ?? 0o644, uid: spec.chown?.uid ?? 0, gid: spec.chown?.gid ?? 0, mtime: now });
-      continue;
+  /** A directory's entries (relative to it) below `at`. */
+  const writeTree = async (it: SourceItem & { kind: 'host' }, at: string) => {
+    const children = it.children();
+    for (const c of children) {
+      if (c.stat.isDirectory()) await w.dir(posix.join(at, c.rel), attrsOf(c.stat, it.preserveOwner));
     }
-    if (it.kind === 'url') {
-      const { data, mtime } = await download(it.url);
-      const name = posix.basename(new URL(it.url).pathname) || 'index.html';
-      const target = destIsDir ? posix.join(dest, name) : dest;
-      if (destIsDir) await ensureDestDir();
-      else await w.parents(target);
-      await w.file(target, { data }, { mode: spec.chmod ?? 0o600, uid: spec.chown?.uid ?? 0, gid: spec.chown?.gid ?? 0, mtime: mtime ?? now });
-      continue;
+    for (const c of children) {
+      if (c.stat.isDirectory()) continue;
+      const target = posix.join(at, c.rel);
+      const a = attrsOf(c.stat, it.preserveOwner);
+      if (c.stat.isSymbolicLink()) await w.link(target, readlinkSync(c.abs), a);
+      else if (c.stat.isFile() && shareable(it)) w.share(target, c.abs);
+      else if (c.stat.isFile()) await w.file(target, { abs: c.abs }, a);
     }
+  };
+
+  const writeOne = async (it: SourceItem & { kind: 'host' }, target: string) => {
     const st = it.stat;
-    if (it.extract) {
-      await ensureDestDir();
-      await untar(it.abs, w.host(dest));
-      continue;
-    }
-    if (st.isDirectory()) {
-      // A directory source copies its contents; a new destination takes the source dir's attributes.
-      await ensureDestDir({ mode: fmode(st), ...owner(st, it.preserveOwner), mtime: st.mtimeMs / 1000 });
-      const children = it.children();
-      const dirs = children.filter((c) => c.stat.isDirectory());
-      for (const c of dirs) {
-        await w.dir(posix.join(dest, c.rel), { mode: fmode(c.stat), ...owner(c.stat, it.preserveOwner), mtime: c.stat.mtimeMs / 1000 });
-      }
-      for (const c of children) {
-        if (c.stat.isDirectory()) continue;
-        const target = posix.join(dest, c.rel);
-        const a: Attrs = { mode: fmode(c.stat), ...owner(c.stat, it.preserveOwner), mtime: c.stat.mtimeMs / 1000 };
-        if (c.stat.isSymbolicLink()) await w.link(target, readlinkSync(c.abs), a);
-        else if (c.stat.isFile() && shareable(it)) w.share(target, c.abs);
-        else if (c.stat.isFile()) await w.file(target, { abs: c.abs }, a);
-      }
-      continue;
-    }
-    const target = destIsDir ? posix.join(dest, it.name) : dest;
-    if (destIsDir) await ensureDestDir();
-    else await w.parents(target);
-    const a: Attrs = { mode: fmode(st), ...owner(st, it.preserveOwner), mtime: st.mtimeMs / 1000 };
+    const a = attrsOf(st, it.preserveOwner);
     if (st.isSymbolicLink()) await w.link(target, readlinkSync(it.abs), a);
     else if (st.isFile() && shareable(it)) w.share(target, it.abs);
     else if (st.isFile()) await w.file(target, { abs: it.abs }, a);
     else throw new EngineError(ErrorCode.INVALID, `cannot copy ${it.name}: not a regular file, directory or symlink`);
+  };
+
+  const writeHost = async (it: SourceItem & { kind: 'host' }) => {
+    const st = it.stat;
+    if (it.parents) {
+      // COPY --parents: the source's own path (below the pivot) is kept under the destination.
+      await ensureDestDir();
+      for (const d of it.parents.dirs) {
+        const p = posix.join(dest, d.rel);
+        if (!w.has(p)) await w.dir(p, attrsOf(d.stat, it.preserveOwner));
+      }
+      const target = posix.join(dest, it.parents.destRel);
+      if (st.isDirectory()) {
+        await w.dir(target, attrsOf(st, it.preserveOwner));
+        await writeTree(it, target);
+      } else await writeOne(it, target);
+      return;
+    }
+    if (it.extract) {
+      await ensureDestDir();
+      await untar(it.abs, w.host(dest));
+      return;
+    }
+    if (st.isDirectory()) {
+      // A directory source copies its contents; a new destination takes the source dir's attributes.
+      await ensureDestDir(attrsOf(st, it.preserveOwner));
+      await writeTree(it, dest);
+      return;
+    }
+    const target = destIsDir ? posix.join(dest, it.name) : dest;
+    if (destIsDir) await ensureDestDir();
+    else await w.parents(target);
+    await writeOne(it, target);
+  };
+
+  const tmps: string[] = [];
+  try {
+    for (const it of items) {
+      if (it.kind === 'content') {
+        const target = destIsDir ? posix.join(dest, it.name) : dest;
+        if (destIsDir) await ensureDestDir();
+        else await w.parents(target);
+        await w.file(target, { data: it.data }, { mode: spec.chmod ?? 0o644, uid: spec.chown?.uid ?? 0, gid: spec.chown?.gid ?? 0, mtime: now });
+        continue;
+      }
+      if (it.kind === 'url') {
+        const { data, mtime } = await download(it.url);
+        if (it.checksum !== undefined) {
+          const got = sha256(data);
+          if (got !== it.checksum) throw new EngineError(ErrorCode.INVALID, `digest mismatch for ${it.url}: ${got} (expected: ${it.checksum})`);
+        }
+        if (it.unpack && spec.tmpDir) {
+          const f = join(spec.tmpDir, `add-${sha256(it.url).slice(7, 19)}`);
+          writeFileSync(f, data);
+          tmps.push(f);
+          if (looksLikeArchive(f)) {
+            await ensureDestDir();
+            await untar(f, w.host(dest));
+            continue;
+          }
+        }
+        const name = posix.basename(new URL(it.url).pathname) || '__unnamed__';
+        const target = destIsDir ? posix.join(dest, name) : dest;
+        if (destIsDir) await ensureDestDir();
+        else await w.parents(target);
+        await w.file(target, { data }, { mode: spec.chmod ?? 0o600, uid: spec.chown?.uid ?? 0, gid: spec.chown?.gid ?? 0, mtime: mtime ?? now });
+        continue;
+      }
+      if (it.kind === 'git') {
+        if (!spec.tmpDir || !it.resolved) throw new Error('ADD of a Git repository needs a temp dir and a resolved commit');
+        const co = join(spec.tmpDir, `git-${it.resolved.commit.slice(0, 12)}-${tmps.length}`);
+        tmps.push(co);
+        const root = await checkoutGit(it.git, it.resolved, co, spec.gitEnv, spec.signal);
+        const rootStat = lstatSync(root);
+        const walk = (dir: string, rel: string, out: ContextEntry[]) => {
+          for (const n of readdirSync(dir).sort()) {
+            const abs = join(dir, n);
+            const r = rel ? `${rel}/${n}` : n;
+            // Checkout times are not content: they become the build's time, as in BuildKit.
+            lutimesSync(abs, now, now);
+            const st = lstatSync(abs);
+            out.push({ rel: r, abs, stat: st });
+            if (st.isDirectory()) walk(abs, r, out);
+          }
+          return out;
+        };
+        const entries = excluding(walk(root, '', []), it.excludes);
+        const host: SourceItem & { kind: 'host' } = { kind: 'host', name: posix.basename(root), rel: '.', abs: root, stat: rootStat, children: () => entries, preserveOwner: false, extract: false };
+        await ensureDestDir({ mode: spec.chmod ?? 0o755, uid: spec.chown?.uid ?? 0, gid: spec.chown?.gid ?? 0, mtime: now });
+        await writeTree(host, dest);
+        continue;
+      }
+      await writeHost(it);
+    }
+    await w.finish();
+  } finally {
+    for (const t of tmps) rmSync(t, { recursive: true, force: true });
   }
-  await w.finish();
 }
 
 /** WORKDIR's mkdir -p into a layer dir: new dirs get `owner`, existing parents keep theirs. */

@@ -60,6 +60,8 @@ export interface ParsedDockerfile {
   file: string;
   escape: string;
   syntax?: string;
+  /** the `# check=` directive's value: accepted, build checks are not run */
+  check?: string;
   globalArgs: Instruction[];
   stages: Stage[];
 }
@@ -139,6 +141,8 @@ function toInstruction(ast: AstInstruction, file: string, escape: string): Instr
 }
 
 type Parser = typeof import('dockerfile-ast').DockerfileParser;
+/** Bumped when ParsedDockerfile changes shape, so models cached by older code are not reused. */
+const MODEL_VERSION = 2;
 let parser: Parser | undefined;
 
 /** Load dockerfile-ast (the biggest import of a build) only when a Dockerfile is new. */
@@ -151,7 +155,7 @@ export async function loadParser(): Promise<void> {
  * an unchanged Dockerfile reads it back from SQLite instead of loading and running the parser.
  */
 export async function parseDockerfileCached(db: DB, content: string, file: string): Promise<ParsedDockerfile> {
-  const key = sha256(`${file}\0${content}`);
+  const key = sha256(`${MODEL_VERSION}\0${file}\0${content}`);
   const row = db.prepare(`SELECT model FROM build_parse_cache WHERE key = ?`).get(key) as { model: string } | undefined;
   if (row) return JSON.parse(row.model) as ParsedDockerfile;
   await loadParser();
@@ -167,6 +171,8 @@ export function parseDockerfile(content: string, file = 'Dockerfile'): ParsedDoc
   const escape = df.getEscapeCharacter();
   const syntax = df.getDirectives().find((d) => d.getDirective() === 'syntax')?.getValue() ?? undefined;
   const result: ParsedDockerfile = { file, escape, syntax: syntax ?? undefined, globalArgs: [], stages: [] };
+  const check = checkDirective(content);
+  if (check !== undefined) result.check = check;
   let stage: Stage | undefined;
   for (const ast of df.getInstructions()) {
     const ins = toInstruction(ast, file, escape);
@@ -179,6 +185,9 @@ export function parseDockerfile(content: string, file = 'Dockerfile'): ParsedDoc
       if (name !== undefined) {
         if (!/^[a-z][a-z0-9_.-]*$/.test(name)) throw dockerfileError(ins, `invalid stage name "${words[2]}": use letters, digits, "_", "-" and "."`);
         if (result.stages.some((s) => s.name === name)) throw dockerfileError(ins, `duplicate stage name "${name}"`);
+      }
+      for (const f of ins.flags) {
+        if (f.name !== 'platform') throw dockerfileError(ins, `unknown flag: --${f.name} (FROM accepts --platform)`);
       }
       stage = { index: result.stages.length, name, from: ins, base: words[0]!, instructions: [] };
       result.stages.push(stage);
@@ -203,9 +212,9 @@ export function parseDockerfile(content: string, file = 'Dockerfile'): ParsedDoc
 /** Checks that need no variables: argument counts and known flags. */
 function validateShape(ins: Instruction): void {
   const known: Record<string, string[]> = {
-    COPY: ['from', 'chown', 'chmod', 'link'],
-    ADD: ['chown', 'chmod', 'link'],
-    RUN: ['network', 'mount'],
+    COPY: ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'],
+    ADD: ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude', 'unpack'],
+    RUN: ['network', 'mount', 'security'],
     HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
   };
   const allowed = known[ins.keyword] ?? [];
@@ -223,6 +232,37 @@ function validateShape(ins: Instruction): void {
     if (trig === 'ONBUILD' || trig === 'FROM' || trig === 'MAINTAINER') throw dockerfileError(ins, `${trig} isn't allowed as an ONBUILD trigger`);
   }
   if (ins.keyword === 'SHELL' && !ins.json) throw dockerfileError(ins, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
+}
+
+/**
+ * `# check=...` among the leading directive lines (dockerfile-ast knows only syntax and
+ * escape): directives end at the first line that is not one, as BuildKit reads them.
+ */
+function checkDirective(content: string): string | undefined {
+  for (const line of content.split('\n')) {
+    const m = /^#\s*([A-Za-z]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) return undefined;
+    if (m[1]!.toLowerCase() === 'check') return m[2]!;
+  }
+  return undefined;
+}
+
+/** Every value of a repeatable flag (--exclude, --mount), in order. */
+export function flags(ins: Instruction, name: string): string[] {
+  return ins.flags.filter((x) => x.name === name).map((x) => x.value ?? '');
+}
+
+/**
+ * A boolean flag: `--parents` alone is true, `--parents=false` false, absent undefined.
+ * Values are Go's strconv.ParseBool words, as BuildKit reads them.
+ */
+export function boolFlag(ins: Instruction, name: string): boolean | undefined {
+  const f = ins.flags.find((x) => x.name === name);
+  if (!f) return undefined;
+  if (f.value === null || f.value === '') return true;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(f.value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(f.value)) return false;
+  throw dockerfileError(ins, `invalid value "${f.value}" for --${name}: use true or false`);
 }
 
 export function flag(ins: Instruction, name: string): string | undefined {

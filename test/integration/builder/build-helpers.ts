@@ -1,7 +1,9 @@
 import { createReadStream, mkdtempSync, mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { afterAll, beforeAll } from 'vitest';
 import type { Engine } from '../../../main/engine/engine.js';
+import { tempEngine } from '../../helpers/tmp-store.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
 import { build, type BuildEvent, type BuildRequest } from '../../../main/engine/builder/builder.js';
 import { FIXTURES } from '../../helpers/tmp-store.js';
@@ -54,4 +56,24 @@ export function stepStatuses(events: BuildEvent[]): string[] {
     if (e.type === 'step.miss') out.push(`MISS ${e.step.instruction} (${e.reason})`);
   }
   return out;
+}
+
+/** A temp store with the busybox base loaded, for one test file (made in beforeAll, removed in afterAll). */
+export function storeWithBase(): { engine: Engine } {
+  const ref = {} as { engine: Engine; cleanup?: () => void };
+  beforeAll(async () => {
+    const t = tempEngine();
+    ref.engine = t.engine;
+    ref.cleanup = t.cleanup;
+    await loadBase(t.engine);
+  });
+  afterAll(() => ref.cleanup?.());
+  return ref;
+}
+
+/** Build a Dockerfile text in a fresh context; returns the image's config and flattened rootfs. */
+export async function buildText(engine: Engine, dockerfile: string, files: Record<string, string | { link: string }> = {}, extra: Partial<BuildRequest> = {}) {
+  const ctx = makeContext({ Dockerfile: dockerfile, ...files });
+  const { imageId, events } = await buildWith(engine, { context: ctx, ...extra });
+  return { imageId, events, config: engine.images.config(engine.images.resolve(imageId)), fs: await rootfs(engine, imageId), ctx };
 }

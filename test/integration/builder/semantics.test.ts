@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempEngine } from '../../helpers/tmp-store.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../main/engine/engine.js';
-import { buildWith, loadBase, makeContext, rootfs } from './build-helpers.js';
+import type { BuildRequest } from '../../../main/engine/builder/builder.js';
+import { buildText as buildTextIn, buildWith, makeContext, rootfs, storeWithBase } from './build-helpers.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const store = storeWithBase();
 let engine: Engine;
-let cleanup: () => void;
-beforeAll(async () => {
-  ({ engine, cleanup } = tempEngine());
-  await loadBase(engine);
+beforeAll(() => {
+  engine = store.engine;
 });
-afterAll(() => cleanup());
-
-async function buildText(dockerfile: string, files: Record<string, string | { link: string }> = {}, extra: Record<string, unknown> = {}) {
-  const ctx = makeContext({ Dockerfile: dockerfile, ...files });
-  const { imageId, events } = await buildWith(engine, { context: ctx, ...extra });
-  return { imageId, events, config: engine.images.config(engine.images.resolve(imageId)), fs: await rootfs(engine, imageId), ctx };
-}
+const buildText = (dockerfile: string, files: Record<string, string | { link: string }> = {}, extra: Partial<BuildRequest> = {}) => buildTextIn(engine, dockerfile, files, extra);
 
 describe('RUN, ARG and ENV', () => {
   it('RUN sees ARGs in scope and ENV (ENV wins); ARGs do not persist in the image', async () => {

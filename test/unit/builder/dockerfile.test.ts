@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadParser, parseDockerfile } from '../../../main/engine/builder/dockerfile.js';
+import { boolFlag, flags, loadParser, parseDockerfile } from '../../../main/engine/builder/dockerfile.js';
 import { globalArgValues, planStages } from '../../../main/engine/builder/stages.js';
 import { applyConfigInstruction, type ConfigState } from '../../../main/engine/builder/config-steps.js';
 import type { ImageConfig } from '../../../main/engine/image/types.js';
@@ -58,6 +58,20 @@ describe('Dockerfile parsing', () => {
     expect(df.escape).toBe('`');
     expect(df.syntax).toBe('docker/dockerfile:1');
     expect(df.stages[0]!.instructions[0]!.args).toBe('echo a   b');
+  });
+  it('accepts # check= among the leading directives only, and BuildKit\'s newer flags', () => {
+    expect(parseDockerfile('# syntax=docker/dockerfile:1\n# check=skip=all\nFROM scratch\n').check).toBe('skip=all');
+    expect(parseDockerfile('# a comment\n# check=skip=all\nFROM scratch\n').check).toBeUndefined();
+    const df = parseDockerfile('FROM --platform=$BUILDPLATFORM scratch\nCOPY --parents --exclude=a --exclude=b x /y/\nADD --checksum=sha256:00 --keep-git-dir=false --unpack u /v\nRUN --mount=type=cache,target=/c --security=insecure --network=none true\n');
+    const [copy, add, run] = df.stages[0]!.instructions;
+    expect(flags(copy!, 'exclude')).toEqual(['a', 'b']);
+    expect(boolFlag(copy!, 'parents')).toBe(true);
+    expect(boolFlag(add!, 'keep-git-dir')).toBe(false);
+    expect(boolFlag(add!, 'unpack')).toBe(true);
+    expect(boolFlag(copy!, 'link')).toBeUndefined();
+    expect(flags(run!, 'mount')).toEqual(['type=cache,target=/c']);
+    expect(() => parseDockerfile('FROM --plat=x scratch\n')).toThrow(/unknown flag: --plat \(FROM accepts --platform\)/);
+    expect(() => boolFlag(parseDockerfile('FROM scratch\nCOPY --parents=maybe a /b/\n').stages[0]!.instructions[0]!, 'parents')).toThrow(/invalid value "maybe" for --parents/);
   });
   it('rejects duplicate stage names', () => {
     expect(() => parseDockerfile('FROM scratch AS a\nFROM scratch AS A\n')).toThrow(/duplicate stage name "a"/);
