@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -288,6 +289,26 @@ out:
   return ret;
 }
 
+/* peercred(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket (the Engine API
+ * service checks who is on the other end of its socket; Node exposes no getsockopt). */
+static napi_value js_peercred(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return throw_errno(env, errno, "getsockopt SO_PEERCRED", NULL);
+  napi_value ret, pid, uid, gid;
+  napi_create_object(env, &ret);
+  napi_create_int32(env, cred.pid, &pid);
+  napi_create_uint32(env, cred.uid, &uid);
+  napi_create_uint32(env, cred.gid, &gid);
+  napi_set_named_property(env, ret, "pid", pid);
+  napi_set_named_property(env, ret, "uid", uid);
+  napi_set_named_property(env, ret, "gid", gid);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL},
@@ -296,6 +317,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
+    {"peercred", NULL, js_peercred, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -12,10 +12,12 @@ say() { echo "[setup] $*" >&2; }
 # passt: pasta, the default container network; docker-registry + apache2-utils (htpasswd):
 # the registry tests; chromium: the app's end-to-end tests; iproute2, jq, curl, time: test tools;
 # git: ADD of Git repositories in builds (and the git daemon its tests serve); openssh-client:
-# ssh-agent for the build's --ssh tests and git over ssh.
+# ssh-agent for the build's --ssh tests and git over ssh;
+# docker.io (for its client, /usr/bin/docker 20.10), docker-compose (1.29) and python3-docker:
+# the Engine API tests drive `slipway system service` with them (their dockerd is never run).
 PKGS=(runc conmon busybox-static uidmap fuse-overlayfs skopeo umoci passt docker-registry
       apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr time git
-      openssh-client)
+      openssh-client docker.io docker-compose python3-docker)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -27,8 +29,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # docker.io's postinst starts dockerd (invoke-rc.d on a machine without systemd, where a
+  # failing start fails the install; deb-systemd-invoke with systemd). We only want its client:
+  # a policy-rc.d that answers 101 ("action forbidden") keeps every service from starting
+  # during this install. One that is already there is left alone.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# written by slipway scripts/setup.sh for one apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  trap - EXIT
+  if grep -q "written by slipway scripts/setup.sh" "$policy" 2>/dev/null; then rm -f "$policy"; fi
 fi
 
 # --- npm packages -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { collect } from '../program.js';
 
 const act = () => trace('load the verb\'s code', () => import('../actions/system.js'));
 
-/** `system df | prune | check`. */
+/** `system df | prune | check | service`. */
 export function registerSystemCommands(program: Command): void {
   const system = program.command('system').description('Manage Slipway');
   system
@@ -25,4 +25,13 @@ export function registerSystemCommands(program: Command): void {
     .description('Verify blobs, snapshots and metadata; report (or --repair) problems')
     .option('--repair', 'delete orphans and temp files, drop rows whose content is gone')
     .action(async (o) => (await act()).check(o));
+  system
+    .command('service [address]')
+    .description('Serve the Docker Engine API (docker, docker-compose, SDKs) on a unix socket, or tcp://[HOST]:PORT when asked; prints the DOCKER_HOST line first')
+    .option('--socket <path>', 'unix socket to listen on (default: /run/slipway/docker.sock, or $XDG_RUNTIME_DIR/slipway/docker.sock rootless)')
+    .option('-t, --time <seconds>', 'exit after this many seconds without a connection; 0 = never', '5')
+    .action(async (address: string | undefined, o: { socket?: string; time: string }) => {
+      const { serviceAction } = await import('../actions/service.js');
+      await serviceAction(address, o);
+    });
 }

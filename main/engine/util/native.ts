@@ -15,6 +15,7 @@ interface NativeAddon {
   llistxattr(path: string): string[];
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  peercred(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** Repo root: this file is main/engine/util/native.ts, compiled to dist/main/engine/util/native.js. */
@@ -92,4 +93,13 @@ export function nativeAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** SO_PEERCRED of a connected unix socket's fd: who is on the other end (the Engine API's check). */
+export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } {
+  const a = load();
+  if (typeof a.peercred !== 'function') {
+    throw new Error('the native helper build/Release/slipway_native.node is older than native/slipway_native.c: run `npm run build:native`');
+  }
+  return a.peercred(fd);
 }

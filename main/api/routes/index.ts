@@ -1,0 +1,37 @@
+import { notImplemented } from '../errors.js';
+import type { Route } from '../router.js';
+import { systemRoutes } from './system.js';
+
+/**
+ * docker's v1.41 routes that Slipway does not serve (yet): each answers 501 naming itself,
+ * never a 404 that would make a client think it hit the wrong daemon, and never a hang.
+ */
+const NOT_YET: Array<[string, string, string]> = [
+  ['GET', '/images/search', 'image search (GET /images/search)'],
+  ['POST', '/build/cancel', 'build cancel (POST /build/cancel)'],
+  ['POST', '/session', 'BuildKit sessions (POST /session): use the classic builder (DOCKER_BUILDKIT=0)'],
+  ['POST', '/grpc', 'BuildKit (POST /grpc): use the classic builder (DOCKER_BUILDKIT=0)'],
+  ['GET', '/distribution/{name:.*}/json', 'registry distribution inspect (GET /distribution/{name}/json)'],
+  ['POST', '/containers/{name:.*}/copy', 'the removed copy endpoint (POST /containers/{name}/copy): use GET /containers/{name}/archive'],
+  ['GET', '/containers/{name}/checkpoints', 'checkpoints'],
+  ['POST', '/containers/{name}/checkpoints', 'checkpoints'],
+  ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'checkpoints'],
+  ...['GET /plugins', 'GET /plugins/privileges', 'GET /plugins/{name:.*}/json', 'POST /plugins/pull', 'POST /plugins/create', 'POST /plugins/{name:.*}/enable', 'POST /plugins/{name:.*}/disable', 'POST /plugins/{name:.*}/push', 'POST /plugins/{name:.*}/upgrade', 'POST /plugins/{name:.*}/set', 'DELETE /plugins/{name:.*}'].map(
+    (r) => [r.split(' ')[0]!, r.split(' ')[1]!, 'plugins'] as [string, string, string],
+  ),
+  ...['/swarm', '/swarm/{rest:.*}', '/nodes', '/nodes/{rest:.*}', '/services', '/services/{rest:.*}', '/tasks', '/tasks/{rest:.*}', '/secrets', '/secrets/{rest:.*}', '/configs', '/configs/{rest:.*}'].flatMap((p) =>
+    ['GET', 'POST', 'DELETE'].map((m) => [m, p, 'swarm mode'] as [string, string, string]),
+  ),
+];
+
+/** Routes that exist in docker's API and will be served once their engine services exist. */
+export function pending(list: Array<[string, string]>, what: string): Route[] {
+  return list.map(([method, path]) => ({ method, path, handler: () => Promise.reject(notImplemented(`${what} (${method} ${path})`)) }));
+}
+
+export function allRoutes(): Route[] {
+  return [
+    ...systemRoutes,
+    ...NOT_YET.map(([method, path, what]) => ({ method, path, handler: () => Promise.reject(notImplemented(what)) })),
+  ];
+}
