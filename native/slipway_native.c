@@ -1,7 +1,8 @@
 /*
  * The few Linux calls Node lacks: mknod (device nodes and overlay whiteouts), the l*xattr
- * family (PAX xattrs, overlay opaque markers) and mount/umount2 (overlay snapshots in tests
- * and the mount driver). Every failure becomes a JS Error whose `code` is the errno name, as
+ * family (PAX xattrs, overlay opaque markers), mount/umount2 (overlay snapshots in tests
+ * and the mount driver), and a SOCK_SEQPACKET client for conmon's attach socket (in
+ * seqpacket.c). Every failure becomes a JS Error whose `code` is the errno name, as
  * Node's own fs errors are, so callers can branch on EPERM/ENOTSUP/ENODATA.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,8 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 
+#include "native.h"
+
 #define CHECK(call)                                                        \
   do {                                                                     \
     if ((call) != napi_ok) {                                               \
@@ -25,7 +28,7 @@
     }                                                                      \
   } while (0)
 
-static const char *errno_name(int e) {
+const char *errno_name(int e) {
   switch (e) {
     case EPERM: return "EPERM";
     case ENOENT: return "ENOENT";
@@ -53,12 +56,17 @@ static const char *errno_name(int e) {
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
     case EAGAIN: return "EAGAIN";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ECONNRESET: return "ECONNRESET";
+    case EPIPE: return "EPIPE";
+    case ENOTCONN: return "ENOTCONN";
+    case EBADF: return "EBADF";
+    case EMSGSIZE: return "EMSGSIZE";
     default: return "EUNKNOWN";
   }
 }
 
-/* Throws `<syscall> <path>: <strerror>` with code = errno name, and returns NULL for the caller. */
-static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
   char msg[4352];
   snprintf(msg, sizeof msg, "%s %s: %s", syscall, path ? path : "", strerror(e));
   napi_value m, code, err, no;
@@ -318,6 +326,11 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
     {"peercred", NULL, js_peercred, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketConnect", NULL, slipway_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketSend", NULL, slipway_seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketWatch", NULL, slipway_seqpacket_watch, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketShutdown", NULL, slipway_seqpacket_shutdown, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketClose", NULL, slipway_seqpacket_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -14,10 +14,11 @@ say() { echo "[setup] $*" >&2; }
 # git: ADD of Git repositories in builds (and the git daemon its tests serve); openssh-client:
 # ssh-agent for the build's --ssh tests and git over ssh;
 # docker.io (for its client, /usr/bin/docker 20.10), docker-compose (1.29) and python3-docker:
-# the Engine API tests drive `slipway system service` with them (their dockerd is never run).
+# the Engine API tests drive `slipway system service` with them (their dockerd is never run);
+# python3: the attach tests drive a real terminal with its pty module.
 PKGS=(runc conmon busybox-static uidmap fuse-overlayfs skopeo umoci passt docker-registry
       apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr time git
-      openssh-client docker.io docker-compose python3-docker)
+      openssh-client docker.io docker-compose python3-docker python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -68,11 +69,12 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 
 # --- native addon -------------------------------------------------------------------------
-# mknod/xattr/mount for layers (native/). npm install builds it through binding.gyp; rebuild
-# here when it is missing or older than its source. Use the headers of the running Node when
+# mknod/xattr/mount for layers, a SOCK_SEQPACKET client for conmon's attach socket (native/).
+# npm install builds it through binding.gyp; rebuild here when it is missing or older than
+# any of its sources. Use the headers of the running Node when
 # they are installed, so node-gyp never needs to download them.
 addon=build/Release/slipway_native.node
-if [ ! -f "$addon" ] || [ native/slipway_native.c -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
   say "building the native addon (node-gyp)"
   nodeprefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
   if [ -z "${npm_config_nodedir:-}" ] && [ -f "$nodeprefix/include/node/node_api.h" ]; then

@@ -16,7 +16,15 @@ interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   peercred(fd: number): { pid: number; uid: number; gid: number };
+  seqpacketConnect(path: string, onEvent: (kind: 'data' | 'end' | 'writable' | 'error', data?: Buffer | string) => void): SeqpacketHandle;
+  seqpacketSend(h: SeqpacketHandle, data: Buffer): number;
+  seqpacketWatch(h: SeqpacketHandle, readable: boolean, writable: boolean): void;
+  seqpacketShutdown(h: SeqpacketHandle): void;
+  seqpacketClose(h: SeqpacketHandle): void;
 }
+
+/** An open SOCK_SEQPACKET connection inside the addon (see util/seqpacket.ts). */
+export type SeqpacketHandle = { readonly __seqpacket: unique symbol };
 
 /** Repo root: this file is main/engine/util/native.ts, compiled to dist/main/engine/util/native.js. */
 function candidates(): string[] {
@@ -35,7 +43,12 @@ function load(): NativeAddon {
   if (!path) {
     throw new EngineError(ErrorCode.SYSTEM, 'the native helper build/Release/slipway_native.node is missing: run `npm run build:native` (or `npm install`) in the Slipway checkout');
   }
-  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  const loaded = createRequire(import.meta.url)(path) as NativeAddon;
+  // A checkout whose addon was built before a function was added: say how to fix it.
+  if (typeof loaded.seqpacketConnect !== 'function' || typeof loaded.peercred !== 'function') {
+    throw new EngineError(ErrorCode.SYSTEM, `the native helper ${path} is older than native/: run \`npm run build:native\` in the Slipway checkout`);
+  }
+  addon = loaded;
   return addon;
 }
 
@@ -83,6 +96,11 @@ export function mount(source: string | null, target: string, fstype: string | nu
 
 export function umount2(target: string, flags = 0): void {
   load().umount2(target, flags);
+}
+
+/** The addon itself, for modules that wrap a group of its calls (util/seqpacket.ts). */
+export function nativeAddon(): NativeAddon {
+  return load();
 }
 
 /** True when the addon can be loaded (for `slipway info` and tests that need it). */
