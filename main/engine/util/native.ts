@@ -43,13 +43,17 @@ function load(): NativeAddon {
   if (!path) {
     throw new EngineError(ErrorCode.SYSTEM, 'the native helper build/Release/slipway_native.node is missing: run `npm run build:native` (or `npm install`) in the Slipway checkout');
   }
-  const loaded = createRequire(import.meta.url)(path) as NativeAddon;
-  // A checkout whose addon was built before a function was added: say how to fix it.
-  if (typeof loaded.seqpacketConnect !== 'function' || typeof loaded.peercred !== 'function') {
-    throw new EngineError(ErrorCode.SYSTEM, `the native helper ${path} is older than native/: run \`npm run build:native\` in the Slipway checkout`);
-  }
-  addon = loaded;
+  addon = createRequire(import.meta.url)(path) as NativeAddon;
   return addon;
+}
+
+/** The addon, checked to have `fn`: one built before `fn` was added says how to fix it. */
+function loadWith(fn: keyof NativeAddon): NativeAddon {
+  const a = load();
+  if (typeof a[fn] !== 'function') {
+    throw new EngineError(ErrorCode.SYSTEM, `the native helper build/Release/slipway_native.node is older than native/ (it has no ${fn}): run \`npm run build:native\` in the Slipway checkout`);
+  }
+  return a;
 }
 
 /** An error from the addon (or fs) with an errno name in `code`. */
@@ -98,9 +102,9 @@ export function umount2(target: string, flags = 0): void {
   load().umount2(target, flags);
 }
 
-/** The addon itself, for modules that wrap a group of its calls (util/seqpacket.ts). */
-export function nativeAddon(): NativeAddon {
-  return load();
+/** The addon with its seqpacket calls, for util/seqpacket.ts (which wraps them as a stream). */
+export function seqpacketAddon(): NativeAddon {
+  return loadWith('seqpacketConnect');
 }
 
 /** True when the addon can be loaded (for `slipway info` and tests that need it). */

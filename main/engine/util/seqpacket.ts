@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { nativeAddon, type SeqpacketHandle } from './native.js';
+import { seqpacketAddon, type SeqpacketHandle } from './native.js';
 
 /**
  * A connected SOCK_SEQPACKET unix socket as an object-mode Duplex: every chunk read is one
@@ -18,7 +18,7 @@ export class SeqpacketSocket extends Duplex {
 
   private constructor(path: string) {
     super({ objectMode: true, allowHalfOpen: true, highWaterMark: 64 });
-    const native = nativeAddon();
+    const native = seqpacketAddon();
     this.h = native.seqpacketConnect(path, (kind, data) => this.onEvent(kind, data));
   }
 
@@ -49,7 +49,7 @@ export class SeqpacketSocket extends Duplex {
   /** Poll for what we currently want: packets while the reader has room, room while a send waits. */
   private watch(): void {
     if (this.destroyed) return;
-    nativeAddon().seqpacketWatch(this.h, this.wanted && !this.ended, this.pending !== undefined);
+    seqpacketAddon().seqpacketWatch(this.h, this.wanted && !this.ended, this.pending !== undefined);
   }
 
   // Called before Node takes a chunk off the buffer, so the buffer may still look full: trust it.
@@ -65,7 +65,7 @@ export class SeqpacketSocket extends Duplex {
   private send(chunk: Buffer, cb: (e?: Error | null) => void): void {
     let n: number;
     try {
-      n = nativeAddon().seqpacketSend(this.h, chunk);
+      n = seqpacketAddon().seqpacketSend(this.h, chunk);
     } catch (e) {
       cb(e as Error);
       return;
@@ -80,7 +80,7 @@ export class SeqpacketSocket extends Duplex {
 
   override _final(cb: (e?: Error | null) => void): void {
     try {
-      nativeAddon().seqpacketShutdown(this.h);
+      seqpacketAddon().seqpacketShutdown(this.h);
       cb();
     } catch (e) {
       cb(e as Error);
@@ -88,7 +88,7 @@ export class SeqpacketSocket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    nativeAddon().seqpacketClose(this.h);
+    seqpacketAddon().seqpacketClose(this.h);
     const p = this.pending;
     this.pending = undefined;
     p?.cb(err ?? new Error('attach socket closed'));
