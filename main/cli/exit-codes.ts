@@ -1,4 +1,4 @@
-import { EngineError } from '../engine/model/errors.js';
+import { EngineError, ErrorCode } from '../engine/model/errors.js';
 
 /**
  * Docker's exit codes, decided here and nowhere in the engine. `docker run` and `create` exit
@@ -16,7 +16,17 @@ export function setVerb(verb: string): void {
   currentVerb = verb;
 }
 
+/** A flag's value the CLI refused before doing anything: docker (cobra) exits 125 for these
+ *  whatever the verb (`build -t Bad`, `create --ulimit foo`). */
+export class FlagError extends EngineError {
+  constructor(message: string) {
+    super(ErrorCode.INVALID, message);
+    this.name = 'FlagError';
+  }
+}
+
 export function exitCodeFor(e: unknown, verb: string | undefined = currentVerb): number {
+  if (e instanceof FlagError) return 125;
   if (!(e instanceof EngineError)) return 125;
   if (e.detail.cause === 'command-not-found') return 127;
   if (e.detail.cause === 'not-executable') return 126;

@@ -21,7 +21,8 @@ export function reportAndExit(e: unknown): never {
     process.exit(err.exitCode === 0 ? 0 : 125);
   }
   if (e instanceof EngineError) {
-    process.stderr.write(`Error: ${e.message}\n`);
+    // A message in docker's own "Error parsing reference: ..." form is printed as docker does.
+    process.stderr.write(e.message.startsWith('Error ') ? `${e.message}\n` : `Error: ${e.message}\n`);
     if (debug) process.stderr.write(`${e.stack}\n`);
     process.exit(exitCodeFor(e));
   }

@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { referenceProblem } from '../../engine/image/reference.js';
+import { FlagError } from '../exit-codes.js';
 import { Engine } from '../../engine/engine.js';
 import { InvalidArgumentError } from '../../engine/model/errors.js';
 import { build as runBuild, pruneBuildCache, type BuildRequest } from '../../engine/builder/builder.js';
@@ -40,6 +42,10 @@ function epochFromEnv(): number | undefined {
 export async function build(context: string, o: BuildFlags): Promise<void> {
   if (o.network !== undefined && o.network !== 'host' && o.network !== 'none') {
     throw new InvalidArgumentError(`--network ${o.network} is not supported for builds: use host or none (container networks come with the networking work)`);
+  }
+  for (const t of o.tag ?? []) {
+    const problem = referenceProblem(t, false);
+    if (problem) throw new FlagError(`invalid argument "${t}" for "-t, --tag" flag: ${problem}`);
   }
   if (!['auto', 'plain', 'tty'].includes(o.progress)) throw new InvalidArgumentError(`--progress ${o.progress}: use auto, plain or tty`);
   const req: BuildRequest = {

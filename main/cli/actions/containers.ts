@@ -10,6 +10,7 @@ import { LogReader, changeOrTimeout, renderEntries, tailEntries } from '../../en
 import { humanAgo, humanDuration, humanSize } from '../../engine/util/human.js';
 import { shortId } from '../../engine/util/ids.js';
 import { ExitCode } from '../output.js';
+import { isReference } from '../../engine/image/reference.js';
 import { withEngine } from './container-life.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
@@ -97,7 +98,7 @@ function psFilter(engine: Engine, filters: string[]): (r: ContainerRecord) => bo
         break;
       }
       case 'ancestor': {
-        const img = engine.images.find(v);
+        const img = isReference(v) ? engine.images.find(v) : undefined;
         tests.push((r) => (img ? r.imageId === img.id : r.imageRef === v));
         break;
       }

@@ -3,7 +3,7 @@ import { Engine } from '../../engine/engine.js';
 import { InvalidArgumentError, NotFoundError, EngineError } from '../../engine/model/errors.js';
 import { labelUntilFilters } from '../../engine/image/prune.js';
 import { repoDigests } from '../../engine/image/inspect.js';
-import { familiarName, splitRepoTag } from '../../engine/image/reference.js';
+import { familiarName, InvalidReferenceError, isReference, referenceProblem, splitRepoTag } from '../../engine/image/reference.js';
 import { humanAgo, humanSize } from '../../engine/util/human.js';
 import { shortId } from '../../engine/util/ids.js';
 import { formatEach, formatTemplate } from '../format.js';
@@ -222,8 +222,15 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
     const found: object[] = [];
     const missing: string[] = [];
     const ctr = type === 'image' ? undefined : await containerInspector(engine);
+    const what = type === 'image' ? 'image' : type === 'container' ? 'container' : 'object';
     for (const name of names) {
-      if (type !== 'container' && engine.images.find(name)) {
+      if (type === 'image' && !isReference(name)) {
+        // docker: "no such image: Busybox: invalid reference format: repository name must be lowercase"
+        missing.push(`no such image: ${name}: ${referenceProblem(name)}`);
+        continue;
+      }
+      // Not a reference can still be a container's name (they may have upper case).
+      if (type !== 'container' && isReference(name) && engine.images.find(name)) {
         found.push(await inspectImageJSON(engine, name));
         continue;
       }
@@ -238,13 +245,11 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
           if (!isNotFound(e)) throw e;
         }
       }
-      missing.push(name);
+      missing.push(`No such ${what}: ${name}`);
     }
     if (opts.format) process.stdout.write(formatEach(opts.format, found));
     else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-    for (const m of missing) {
-      process.stderr.write(`Error: No such ${type === 'image' ? 'image' : type === 'container' ? 'container' : 'object'}: ${m}\n`);
-    }
+    for (const m of missing) process.stderr.write(`Error: ${m}\n`);
     if (missing.length) throw new ExitCode(1);
   });
 }
@@ -287,6 +292,11 @@ export async function history(name: string, opts: { quiet?: boolean; noTrunc?: b
 // ------------------------------------------------------------------ tag / rmi / prune
 
 export async function tag(src: string, target: string): Promise<void> {
+  // docker's CLI words for either name that is not a reference
+  for (const [n, ids] of [[src, true], [target, false]] as const) {
+    const problem = referenceProblem(n, ids);
+    if (problem) throw new InvalidReferenceError(`Error parsing reference: "${n}" is not a valid repository/tag: ${problem}`, n);
+  }
   await withEngine((engine) => engine.images.tag(src, target));
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { normalizeTagged } from '../image/reference.js';
 import { basename, join, posix, relative, resolve } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageConfig, HistoryEntry } from '../image/types.js';
@@ -537,6 +538,7 @@ function readDockerfile(req: BuildRequest): { text: string; file: string; path?:
  */
 export async function build(engine: Engine, req: BuildRequest, onEvent: (e: BuildEvent) => void = () => {}): Promise<BuildResult> {
   const t0 = performance.now();
+  for (const t of req.tags ?? []) normalizeTagged(t); // a bad -t fails before any work
   const buildId = newId();
   const db = engine.store.db;
   if (req.context) BuildContext.open(req.context); // a missing context is reported before a missing Dockerfile

@@ -7,6 +7,7 @@ import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import type { ImageConfig, ImageRuntimeConfig } from '../image/types.js';
 import { chainIds } from '../image/chain.js';
+import { normalizeTagged } from '../image/reference.js';
 import { commitUpperDir } from '../layer/diff.js';
 import { layerMount } from './bundle.js';
 import { driverByName } from '../mount/probe.js';
@@ -32,6 +33,7 @@ export interface CommitOptions {
  * -c changes on top; history grows by one entry; lineage names the container.
  */
 export async function commitContainer(engine: Engine, ref: string, o: CommitOptions = {}): Promise<ImageRecord> {
+  if (o.tag) normalizeTagged(o.tag); // docker checks the repository before the container
   const rec = await engine.containers.get(ref);
   const img = engine.images.get(rec.imageId);
   if (!img) throw new EngineError(ErrorCode.DATA_LOSS, `the image of container ${rec.name} is gone from the store`);

@@ -4,6 +4,7 @@ import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { newId } from '../util/ids.js';
+import { checkImageRef, familiarName, normalizeTagged } from '../image/reference.js';
 import { chooseDriver } from '../mount/probe.js';
 import { runc, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
@@ -94,14 +95,8 @@ export class ContainerManager {
     const { ensureSeedImage } = await import('../image/seed.js');
     const seeded = await ensureSeedImage(this.engine, ref, notify);
     if (seeded) return seeded;
-    // As docker run does: say it is not local, then pull it.
-    const { familiarName, normalizeTagged } = await import('../image/reference.js');
-    let shown = ref;
-    try {
-      if (!ref.includes('@')) shown = familiarName(normalizeTagged(ref));
-    } catch {
-      throw new ImageNotFoundError(ref);
-    }
+    // As docker run does: say it is not local, then pull it (create checked the reference).
+    const shown = ref.includes('@') ? ref : familiarName(normalizeTagged(ref));
     notify?.(`Unable to find image '${shown}' locally`);
     const { ensureImage, progressLines } = await import('../registry/index.js');
     try {
@@ -112,6 +107,7 @@ export class ContainerManager {
   }
 
   async create(o: CreateOptions, notify?: (line: string) => void): Promise<ContainerRecord> {
+    checkImageRef(o.image);
     if (o.name !== undefined) {
       const n = o.name.replace(/^\//, '');
       if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

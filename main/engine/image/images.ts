@@ -2,7 +2,7 @@ import type { Store } from '../store/store.js';
 import { Snapshots } from '../store/snapshots.js';
 import { chainIds } from './chain.js';
 import { MediaTypes, type ImageConfig, type OCIManifest } from './types.js';
-import { normalizeTagged, parseReference, repositoryOf } from './reference.js';
+import { checkImageRef, InvalidReferenceError, normalizeTagged, parseReference, repositoryOf } from './reference.js';
 import { NotFoundError, ConflictError, InvalidArgumentError } from '../model/errors.js';
 import { sha256 } from '../util/digest.js';
 
@@ -90,27 +90,22 @@ export class ImageStore {
     return row && this.hydrate(row);
   }
 
-  /** Find an image by name[:tag], name@digest, full or short ID (docker's lookup order). */
+  /** Find an image by name[:tag], name@digest, full or short ID (docker's lookup order); a
+   *  string that is neither an ID nor a valid reference is an InvalidReferenceError. */
   find(ref: string): ImageRecord | undefined {
     const db = this.store.db;
-    const s = ref.trim();
+    const s = ref;
     const hex = s.replace(/^sha256:/, '');
-    if (/^[a-f0-9]{64}$/.test(hex)) {
-      const img = this.get(`sha256:${hex}`);
-      if (img) return img;
-    }
-    try {
-      const r = parseReference(s);
-      if (r.digest) {
-        const row = db.prepare(`SELECT * FROM images WHERE manifest_digest = ? OR id = ?`).get(r.digest, r.digest) as ImageRow | undefined;
-        if (row) return this.hydrate(row);
-      } else {
-        const name = `${repositoryOf(r)}:${r.tag ?? 'latest'}`;
-        const t = db.prepare(`SELECT image_id FROM tags WHERE name = ?`).get(name) as { image_id: string } | undefined;
-        if (t) return this.get(t.image_id);
-      }
-    } catch {
-      // not a valid reference: may still be a short ID below
+    if (/^[a-f0-9]{64}$/.test(hex)) return this.get(`sha256:${hex}`);
+    // Anything else must be a reference (a short ID is one too): InvalidReferenceError otherwise.
+    const r = parseReference(s);
+    if (r.digest) {
+      const row = db.prepare(`SELECT * FROM images WHERE manifest_digest = ? OR id = ?`).get(r.digest, r.digest) as ImageRow | undefined;
+      if (row) return this.hydrate(row);
+    } else {
+      const name = `${repositoryOf(r)}:${r.tag ?? 'latest'}`;
+      const t = db.prepare(`SELECT image_id FROM tags WHERE name = ?`).get(name) as { image_id: string } | undefined;
+      if (t) return this.get(t.image_id);
     }
     if (/^[a-f0-9]{4,63}$/.test(hex)) {
       const rows = db.prepare(`SELECT * FROM images WHERE id LIKE ?`).all(`sha256:${hex}%`) as ImageRow[];
@@ -217,6 +212,8 @@ export class ImageStore {
   }
 
   tag(ref: string, target: string): void {
+    checkImageRef(ref);
+    if (parseReference(target).digest) throw new InvalidReferenceError('refusing to create a tag with a digest reference', target);
     const img = this.resolve(ref);
     const name = normalizeTagged(target);
     const tx = this.store.db.transaction(() => this.tagTx(img.id, name, Date.now()));

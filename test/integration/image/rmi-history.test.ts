@@ -46,7 +46,7 @@ describe('tag and rmi', () => {
     expect(rows).toEqual([`b:2 ${SHORT}`, `localhost/busybox:latest ${SHORT}`, `registry.local:5000/team/bb:latest ${SHORT}`]);
     const bad = slipway(root, ['tag', 'localhost/busybox', 'Bad:Name']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^Error: invalid reference format/);
+    expect(bad.stderr).toBe('Error parsing reference: "Bad:Name" is not a valid repository/tag: invalid reference format: repository name must be lowercase\n');
     expect(slipway(root, ['tag', 'nope', 'x:1']).stderr).toBe('Error: No such image: nope\n');
   });
 
