@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/index.js';
+import { type Engine } from '../engine/index.js';
 
 /**
  * What the routes reach: the engine (through its one face) and the service's own state that

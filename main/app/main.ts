@@ -4,7 +4,7 @@ import { app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openEngine } from '../engine/engine.js';
+import { openEngine } from '../engine/index.js';
 import { createApiRuntime } from '../server/api-runtime.js';
 import { defaultStaticDir } from '../server/http-server.js';
 import { bindIpc } from './ipc.js';

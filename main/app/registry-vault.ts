@@ -3,13 +3,7 @@ import { dirname } from 'node:path';
 import type { RegistryLogin } from '../../shared/api.js';
 import type { Handlers } from '../server/dispatch.js';
 import type { TaskRunner } from '../server/tasks.js';
-import type { Engine } from '../engine/engine.js';
-import { RegistryClient } from '../engine/registry/client.js';
-import { registryDomain } from '../engine/registry/login.js';
-import type { Credentials } from '../engine/registry/credentials.js';
-import { parseReference } from '../engine/image/reference.js';
-import { writeFileAtomic } from '../engine/util/atomic.js';
-import { NotFoundError, EngineError, ErrorCode } from '../engine/model/errors.js';
+import { Credentials, Engine, EngineError, ErrorCode, NotFoundError, parseReference, RegistryClient, registryDomain, writeFileAtomic } from '../engine/index.js';
 
 /** The part of Electron's safeStorage we use (OS keychain-backed encryption). */
 export interface SafeStorageLike {

@@ -1,4 +1,4 @@
-import { EngineError, ErrorCode } from '../engine/model/errors.js';
+import { EngineError, ErrorCode } from '../engine/index.js';
 
 /**
  * Docker's exit codes, decided here and nowhere in the engine. `docker run` and `create` exit

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../engine/model/errors.js';
+import { InvalidArgumentError } from '../engine/index.js';
 
 /**
  * Docker's `--format`: a Go text/template subset (fields, pipelines, if/else/range/with,

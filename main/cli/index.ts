@@ -1,14 +1,11 @@
 // The `slipway` CLI entry: docker-compatible verbs. Each verb's code is imported only when
 // it runs, so `slipway run` does not pay for the builder, the registry or the UI.
-import { trace, traceBegin, traceMark, tracing } from '../engine/util/trace.js';
+import { reexecInRootlessNamespaceIfNeeded, trace, traceBegin, traceMark, tracing } from '../engine/index.js';
 import { reportAndExit } from './output.js';
 
 traceMark('node start -> CLI entry');
 // An ordinary user's command runs again inside the rootless namespaces (main/engine/rootless).
-if (process.getuid?.() !== 0 && !process.env.SLIPWAY_USERNS) {
-  const { needsNamespace, reexecInNamespace } = await import('../engine/rootless/reexec.js');
-  if (needsNamespace()) await reexecInNamespace().catch(reportAndExit);
-}
+if (process.getuid?.() !== 0 && !process.env.SLIPWAY_USERNS) await reexecInRootlessNamespaceIfNeeded().catch(reportAndExit);
 // Loaded after that check: the re-executing parent never needs the command tree.
 const program = await trace('load + build the command tree', async () => (await import('./program.js')).buildProgram());
 if (tracing) {

@@ -1,4 +1,4 @@
-import { EngineError } from '../engine/model/errors.js';
+import { EngineError } from '../engine/index.js';
 import { exitCodeFor } from './exit-codes.js';
 
 /** Thrown by commands that have already printed what they had to and want this exit code. */

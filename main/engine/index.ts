@@ -1,9 +1,90 @@
 /**
- * The engine's one face (issue 9): the only module main/cli, main/server, main/app and main/api
- * import from the engine.
+ * The engine's public face: the only module that main/cli, main/server, main/app and main/api
+ * import from the engine (test/unit/engine/face.test.ts fails the build otherwise). Whatever a
+ * door needs is exported here, so a change inside the engine never reaches past this file.
+ *
+ * What is heavy (the builder, the registry client, layer unpacking for load/import/seed, the
+ * rootless re-exec) is loaded on first call: a CLI verb still pays only for what it uses.
  */
+
+// --- errors and shapes ---------------------------------------------------------------------
+export {
+  EngineError,
+  ErrorCode,
+  NotFoundError,
+  ConflictError,
+  InvalidArgumentError,
+  isEngineError,
+  errorMessage,
+  type ErrorDetail,
+  type ProcessCause,
+} from './model/errors.js';
+
+// --- the engine and its stores ---------------------------------------------------------------
 export { Engine, openEngine } from './engine.js';
+export type { ImageRecord } from './image/images.js';
+export type { ContainerRecord, CreateOptions } from './container/types.js';
+export { ImageNotFoundError } from './container/manager.js';
+
+// --- images ------------------------------------------------------------------------------------
+export { familiarName, splitRepoTag, parseReference, referenceProblem, isReference, InvalidReferenceError, checkImageRef } from './image/reference.js';
+export { hostArch } from './image/types.js';
+export { inspectImage, repoDigests } from './image/inspect.js';
+export { imageHistory } from './image/history.js';
+export { removeImage, type RemoveEvent } from './image/remove.js';
+export { pruneImages, labelUntilFilters, parseUntil } from './image/prune.js';
+export { saveImages } from './image/save.js';
+export { diskUsage } from './image/usage.js';
+export type { LoadedImage } from './image/load.js';
+export const loadArchive = lazy(() => import('./image/load.js'), 'loadArchive');
+export const importRootfs = lazy(() => import('./image/import.js'), 'importRootfs');
+export const seedBusybox = lazy(() => import('./image/seed.js'), 'seedBusybox');
+
+// --- containers --------------------------------------------------------------------------------
+export { displayState, inspectContainer } from './container/inspect.js';
+export { containerChanges } from './container/diff.js';
+export { LogReader, changeOrTimeout, renderEntries, tailEntries, parseLogLine, dockerTime, type LogEntry } from './container/logs.js';
+export { livePorts, portLines, portsColumn } from './network/ports-view.js';
+
+// --- builds ------------------------------------------------------------------------------------
+export type { BuildEvent, BuildRequest, BuildResult, StepInfo } from './builder/events.js';
+export { BuildStepError } from './builder/errors.js';
+export const build = lazy(() => import('./builder/builder.js'), 'build');
+export const pruneBuildCache = lazy(() => import('./builder/builder.js'), 'pruneBuildCache');
+
+// --- registries --------------------------------------------------------------------------------
+export type { LayerProgress, TransferEvent } from './registry/progress.js';
+export type { Credentials } from './registry/credentials.js';
+export { authFilePath, getCredentials } from './registry/credentials.js';
+export { RegistryClient } from './registry/client.js';
+export { login, logout, registryDomain } from './registry/login.js';
+export const pull = lazy(() => import('./registry/index.js'), 'pull');
+export const push = lazy(() => import('./registry/index.js'), 'push');
+
+// --- the store and the host --------------------------------------------------------------------
+export { checkStore } from './store/check.js';
+export type { DB } from './store/db.js';
+export { chooseDriver } from './mount/probe.js';
+export { runcPath } from './runtime/runc.js';
 export { isRootless } from './rootless/detect.js';
 export { runtimeDir } from './rootless/pause.js';
+export { rootlessSummary } from './rootless/summary.js';
 export { peerCredentials } from './util/native.js';
 export { systemInfo, systemVersion, SLIPWAY_VERSION, type SystemInfo } from './views/system-info.js';
+/** An ordinary user's CLI command runs again inside the rootless namespaces (rootless/reexec.ts). */
+export async function reexecInRootlessNamespaceIfNeeded(): Promise<void> {
+  const { needsNamespace, reexecInNamespace } = await import('./rootless/reexec.js');
+  if (needsNamespace()) await reexecInNamespace();
+}
+
+// --- small helpers the doors share -------------------------------------------------------------
+export { humanAgo, humanDuration, humanSize } from './util/human.js';
+export { shortId } from './util/ids.js';
+export { writeFileAtomic, writeStreamAtomic } from './util/atomic.js';
+export { trace, traceBegin, traceMark, tracing } from './util/trace.js';
+
+/** A function of a module loaded on its first call (types come from the module, at no cost). */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): Lazy<M[K]> {
+  return (async (...args: unknown[]) => ((await load())[key] as (...a: unknown[]) => unknown)(...args)) as Lazy<M[K]>;
+}
+type Lazy<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/engine.js';
+import { Engine } from '../engine/index.js';
 import { EventHub } from './hub.js';
 import { TaskRunner } from './tasks.js';
 import { EventPoller } from './event-poller.js';

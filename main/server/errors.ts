@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
 import type { ApiError, ApiErrorCode } from '../../shared/api.js';
-import { EngineError, ErrorCode, errorMessage } from '../engine/model/errors.js';
+import { EngineError, ErrorCode, errorMessage } from '../engine/index.js';
 
 /** The engine's category -> the contract's code: the same names, INVALID spelled as gRPC does. */
 const CONTRACT_CODE: Record<ErrorCode, ApiErrorCode> = {

@@ -1,4 +1,4 @@
-import type { DB } from '../engine/store/db.js';
+import { DB } from '../engine/index.js';
 import type { ContainerStateEvent, EngineEvent } from '../../shared/api.js';
 import type { EventHub } from './hub.js';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { NotFoundError, EngineError, ErrorCode } from '../engine/model/errors.js';
+import { EngineError, ErrorCode, NotFoundError } from '../engine/index.js';
 import type { EventHub } from './hub.js';
 
 /** bin/slipway.js of this install (the terminal runs `slipway exec -it` under a pty). */

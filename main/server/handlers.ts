@@ -1,10 +1,7 @@
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import type { Engine } from '../engine/engine.js';
-import { NotFoundError, InvalidArgumentError, EngineError, ErrorCode } from '../engine/model/errors.js';
-import type { ImageRecord } from '../engine/image/images.js';
-import type { ContainerRecord } from '../engine/container/types.js';
+import { containerChanges, ContainerRecord, dockerTime, Engine, EngineError, ErrorCode, ImageRecord, InvalidArgumentError, login, logout, NotFoundError, parseLogLine, removeImage } from '../engine/index.js';
 import type { ContainerSummary, LogLine, HistoryRow, ImageDetail, ImageSummary, LineageInfo, LineageNode } from '../../shared/api.js';
 import type { Handlers } from './dispatch.js';
 import type { TaskRunner } from './tasks.js';
@@ -123,7 +120,6 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
   const lastNl = text.lastIndexOf('\n');
   if (lastNl < start) return { lines: [], cursor: after };
   const cursor = from + Buffer.byteLength(text.slice(0, lastNl + 1));
-  const { parseLogLine, dockerTime } = await import('../engine/container/logs.js');
   const lines: LogLine[] = [];
   const partial: Record<string, string> = {};
   for (const raw of text.slice(start, lastNl).split('\n')) {
@@ -253,7 +249,6 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     },
 
     'images.remove': async ({ refs, force }) => {
-      const { removeImage } = await import('../engine/image/remove.js');
       return refs.map((ref) => {
         try {
           const r = removeImage(engine.images, ref, force);
@@ -279,11 +274,9 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     },
 
     'registry.login': async ({ registry, username, password, tlsVerify }) => {
-      const { login } = await import('../engine/registry/login.js');
       return { registry: (await login(registry, { username, password }, { tlsVerify })).domain };
     },
     'registry.logout': async ({ registry }) => {
-      const { logout } = await import('../engine/registry/login.js');
       const r = logout(registry);
       return { registry: r.domain, removed: r.removed };
     },
@@ -306,7 +299,6 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
       return readLogLines(engine.containers.files(rec.id).log, after, tail);
     },
     'containers.diff': async ({ id }) => {
-      const { containerChanges } = await import('../engine/container/diff.js');
       return containerChanges(engine, id);
     },
     'containers.commit': async ({ id, repo, message, author, changes }) => {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError } from '../engine/model/errors.js';
+import { InvalidArgumentError } from '../engine/index.js';
 import type { ApiRuntime } from './api-runtime.js';
 import { RequestGuard, isLoopback, newToken } from './security.js';
 import { serveSocket, MAX_FRAME } from './ws-bridge.js';

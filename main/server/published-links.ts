@@ -1,5 +1,4 @@
-import type { ContainerRecord } from '../engine/container/types.js';
-import { livePorts } from '../engine/network/ports-view.js';
+import { ContainerRecord, livePorts } from '../engine/index.js';
 
 /**
  * The host ports a running container publishes, as http links: a wildcard bind (0.0.0.0, ::)

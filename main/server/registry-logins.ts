@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RegistryLogin } from '../../shared/api.js';
-import { authFilePath, getCredentials } from '../engine/registry/credentials.js';
-import { EngineError, ErrorCode } from '../engine/model/errors.js';
+import { authFilePath, EngineError, ErrorCode, getCredentials } from '../engine/index.js';
 
 /** docker's key for Docker Hub, shown as the domain users type. */
 const HUB_KEYS = new Set(['https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io']);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../../shared/api.js';
-import { writeFileAtomic } from '../engine/util/atomic.js';
+import { writeFileAtomic } from '../engine/index.js';
 
 const defaults: Settings = { notificationsMuted: false };
 

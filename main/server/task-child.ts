@@ -1,8 +1,7 @@
 // A child process that runs one long task (task-ops.ts) against the store and reports back
 // over the IPC channel: progress, then done or failed. It owns its own Engine (SQLite in WAL
 // mode takes the parent and the child at once), so the parent's event loop stays free.
-import { Engine } from '../engine/engine.js';
-import { EngineError, ErrorCode, errorMessage } from '../engine/model/errors.js';
+import { Engine, EngineError, ErrorCode, errorMessage } from '../engine/index.js';
 import { taskOps, type TaskKind } from './task-ops.js';
 
 interface Start {

@@ -1,9 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import { build, Credentials, Engine, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
 import type { TaskContext } from './tasks.js';
-import type { TransferEvent } from '../engine/registry/progress.js';
-import type { Credentials } from '../engine/registry/credentials.js';
 
 /**
  * The long operations, as plain functions of (engine, params, progress). They run in a child
@@ -32,7 +30,6 @@ function transferProgress(t: Pick<TaskContext, 'progress'>): (e: TransferEvent) 
 
 export const taskOps: { [K in TaskKind]: Op<K> } = {
   async build(engine, p, t) {
-    const { build } = await import('../engine/builder/builder.js');
     const r = await build(
       engine,
       { context: p.context, dockerfile: p.dockerfileFile, tags: p.tags, buildArgs: p.buildArgs, noCache: p.noCache, target: p.target, signal: t.signal },
@@ -65,7 +62,6 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
   },
 
   async load(engine, p, t) {
-    const { loadArchive } = await import('../engine/image/load.js');
     t.progress({ message: `loading ${basename(p.path)}` });
     try {
       const loaded = await loadArchive(engine, p.path, basename(p.path));
@@ -77,28 +73,24 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
   },
 
   async save(engine, p, t) {
-    const { saveImages } = await import('../engine/image/save.js');
     t.progress({ message: `writing ${p.path}` });
     await saveImages(engine, p.refs, p.path, p.format);
     return { path: p.path };
   },
 
   async pull(engine, p, t) {
-    const { pull } = await import('../engine/registry/index.js');
     t.progress({ message: `pulling ${p.ref}` });
     const r = await pull(engine, p.ref, { tlsVerify: p.tlsVerify, credentials: p.credentials, signal: t.signal }, transferProgress(t));
     return { id: r.image.id, tags: r.image.tags, reference: r.reference, digest: r.digest, downloaded: r.downloaded };
   },
 
   async push(engine, p, t) {
-    const { push } = await import('../engine/registry/index.js');
     t.progress({ message: `pushing ${p.ref}` });
     const r = await push(engine, p.ref, { tlsVerify: p.tlsVerify, credentials: p.credentials, signal: t.signal }, transferProgress(t));
     return { reference: r.reference, tag: r.tag, digest: r.digest, size: r.size };
   },
 
   async prune(engine, p, t) {
-    const { pruneImages } = await import('../engine/image/prune.js');
     t.progress({ message: 'pruning' });
     const r = pruneImages(engine.images, { all: p.all });
     return { deleted: r.events.filter((e) => e.kind === 'Deleted').length, reclaimed: r.reclaimed };

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskInfo, TaskProgressEvent } from '../../shared/api.js';
-import { errorMessage, EngineError, ErrorCode } from '../engine/model/errors.js';
+import { Engine, EngineError, ErrorCode, errorMessage } from '../engine/index.js';
 import type { EventHub } from './hub.js';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import type { Engine } from '../engine/engine.js';
 import { taskOps, type TaskKind, type TaskParams } from './task-ops.js';
 
 /**

@@ -1,7 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { BuildEvent, StepInfo } from '../../engine/builder/events.js';
-import { shortId } from '../../engine/util/ids.js';
-import { familiarName } from '../../engine/image/reference.js';
+import { BuildEvent, familiarName, shortId, StepInfo } from '../../engine/index.js';
 
 /**
  * How `slipway build` shows progress: plain lines in BuildKit's format for logs and CI

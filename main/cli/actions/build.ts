@@ -1,10 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { referenceProblem } from '../../engine/image/reference.js';
+import { build as runBuild, BuildStepError, Engine, InvalidArgumentError, pruneBuildCache, referenceProblem, type BuildRequest } from '../../engine/index.js';
 import { FlagError } from '../exit-codes.js';
-import { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError } from '../../engine/model/errors.js';
-import { build as runBuild, pruneBuildCache, type BuildRequest } from '../../engine/builder/builder.js';
-import { BuildStepError } from '../../engine/builder/errors.js';
 import { plainRenderer, ttyRenderer, type Renderer } from './build-progress.js';
 import { out } from '../output.js';
 
@@ -93,7 +89,7 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
 export async function prune(_o: { all?: boolean; force?: boolean }): Promise<void> {
   const engine = new Engine();
   try {
-    const r = pruneBuildCache(engine);
+    const r = await pruneBuildCache(engine);
     out(`Deleted build cache: ${r.steps} steps, ${r.layers} layers no image uses`);
   } finally {
     engine.close();

@@ -1,12 +1,7 @@
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
-import { Engine } from '../../engine/engine.js';
-import { errorMessage, EngineError, ErrorCode } from '../../engine/model/errors.js';
-import { ImageNotFoundError } from '../../engine/container/manager.js';
-import type { CreateOptions } from '../../engine/container/types.js';
-import { LogReader, changeOrTimeout, type LogEntry } from '../../engine/container/logs.js';
+import { changeOrTimeout, CreateOptions, Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, LogEntry, LogReader, trace, traceBegin } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
-import { trace, traceBegin } from '../../engine/util/trace.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -127,7 +122,8 @@ export async function attach(engine: Engine, id: string, offset: number): Promis
   reader.open();
   const endFollow = traceBegin('attach: print the log until the exit');
   const forward = (sig: string) => () => {
-    void import('../../engine/runtime/runc.js').then(({ runc }) => runc(engine.store.paths.runtimeState, ['kill', id, sig]));
+    // docker's sigproxy: the attached CLI passes the signal on as a kill of the container.
+    void engine.containers.kill(id, sig).catch(() => {});
   };
   const onInt = forward('INT');
   const onTerm = forward('TERM');

@@ -1,16 +1,8 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
 import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError, errorMessage } from '../../engine/model/errors.js';
-import type { ContainerRecord } from '../../engine/container/types.js';
-import { displayState, inspectContainer } from '../../engine/container/inspect.js';
-import { portsColumn } from '../../engine/network/ports-view.js';
-import { LogReader, changeOrTimeout, renderEntries, tailEntries } from '../../engine/container/logs.js';
-import { humanAgo, humanDuration, humanSize } from '../../engine/util/human.js';
-import { shortId } from '../../engine/util/ids.js';
+import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, humanAgo, humanDuration, humanSize, inspectContainer, InvalidArgumentError, isReference, LogReader, parseUntil, portsColumn, renderEntries, shortId, tailEntries, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
-import { isReference } from '../../engine/image/reference.js';
 import { withEngine } from './container-life.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
@@ -194,7 +186,6 @@ export async function exportFs(name: string, o: { output?: string }): Promise<vo
   await withEngine(async (engine) => {
     const tar = await engine.containers.export(name);
     if (o.output) {
-      const { writeStreamAtomic } = await import('../../engine/util/atomic.js');
       await writeStreamAtomic(o.output, (out) => pipeline(tar, out, { end: false }));
       return;
     }
@@ -255,7 +246,7 @@ export async function prune(o: { force?: boolean; filter?: string[] }): Promise<
     const m = /^([a-z]+)(!?=)(.*)$/.exec(f);
     if (!m) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
     if (m[1] === 'label') labels.push(m[2] === '!=' ? `!${m[3]}` : m[3]!);
-    else if (m[1] === 'until') until = (await import('../../engine/image/prune.js')).parseUntil(m[3]!);
+    else if (m[1] === 'until') until = parseUntil(m[3]!);
     else throw new InvalidArgumentError(`invalid filter '${m[1]}': container prune takes label and until`);
   }
   if (!o.force) {

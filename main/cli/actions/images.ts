@@ -1,14 +1,7 @@
 import { createInterface } from 'node:readline';
-import { Engine } from '../../engine/engine.js';
-import { InvalidArgumentError, NotFoundError, EngineError } from '../../engine/model/errors.js';
-import { labelUntilFilters } from '../../engine/image/prune.js';
-import { repoDigests } from '../../engine/image/inspect.js';
-import { familiarName, InvalidReferenceError, isReference, referenceProblem, splitRepoTag } from '../../engine/image/reference.js';
-import { humanAgo, humanSize } from '../../engine/util/human.js';
-import { shortId } from '../../engine/util/ids.js';
+import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, importRootfs, inspectImage, InvalidArgumentError, InvalidReferenceError, isReference, labelUntilFilters, loadArchive, NotFoundError, pruneImages, referenceProblem, removeImage, repoDigests, saveImages, seedBusybox, shortId, splitRepoTag, type RemoveEvent } from '../../engine/index.js';
 import { formatEach, formatTemplate } from '../format.js';
 import { ExitCode, out } from '../output.js';
-import type { RemoveEvent } from '../../engine/image/remove.js';
 
 /** Open the store for one command and always close it. */
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T): Promise<T> {
@@ -42,7 +35,6 @@ export async function confirm(question: string): Promise<boolean> {
 // ------------------------------------------------------------------ load / save / import / seed
 
 export async function load(opts: { input?: string; quiet?: boolean }): Promise<void> {
-  const { loadArchive } = await import('../../engine/image/load.js');
   if (!opts.input && process.stdin.isTTY) throw new InvalidArgumentError('requested load from stdin, but stdin is empty');
   await withEngine(async (engine) => {
     const loaded = await loadArchive(engine, opts.input ?? process.stdin, opts.input ?? 'stdin');
@@ -56,7 +48,6 @@ export async function load(opts: { input?: string; quiet?: boolean }): Promise<v
 }
 
 export async function save(images: string[], opts: { output?: string; format?: string }): Promise<void> {
-  const { saveImages } = await import('../../engine/image/save.js');
   const format = (opts.format ?? 'docker-archive') as 'docker-archive' | 'oci-archive';
   if (!opts.output && process.stdout.isTTY) {
     throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
@@ -71,7 +62,6 @@ export async function save(images: string[], opts: { output?: string; format?: s
 }
 
 export async function importImage(file: string, ref: string | undefined, opts: { change?: string[]; message?: string }): Promise<void> {
-  const { importRootfs } = await import('../../engine/image/import.js');
   await withEngine(async (engine) => {
     const img = await importRootfs(engine, file === '-' ? process.stdin : file, { ref, changes: opts.change ?? [], message: opts.message });
     out(img.id);
@@ -79,7 +69,6 @@ export async function importImage(file: string, ref: string | undefined, opts: {
 }
 
 export async function seed(): Promise<void> {
-  const { seedBusybox } = await import('../../engine/image/seed.js');
   await withEngine(async (engine) => {
     const { image, busybox } = await seedBusybox(engine);
     process.stderr.write(`Made busybox:latest from the host's busybox-static (${busybox}), no network needed\n`);
@@ -188,7 +177,6 @@ export async function images(repo: string | undefined, opts: ImagesOptions): Pro
 // ------------------------------------------------------------------ inspect
 
 export async function inspectImageJSON(engine: Engine, ref: string): Promise<object> {
-  const { inspectImage } = await import('../../engine/image/inspect.js');
   return inspectImage(engine.images, engine.images.resolve(ref));
 }
 
@@ -257,7 +245,6 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
 // ------------------------------------------------------------------ history
 
 export async function history(name: string, opts: { quiet?: boolean; noTrunc?: boolean; human?: string | boolean; format?: string }): Promise<void> {
-  const { imageHistory } = await import('../../engine/image/history.js');
   const humanOpt = typeof opts.human === 'string' ? opts.human.replace(/^=/, '') : opts.human;
   const human = !(humanOpt === false || humanOpt === 'false' || humanOpt === '0');
   await withEngine((engine) => {
@@ -308,7 +295,6 @@ function printEvents(events: RemoveEvent[], lower = false): void {
 }
 
 export async function rmi(names: string[], opts: { force?: boolean }): Promise<void> {
-  const { removeImage } = await import('../../engine/image/remove.js');
   let failed = false;
   await withEngine((engine) => {
     for (const n of names) {
@@ -325,7 +311,6 @@ export async function rmi(names: string[], opts: { force?: boolean }): Promise<v
 }
 
 export async function imagePrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
-  const { pruneImages } = await import('../../engine/image/prune.js');
   if (!opts.force) {
     const what = opts.all ? 'all images without at least one container associated to them' : 'all dangling images';
     if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return;

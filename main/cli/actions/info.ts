@@ -1,5 +1,5 @@
 import { withEngine } from './container-life.js';
-import { systemInfo } from '../../engine/views/system-info.js';
+import { systemInfo } from '../../engine/index.js';
 
 /** docker info's essentials, plus which mount driver this store uses and why. */
 export async function info(o: { format?: string }): Promise<void> {

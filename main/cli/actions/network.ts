@@ -1,4 +1,4 @@
-import { portLines } from '../../engine/network/ports-view.js';
+import { portLines } from '../../engine/index.js';
 import { withEngine } from './container-life.js';
 
 export async function port(name: string, privatePort?: string): Promise<void> {

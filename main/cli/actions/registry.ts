@@ -1,9 +1,4 @@
-import { openEngine } from '../../engine/engine.js';
-import { pull, push, login, logout } from '../../engine/registry/index.js';
-import type { LayerProgress, TransferEvent } from '../../engine/registry/progress.js';
-import { parseReference, familiarName } from '../../engine/image/reference.js';
-import { InvalidArgumentError, EngineError, ErrorCode } from '../../engine/model/errors.js';
-import { humanSize } from '../../engine/util/human.js';
+import { EngineError, ErrorCode, familiarName, humanSize, InvalidArgumentError, LayerProgress, login, logout, openEngine, parseReference, pull, push, TransferEvent } from '../../engine/index.js';
 import { out } from '../output.js';
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../engine/model/errors.js';
+import { InvalidArgumentError } from '../../engine/index.js';
 
 /** `slipway system service [ADDRESS] [--socket PATH] [--time SECONDS]`. */
 export async function serviceAction(address: string | undefined, o: { socket?: string; time: string }): Promise<void> {

@@ -1,6 +1,4 @@
-import { humanAgo, humanSize } from '../../engine/util/human.js';
-import { shortId } from '../../engine/util/ids.js';
-import { splitRepoTag } from '../../engine/image/reference.js';
+import { checkStore, diskUsage, humanAgo, humanSize, parseUntil, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
 import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
 import { confirm, withEngine } from './images.js';
@@ -13,7 +11,6 @@ function pct(part: number, total: number): string {
 }
 
 export async function df(opts: { verbose?: boolean; format?: string }): Promise<void> {
-  const { diskUsage } = await import('../../engine/image/usage.js');
   await withEngine((engine) => {
     const u = diskUsage(engine.images);
     if (!opts.verbose) {
@@ -50,7 +47,6 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
 }
 
 export async function check(opts: { repair?: boolean }): Promise<void> {
-  const { checkStore } = await import('../../engine/store/check.js');
   const r = await withEngine((engine) => checkStore(engine.store, { repair: opts.repair }));
   for (const p of r.problems) out(`${p.kind}: ${p.detail}${p.repaired ? ` -> ${p.repaired}` : ''}`);
   if (r.remaining > 0) {
@@ -65,7 +61,6 @@ interface ContainerPruner {
 }
 
 export async function systemPrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
-  const { pruneImages } = await import('../../engine/image/prune.js');
   if (!opts.force) {
     const lines = [
       'WARNING! This will remove:',
@@ -81,7 +76,6 @@ export async function systemPrune(opts: { all?: boolean; force?: boolean; filter
     const filters = opts.filter ?? [];
     const mgr = (engine as unknown as { containers?: ContainerPruner }).containers;
     if (mgr?.prune) {
-      const { parseUntil } = await import('../../engine/image/prune.js');
       const until = filters.find((f) => f.startsWith('until='));
       const removed = await mgr.prune({
         labels: filters.filter((f) => f.startsWith('label=')).map((f) => f.slice(6)),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from '../../engine/model/errors.js';
+import { InvalidArgumentError } from '../../engine/index.js';
 
 /** `--tls-verify`, `--tls-verify=false`, `--tls-verify=true`, as podman spells it. */
 export function parseTlsVerify(v: string | boolean | undefined): boolean | undefined {

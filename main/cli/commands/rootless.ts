@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EngineError, ErrorCode, isRootless } from '../../engine/index.js';
 
 /**
  * `slipway unshare [CMD...]`: run a command inside the rootless namespaces (as podman unshare
@@ -13,8 +14,6 @@ export function registerRootlessCommands(program: Command): void {
     .passThroughOptions()
     .action(async (cmd: string[]) => {
       const { spawn } = await import('node:child_process');
-      const { isRootless } = await import('../../engine/rootless/detect.js');
-      const { EngineError, ErrorCode } = await import('../../engine/model/errors.js');
       if (!isRootless()) throw new EngineError(ErrorCode.SYSTEM, 'unshare is for rootless mode: as root there is no user namespace to enter');
       const argv = cmd.length ? cmd : [process.env.SHELL || '/bin/sh'];
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });

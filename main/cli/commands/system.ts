@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { trace } from '../../engine/util/trace.js';
+import { trace } from '../../engine/index.js';
 import { collect } from '../program.js';
 
 const act = () => trace('load the verb\'s code', () => import('../actions/system.js'));
