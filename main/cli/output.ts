@@ -22,7 +22,8 @@ export function reportAndExit(e: unknown): never {
   }
   if (e instanceof EngineError) {
     // A message in docker's own "Error parsing reference: ..." form is printed as docker does.
-    process.stderr.write(e.message.startsWith('Error ') ? `${e.message}\n` : `Error: ${e.message}\n`);
+    const line = e.message.trim().replace(/\s*\n\s*/g, '; '); // one line, whatever the message
+    process.stderr.write(line.startsWith('Error ') ? `${line}\n` : `Error: ${line}\n`);
     if (debug) process.stderr.write(`${e.stack}\n`);
     process.exit(exitCodeFor(e));
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { lastLine } from '../util/text.js';
 import { createReadStream, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,7 @@ import { normalizeTagged } from '../image/reference.js';
 import { commitUpperDir } from '../layer/diff.js';
 import { layerMount } from './bundle.js';
 import { driverByName } from '../mount/probe.js';
-import { runc } from '../runtime/runc.js';
+import { runc, runcErrorLine } from '../runtime/runc.js';
 import { EngineError, ErrorCode } from '../model/errors.js';
 import { isRootless } from '../rootless/detect.js';
 import { controllerDelegated } from '../rootless/cgroups.js';
@@ -46,7 +47,7 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
   const pause = rec.state === 'running' && o.pause !== false && !(rootless && !controllerDelegated('freezer'));
   if (pause) {
     const r = await runc(root, ['pause', rec.id]);
-    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name} for the commit: ${r.stderr.trim()} (use --pause=false)`);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name} for the commit: ${runcErrorLine(r.stderr)} (use --pause=false)`);
   }
   let layer;
   const parentChain = img.layers.length ? img.layers[img.layers.length - 1]!.chainId : undefined;
@@ -140,7 +141,7 @@ function copyTree(src: string, dest: string): Promise<string> {
       if (code === 0) resolve(dest);
       else {
         rmSync(dest, { recursive: true, force: true });
-        reject(new EngineError(ErrorCode.SYSTEM, `copying the container layer into a snapshot failed: ${err.trim()}`));
+        reject(new EngineError(ErrorCode.SYSTEM, `copying the container layer into a snapshot failed: ${lastLine(err)}`));
       }
     });
   });

@@ -6,7 +6,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, EngineError, ErrorC
 import { newId } from '../util/ids.js';
 import { checkImageRef, familiarName, normalizeTagged } from '../image/reference.js';
 import { chooseDriver } from '../mount/probe.js';
-import { runc, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
+import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec } from './create-config.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
@@ -359,7 +359,7 @@ export class ContainerManager {
     const r = await runc(this.store.paths.runtimeState, ['kill', rec.id, String(sig)]);
     this.store.emit('container', 'kill', rec.id, { name: rec.name, image: rec.imageRef, signal: String(sig) });
     if (r.code !== 0 && !/not running|does not exist|container not running/i.test(r.stderr)) {
-      throw new EngineError(ErrorCode.SYSTEM, `cannot signal container ${rec.name}: ${r.stderr.trim()}`);
+      throw new EngineError(ErrorCode.SYSTEM, `cannot signal container ${rec.name}: ${runcErrorLine(r.stderr)}`);
     }
   }
 
@@ -447,7 +447,7 @@ export class ContainerManager {
     const rec = await this.get(ref);
     if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
     const r = await runc(this.store.paths.runtimeState, ['pause', rec.id]);
-    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name}: ${runcErrorLine(r.stderr)}`);
     this.store.db.prepare(`UPDATE containers SET state = 'paused' WHERE id = ? AND state = 'running'`).run(rec.id);
     this.store.emit('container', 'pause', rec.id, { name: rec.name, image: rec.imageRef });
   }
@@ -456,7 +456,7 @@ export class ContainerManager {
     const rec = await this.get(ref);
     if (rec.state !== 'paused') throw new ConflictError(`Container ${rec.id} is not paused`);
     const r = await runc(this.store.paths.runtimeState, ['resume', rec.id]);
-    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot unpause ${rec.name}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot unpause ${rec.name}: ${runcErrorLine(r.stderr)}`);
     this.store.db.prepare(`UPDATE containers SET state = 'running' WHERE id = ? AND state = 'paused'`).run(rec.id);
     this.store.emit('container', 'unpause', rec.id, { name: rec.name, image: rec.imageRef });
   }

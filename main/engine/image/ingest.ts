@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../model/errors.js';
 import { MediaTypes } from './types.js';
 import { blobInUse, chainInUse, foreignBlobRefs, foreignChainRefs, holdContent } from './refs.js';
 import { isGzip, isZstd, sniff } from './archive.js';
-import type { Digest } from '../util/digest.js';
+import { digestMismatch, type Digest } from '../util/digest.js';
 
 /** True when this process cannot create device nodes or chown freely (an ordinary user). */
 export function runningRootless(): boolean {
@@ -128,7 +128,7 @@ export class LayerIngest {
 }
 
 function mismatch(label: string, got: string, want: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${label}: layer content digest ${got} does not match the image config's diff_id ${want} (the archive is corrupt or was tampered with)`);
+  return new InvalidArgumentError(`${digestMismatch(label, got, want)} by the image config (the archive is corrupt or was tampered with)`);
 }
 
 /** diffID (digest of the uncompressed tar) and its size, for a plain or gzip blob. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { digestMismatch } from '../util/digest.js';
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import { TarIndex, plainTarFile, type ArchiveEntry } from './archive.js';
@@ -92,7 +93,7 @@ function blobEntry(idx: TarIndex, d: Descriptor, label: string, what: string): A
 
 function readBlob(idx: TarIndex, d: Descriptor, label: string, what: string): Buffer {
   const b = idx.read(blobEntry(idx, d, label, what));
-  if (sha(b) !== d.digest) bad(label, `${what} ${d.digest} does not match its content`);
+  if (sha(b) !== d.digest) bad(label, digestMismatch(what, sha(b), d.digest));
   return b;
 }
 
@@ -181,7 +182,7 @@ export async function loadArchive(engine: Engine, src: string | Readable, label 
       const layers: NewLayer[] = [];
       for (let i = 0; i < p.layers.length; i++) {
         const l = p.layers[i]!;
-        const what = `${label}: layer ${i + 1} ("${l.entry.name}")`;
+        const what = `${label}: layer ${i + 1} of ${p.layers.length}`;
         const blob = await ingest.putBlob(idx.stream(l.entry), l.digest);
         layers.push(await ingest.layer(blob, l.mediaType, p.diffIds[i]!, chains[i]!, what));
       }

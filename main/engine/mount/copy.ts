@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { lastLine } from '../util/text.js';
 import { existsSync, writeFileSync, rmSync, readdirSync, lstatSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import type { LayerMount, MountDriver } from './driver.js';
@@ -17,7 +18,7 @@ export class CopyDriver implements MountDriver {
     if (existsSync(marker)) return;
     for (const lower of m.lowers) {
       const r = spawnSync('cp', ['-a', `${lower}/.`, `${m.target}/`], { encoding: 'utf8' });
-      if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `copying layer ${lower} into ${m.target} failed: ${r.stderr.trim()}`);
+      if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `copying layer ${lower} into ${m.target} failed: ${lastLine(r.stderr)}`);
       removeWhiteouts(m.target);
     }
     writeFileSync(marker, '');

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { lastLine } from '../util/text.js';
 import type { LayerMount, MountDriver } from './driver.js';
 import { overlayOptions } from './short-links.js';
 import { unmountPath } from './unmount.js';
@@ -11,7 +12,7 @@ export class FuseOverlay implements MountDriver {
   async mount(m: LayerMount): Promise<void> {
     const data = overlayOptions(m);
     const r = spawnSync('fuse-overlayfs', ['-o', data, m.target], { cwd: m.linkDir, encoding: 'utf8' });
-    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `fuse-overlayfs could not mount ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`);
+    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `fuse-overlayfs could not mount ${m.target}: ${lastLine(r.stderr || r.error?.message || '')}`);
   }
 
   unmount(target: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { lastLine } from '../util/text.js';
 import type { LayerMount, MountDriver } from './driver.js';
 import { overlayOptions } from './short-links.js';
 import { unmountPath } from './unmount.js';
@@ -28,7 +29,7 @@ export class KernelOverlay implements MountDriver {
       return;
     }
     const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', data, m.target], { cwd: m.linkDir, encoding: 'utf8' });
-    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot mount the overlay rootfs at ${m.target}: ${(r.stderr || r.error?.message || '').trim()}`);
+    if (r.status !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot mount the overlay rootfs at ${m.target}: ${lastLine(r.stderr || r.error?.message || '')}`);
   }
 
   unmount(target: string): Promise<void> {

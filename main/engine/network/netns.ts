@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { lastLine } from '../util/text.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EngineError, ErrorCode } from '../model/errors.js';
@@ -58,7 +59,7 @@ export async function removeNetns(path: string): Promise<void> {
       const code = errnoCode(e);
       if (code !== 'EINVAL' && code !== 'ENOENT') {
         const r = await runTool('umount', ['-l', path]);
-        if (r.code !== 0 && isNetnsMount(path)) throw new EngineError(ErrorCode.SYSTEM, `cannot unmount the network namespace ${path}: ${r.stderr.trim()}`);
+        if (r.code !== 0 && isNetnsMount(path)) throw new EngineError(ErrorCode.SYSTEM, `cannot unmount the network namespace ${path}: ${lastLine(r.stderr)}`);
       }
     }
   }

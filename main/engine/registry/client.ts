@@ -5,7 +5,7 @@ import { allowsHttp, apiHost } from './settings.js';
 import type { Credentials } from './credentials.js';
 import { NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { MediaTypes } from '../image/types.js';
-import { sha256 } from '../util/digest.js';
+import { digestMismatch, sha256 } from '../util/digest.js';
 
 export interface ClientOptions {
   credentials?: Credentials;
@@ -203,10 +203,10 @@ export class RegistryClient {
     const digest = sha256(bytes);
     const header = String(res.headers['docker-content-digest'] ?? '');
     if (reference.startsWith('sha256:') && digest !== reference) {
-      throw new EngineError(ErrorCode.INVALID, `manifest from ${this.domain}/${repo} does not match the digest asked for: got ${digest}, want ${reference}`);
+      throw new EngineError(ErrorCode.INVALID, digestMismatch(`manifest from ${this.domain}/${repo}`, digest, reference));
     }
     if (header && header.startsWith('sha256:') && header !== digest) {
-      throw new EngineError(ErrorCode.INVALID, `manifest from ${this.domain}/${repo} does not match its Docker-Content-Digest header (${header}); content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, digestMismatch(`manifest from ${this.domain}/${repo} (Docker-Content-Digest header)`, digest, header));
     }
     const ct = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
     return { bytes, mediaType: ct, digest };

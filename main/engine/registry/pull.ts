@@ -15,7 +15,7 @@ import { LayerTracker, type ProgressListener } from './progress.js';
 import { gunzipFast, measureLayer, sizeGuard, storeBlob, tee, zstdDecompressor } from './streams.js';
 import { KnownBlobs } from './known-blobs.js';
 import { limit } from './limit.js';
-import { sha256 } from '../util/digest.js';
+import { digestMismatch, sha256 } from '../util/digest.js';
 
 export interface PullOptions {
   /** os/arch[/variant]; default linux/<host arch>. */
@@ -163,7 +163,7 @@ async function fetchConfig(client: RegistryClient, repo: string, manifest: OCIMa
   } catch (e) {
     throw e instanceof EngineError ? e : new EngineError(ErrorCode.INVALID, `${where}: reading the image config failed: ${errorMessage(e)}`);
   }
-  if (sha256(bytes) !== d.digest) throw new EngineError(ErrorCode.INVALID, `${where}: image config digest mismatch: expected ${d.digest}, content is ${sha256(bytes)}`);
+  if (sha256(bytes) !== d.digest) throw new EngineError(ErrorCode.INVALID, digestMismatch(`${where}: image config`, sha256(bytes), d.digest));
   return bytes;
 }
 
@@ -216,7 +216,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       // Whatever the tar reader left unread (end-of-archive padding) must still flow, or the
       // download feeding both sides would stall.
       src.resume();
-      if (res.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, `${what}: content digest ${res.diffId} does not match the image config's ${diffId}`);
+      if (res.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, digestMismatch(`${what} (uncompressed)`, res.diffId, diffId));
       applied = res;
     });
 
@@ -264,6 +264,6 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
 
 async function checkedMeasure(src: Readable, diffId: string, what: string): Promise<{ diffId: string; size: number }> {
   const m = await measureLayer(src);
-  if (m.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, `${what}: content digest ${m.diffId} does not match the image config's ${diffId}`);
+  if (m.diffId !== diffId) throw new EngineError(ErrorCode.INVALID, digestMismatch(`${what} (uncompressed)`, m.diffId, diffId));
   return m;
 }

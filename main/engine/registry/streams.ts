@@ -6,7 +6,7 @@ import type { BlobStore, BlobInfo } from '../store/blobs.js';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { EngineError, ErrorCode } from '../model/errors.js';
-import type { Digest } from '../util/digest.js';
+import { digestMismatch, type Digest } from '../util/digest.js';
 
 /**
  * Split one stream into two consumers with shared backpressure (the slower one sets the pace,
@@ -129,7 +129,7 @@ export async function storeBlob(blobs: BlobStore, src: Readable, expected: strin
   const digest: Digest = `sha256:${hash.digest('hex')}`;
   if (digest !== expected) {
     rmSync(tmp, { force: true });
-    throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
+    throw new EngineError(ErrorCode.INVALID, digestMismatch('downloaded blob', digest, expected));
   }
   blobs.commitTemp(tmp, digest);
   return { digest, size };

@@ -4,7 +4,7 @@ import { Transform, type Readable } from 'node:stream';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { StorePaths } from './paths.js';
-import { type Digest, hexOf, isDigest, sha256 } from '../util/digest.js';
+import { type Digest, digestMismatch, hexOf, isDigest, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
 import { EngineError, ErrorCode } from '../model/errors.js';
 
@@ -57,7 +57,7 @@ export class BlobStore {
     const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
     const digest = sha256(buf);
     if (expected && expected !== digest) {
-      throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, digestMismatch('blob', digest, expected));
     }
     if (!this.has(digest)) {
       const tmp = this.tempPath();
@@ -102,7 +102,7 @@ export class BlobStore {
     const digest: Digest = `sha256:${hash.digest('hex')}`;
     if (expected && expected !== digest) {
       rmSync(tmp, { force: true });
-      throw new EngineError(ErrorCode.INVALID, `digest mismatch: expected ${expected}, content is ${digest}`);
+      throw new EngineError(ErrorCode.INVALID, digestMismatch('blob', digest, expected));
     }
     this.commitTemp(tmp, digest);
     return { digest, size };

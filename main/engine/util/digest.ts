@@ -27,3 +27,15 @@ export async function sha256File(path: string): Promise<Digest> {
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return `sha256:${h.digest('hex')}`;
 }
+
+/** A digest cut to 12 hex digits after its algorithm (sha256:0123456789ab), as docker shortens IDs:
+ *  enough to tell two apart in a message that must stay one line. */
+export function shortDigest(d: string): string {
+  const i = d.indexOf(':');
+  return i >= 0 ? `${d.slice(0, i + 1)}${d.slice(i + 1, i + 13)}` : d.slice(0, 12);
+}
+
+/** The one-line error text for content whose digest is not the one expected. */
+export function digestMismatch(what: string, got: string, want: string): string {
+  return `${what}: content is ${shortDigest(got)}, expected ${shortDigest(want)}`;
+}
