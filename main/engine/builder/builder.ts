@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { normalizeTagged } from '../image/reference.js';
 import { basename, join, posix, relative, resolve } from 'node:path';
 import type { Engine } from '../engine.js';
@@ -6,19 +6,23 @@ import type { ImageConfig, HistoryEntry } from '../image/types.js';
 import { hostArch } from '../image/types.js';
 import type { LayerRecord } from '../image/images.js';
 import { NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
-import { newId } from '../util/ids.js';
+import { liveTempName, newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
 import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, flags, boolFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
 import { BuildContext } from './context.js';
 import { BuildCache, FileHashCache, stepKey } from './cache.js';
 import { LayerView } from './fsview.js';
 import { applyConfigInstruction, DEFAULT_SHELL, envMap, setEnv, word, words, goQuoteList, type ConfigState } from './config-steps.js';
-import { argDecls, globalArgValues, planStages, PROXY_ARGS, type StagePlan } from './stages.js';
+import { argDecls, globalArgValues, planStages, PROXY_ARGS, refOf, type StagePlan } from './stages.js';
 import { resolveGitSources, resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
 import { gitSshEnv } from './git.js';
 import { resolveChown, type Ids } from './users.js';
 import { chainOf, commitLayerDir, ensureSnapshots, layerAvailable, newLayerDir, snapshotDirs } from './layers.js';
-import { BuildStepError } from './errors.js';
+import { BuildStepError, DockerfileError } from './errors.js';
+import { parseMount } from './run-mounts.js';
+import { openMounts, planMounts, type MountSource } from './step-mounts.js';
+import type { StepMount } from './run.js';
+import { SshAgents } from './ssh.js';
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
 
@@ -57,8 +61,8 @@ interface Shared {
   steps: StepRecord[];
   abort: AbortController;
   vertex: number;
-  /** the host socket of `--ssh default`, for git over ssh */
-  sshAgent?: string;
+  /** `--ssh` agents (RUN --mount=type=ssh, git over ssh) */
+  ssh: SshAgents;
 }
 
 function nowIso(sh: Shared): string {
@@ -235,7 +239,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
   }
   const heredocs = new Map(ins.heredocs.map((h) => [h.name, { ...h, data: Buffer.from(h.expand ? expandHeredoc(h.content, env, esc) : h.content) }]));
   let items: SourceItem[];
-  const gitEnv = gitSshEnv(sh.sshAgent);
+  let gitEnv: NodeJS.ProcessEnv = {};
   try {
     const checksum = keyword === 'ADD' ? flag(ins, 'checksum') : undefined;
     items = resolveSources(keyword, srcs, heredocs, from, sh.ctx, {
@@ -245,6 +249,9 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
       checksum: checksum === undefined ? undefined : word(ins, checksum, env, esc),
       keepGitDir: keyword === 'ADD' ? boolFlag(ins, 'keep-git-dir') : undefined,
     });
+    // Git over ssh authenticates with the build's --ssh default agent, as BuildKit's does.
+    const overSsh = items.some((i) => i.kind === 'git' && i.git.ssh);
+    gitEnv = gitSshEnv(overSsh && sh.ssh.has('default') ? await sh.ssh.socket('default') : undefined);
     await resolveGitSources(items, gitEnv, sh.abort.signal);
   } catch (e) {
     throw dockerfileError(ins, errorMessage(e));
@@ -314,12 +321,24 @@ function workdirWork(sh: Shared, st: State, ins: Instruction): LayerWork {
   };
 }
 
-function runCommand(st: State, ins: Instruction): { args: string[]; display: string } {
+interface RunCommand {
+  args: string[];
+  display: string;
+  /** a heredoc that starts with #!: written as /dev/pipes/<name> and run as a program */
+  script?: { name: string; content: string };
+}
+
+function runCommand(st: State, ins: Instruction): RunCommand {
   const shell = st.config.config.Shell ?? DEFAULT_SHELL;
   if (ins.json) return { args: ins.json, display: goQuoteList(ins.json) };
   if (ins.heredocs.length && /^<<-?["']?[A-Za-z_][A-Za-z0-9_]*["']?\s*$/.test(ins.args)) {
-    const script = ins.heredocs[0]!.content;
-    return { args: [...shell, script], display: `${shell.join(' ')} ${ins.args}` };
+    const h = ins.heredocs[0]!;
+    if (h.content.startsWith('#!')) {
+      // BuildKit: the body becomes an executable file, so its interpreter line is honoured.
+      const path = `/dev/pipes/${h.name}`;
+      return { args: [...shell, path], display: `${shell.join(' ')} ${path}`, script: { name: h.name, content: h.content } };
+    }
+    return { args: [...shell, h.content], display: `${shell.join(' ')} ${ins.args}` };
   }
   const text = ins.heredocs.length
     ? [ins.args, ...ins.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')
@@ -327,16 +346,55 @@ function runCommand(st: State, ins: Instruction): { args: string[]; display: str
   return { args: [...shell, text], display: `${shell.join(' ')} ${text}` };
 }
 
-async function runInstruction(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number): Promise<void> {
-  await layerStep(sh, st, ins, label, n, total, async () => runWork(sh, st, ins));
+async function runInstruction(sh: Shared, st: State, plan: StagePlan, ins: Instruction, label: string, n: number, total: number): Promise<void> {
+  await layerStep(sh, st, ins, label, n, total, () => runWork(sh, st, plan, ins));
 }
 
-function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
-  const mount = flag(ins, 'mount');
-  if (mount !== undefined) throw dockerfileError(ins, 'RUN --mount is not supported by slipway yet: copy what you need with COPY instead');
+/** What a RUN --mount from= names: an earlier stage, an image, or scratch. */
+async function mountSource(sh: Shared, plan: StagePlan, ins: Instruction, name: string): Promise<MountSource> {
+  const ref = refOf(sh.df, name, plan.stage.index);
+  if (ref.kind === 'stage') {
+    const r = await getStage(sh, ref.index);
+    return { lowers: snapshotDirs(sh.engine, { layers: r.layers }), key: r.key, what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
+  }
+  if (ref.kind === 'scratch') return { lowers: [], key: 'scratch', what: 'scratch' };
+  if (sh.df.stages.some((s) => s.name === name.toLowerCase())) {
+    throw dockerfileError(ins, `cannot mount from stage "${name}", stage needs to be defined before current command`);
+  }
+  const img = await resolveImage(sh, ins, ref.ref);
+  await ensureSnapshots(sh.engine, img.layers);
+  return { lowers: snapshotDirs(sh.engine, img), key: `image:${img.id}`, what: `image ${ref.ref}` };
+}
+
+async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction): Promise<LayerWork> {
+  const scopeVars = scope(st);
+  const esc = sh.df.escape;
   const netFlag = flag(ins, 'network');
-  const network = (netFlag ?? sh.req.network ?? 'host') as string;
-  if (network !== 'host' && network !== 'none' && network !== 'default') throw dockerfileError(ins, `RUN --network=${network} is not supported: use host or none`);
+  const network = netFlag === undefined || netFlag === 'default' ? (sh.req.network ?? 'host') : netFlag;
+  if (network !== 'host' && network !== 'none') throw dockerfileError(ins, `unsupported network mode "${netFlag}": use default, none or host`);
+  const security = flag(ins, 'security') ?? 'sandbox';
+  if (security !== 'sandbox' && security !== 'insecure') throw dockerfileError(ins, `security "${security}" is not valid: use sandbox or insecure`);
+  if (security === 'insecure' && !(sh.req.allow ?? []).includes('security.insecure')) {
+    throw dockerfileError(ins, 'RUN --security=insecure needs the security.insecure entitlement: build with --allow security.insecure');
+  }
+  const cwd = st.config.config.WorkingDir || '/';
+  let mountPlans: Awaited<ReturnType<typeof planMounts>>;
+  try {
+    const parsed = flags(ins, 'mount').map((v) => parseMount(v, (x) => word(ins, x, scopeVars, esc)));
+    mountPlans = await planMounts(parsed, {
+      engine: sh.engine,
+      workdir: cwd,
+      ctx: sh.ctx,
+      hashes: sh.hashes,
+      secrets: sh.req.secrets ?? {},
+      ssh: sh.ssh,
+      cacheNamespace: st.args.get('BUILDKIT_CACHE_MOUNT_NS') ?? sh.buildArgs.get('BUILDKIT_CACHE_MOUNT_NS'),
+      resolveFrom: (name) => mountSource(sh, plan, ins, name),
+      signal: sh.abort.signal,
+    });
+  } catch (e) {
+    throw e instanceof DockerfileError ? e : dockerfileError(ins, errorMessage(e));
+  }
   const cmd = runCommand(st, ins);
   const env = envMap(st.config);
   const buildEnv: string[] = [];
@@ -347,26 +405,44 @@ function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
   if (!fullEnv.some((e) => e.startsWith('PATH='))) fullEnv.unshift(`PATH=${DEFAULT_PATH}`);
   const shownArgs = [...st.args].filter(([k]) => !PROXY_ARGS.includes(k));
   const prefix = shownArgs.length ? `|${shownArgs.length} ${shownArgs.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
-  const net = network === 'default' ? 'host' : (network as 'host' | 'none');
+  const net = network as 'host' | 'none';
+  const flagsText = ins.flags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ');
   return {
     keyword: 'RUN',
-    instruction: `RUN ${ins.json ? cmd.display : ins.args}`,
+    instruction: `RUN ${flagsText ? `${flagsText} ` : ''}${ins.json ? cmd.display : ins.args}`,
     createdBy: `RUN ${prefix}${cmd.display} # buildkit`,
-    inputs: sha256(JSON.stringify({ args: cmd.args, env: fullEnv, user: st.config.config.User ?? '', cwd: st.config.config.WorkingDir || '/', net })),
+    // Mounts enter the key by what they are (and a bind's content digests), never by what a
+    // cache holds or a secret says.
+    inputs: sha256(JSON.stringify({ args: cmd.args, env: fullEnv, user: st.config.config.User ?? '', cwd, net, security, script: cmd.script, mounts: mountPlans.plans.map((p) => p.key) })),
     make: async (info) => {
       const upper = newLayerDir(sh.engine);
       const tail: string[] = [];
+      const tmp = join(sh.engine.store.paths.tmp, liveTempName('run'));
+      mkdirSync(tmp, { mode: 0o700 });
+      let opened: Awaited<ReturnType<typeof openMounts>> | undefined;
       try {
+        opened = await openMounts(mountPlans.plans, tmp);
+        const stepMounts: StepMount[] = [...opened.mounts];
+        if (cmd.script) {
+          const pipes = join(tmp, 'pipes');
+          mkdirSync(pipes);
+          writeFileSync(join(pipes, cmd.script.name), cmd.script.content, { mode: 0o755 });
+          stepMounts.push({ type: 'bind', source: pipes, destination: '/dev/pipes', readonly: true });
+        }
+        const stepEnv = [...fullEnv, ...opened.env];
+        if (mountPlans.sshAuthSock && !stepEnv.some((e) => e.startsWith('SSH_AUTH_SOCK='))) stepEnv.push(`SSH_AUTH_SOCK=${mountPlans.sshAuthSock}`);
         const { runStep } = await import('./run.js');
         await runStep(sh.engine, {
           lowerDirs: snapshotDirs(sh.engine, { layers: st.layers }),
           args: cmd.args,
-          env: fullEnv,
-          cwd: st.config.config.WorkingDir || '/',
+          env: stepEnv,
+          cwd,
           user: st.config.config.User ?? '',
           network: net,
           upperDir: upper,
           signal: sh.abort.signal,
+          mounts: stepMounts,
+          privileged: security === 'insecure',
           onOutput: (stream, text) => {
             for (const l of text.split('\n')) if (l) tail.push(l);
             if (tail.length > 20) tail.splice(0, tail.length - 20);
@@ -379,7 +455,10 @@ function runWork(sh: Shared, st: State, ins: Instruction): LayerWork {
         if (e instanceof BuildStepError) {
           throw new BuildStepError(`${ins.file}:${ins.line}: ${ins.text.split('\n')[0]}: ${e.message}`, info.name, e.outputTail.length ? e.outputTail : tail.slice(-10), e.runExitCode);
         }
-        throw e;
+        throw e instanceof DockerfileError || !(e instanceof EngineError) ? e : dockerfileError(ins, e.message);
+      } finally {
+        await opened?.release();
+        rmSync(tmp, { recursive: true, force: true });
       }
     },
   };
@@ -502,7 +581,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         await copyStep(sh, st, plan, ins, label, ++n, total);
         break;
       case 'RUN':
-        await runInstruction(sh, st, ins, label, ++n, total);
+        await runInstruction(sh, st, plan, ins, label, ++n, total);
         break;
       default:
         configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)), ins.keyword !== 'ONBUILD');
@@ -558,6 +637,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       status, imageId, error, JSON.stringify(steps), Math.round(performance.now() - t0), buildId,
     );
   };
+  const ssh = new SshAgents(req.ssh ?? {}, engine.store.paths.tmp);
   try {
     const df = await parseDockerfileCached(db, text, file);
     for (const message of directiveNotes(df)) onEvent({ type: 'build.warning', message });
@@ -576,6 +656,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       steps,
       abort: new AbortController(),
       vertex: 0,
+      ssh,
     };
     req.signal?.addEventListener('abort', () => sh.abort.abort());
     if (ctx.dir) sh.hashes.preload(ctx.dir);
@@ -630,6 +711,8 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     finish('failed', null, errorMessage(e));
     onEvent({ type: 'build.error', buildId, message: errorMessage(e) });
     throw e;
+  } finally {
+    ssh.close();
   }
 }
 

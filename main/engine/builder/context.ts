@@ -55,6 +55,11 @@ export class BuildContext {
     this.ig = patterns.length ? ignore().add(patterns) : undefined;
   }
 
+  /** .dockerignore hides something: the directory on disk is not what the build sees. */
+  get filtered(): boolean {
+    return this.ig !== undefined;
+  }
+
   static empty(): BuildContext {
     return new BuildContext(undefined, []);
   }

@@ -10,6 +10,7 @@ import type { Heredoc } from './dockerfile.js';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';
 import { EngineError, ErrorCode, InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import { sha256 } from '../util/digest.js';
+import { liveTempName } from '../util/ids.js';
 import { checkGitChecksum, checkoutGit, parseGitSource, resolveGitCommit, type GitSource } from './git.js';
 
 /**
@@ -492,7 +493,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
           if (got !== it.checksum) throw new EngineError(ErrorCode.INVALID, `digest mismatch for ${it.url}: ${got} (expected: ${it.checksum})`);
         }
         if (it.unpack && spec.tmpDir) {
-          const f = join(spec.tmpDir, `add-${sha256(it.url).slice(7, 19)}`);
+          const f = join(spec.tmpDir, liveTempName('add'));
           writeFileSync(f, data);
           tmps.push(f);
           if (looksLikeArchive(f)) {
@@ -510,7 +511,7 @@ export async function writeCopy(items: SourceItem[], spec: CopySpec, view: Layer
       }
       if (it.kind === 'git') {
         if (!spec.tmpDir || !it.resolved) throw new Error('ADD of a Git repository needs a temp dir and a resolved commit');
-        const co = join(spec.tmpDir, `git-${it.resolved.commit.slice(0, 12)}-${tmps.length}`);
+        const co = join(spec.tmpDir, liveTempName('git'));
         tmps.push(co);
         const root = await checkoutGit(it.git, it.resolved, co, spec.gitEnv, spec.signal);
         const rootStat = lstatSync(root);

@@ -17,6 +17,12 @@ export interface BuildRequest {
   labels?: Record<string, string>;
   /** RUN's network: host (default until container networking lands) or none */
   network?: 'host' | 'none';
+  /** `--secret id=X,src=FILE|env=VAR`: read only while a RUN that mounts it runs */
+  secrets?: Record<string, { file: string } | { env: string }>;
+  /** `--ssh ID=SOCKET|KEY...`: agent sockets or key files per id */
+  ssh?: Record<string, string[]>;
+  /** `--allow` entitlements: security.insecure lets RUN --security=insecure run privileged */
+  allow?: string[];
   /** SOURCE_DATE_EPOCH, seconds: history and layer times clamp to it, for reproducible IDs */
   epoch?: number;
   signal?: AbortSignal;

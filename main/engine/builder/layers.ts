@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import type { ImageRecord, LayerRecord } from '../image/images.js';
 import { hexOf, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
+import { liveTempName } from '../util/ids.js';
 
 /**
  * Build layers are made as directories that are already the snapshot: a COPY writes its files
@@ -13,7 +13,7 @@ import { fsyncDir } from '../util/atomic.js';
  * a crash leaves only a .tmp-* dir that `system check` removes.
  */
 export function newLayerDir(engine: Engine): string {
-  const dir = join(engine.store.paths.snapshots, `.tmp-build-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const dir = join(engine.store.paths.snapshots, `.tmp-${liveTempName('build')}`);
   mkdirSync(dir, { mode: 0o755 });
   return dir;
 }

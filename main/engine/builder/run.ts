@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { liveTempName } from '../util/ids.js';
 import type { Engine } from '../engine.js';
 import { EngineError, ErrorCode } from '../model/errors.js';
-import { chooseDriver, driverByName } from '../mount/probe.js';
+import { mountView, overlayDriver } from './view-mount.js';
 import type { LayerMount } from '../mount/driver.js';
 import { buildSpec } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
@@ -22,6 +22,13 @@ import { cgroupsPathFor } from '../rootless/cgroups.js';
  * streamed to progress. The step's overlay upper dir is made where the caller wants the
  * snapshot, so after the run it is committed and renamed, never copied.
  */
+/** A mount a RUN step adds to the sandbox (RUN --mount, a heredoc script). */
+export type StepMount =
+  | { type: 'bind'; source: string; destination: string; readonly: boolean }
+  /** the merged view of layer dirs (a stage, an image), writes discarded after the step */
+  | { type: 'layers'; lowers: string[]; subpath: string; destination: string; readonly: boolean; what: string }
+  | { type: 'tmpfs'; destination: string; size?: number };
+
 export interface RunStepOptions {
   /** snapshot dirs of the state, bottom first */
   lowerDirs: string[];
@@ -34,14 +41,33 @@ export interface RunStepOptions {
   upperDir: string;
   onOutput: (stream: 'stdout' | 'stderr', text: string) => void;
   signal?: AbortSignal;
+  /** after the default mounts, in order */
+  mounts?: StepMount[];
+  /** RUN --security=insecure: docker's --privileged */
+  privileged?: boolean;
 }
 
 /** Mount points runc makes in the rootfs; if a RUN left them empty and new, they are not content. */
 const MOUNT_POINTS = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/sys', '/dev'];
 
-function dropMountPoints(upper: string, lowers: string[]): void {
+/**
+ * The paths runc will create as mount points (each target and its missing parents), as
+ * BuildKit's MountStubsCleaner records them: those still empty after the step are removed, so
+ * a mount never leaves its mount point in the layer.
+ */
+function mountStubs(lowers: string[], targets: string[]): string[] {
   const below = new LayerView(lowers);
-  for (const p of MOUNT_POINTS) {
+  const out: string[] = [];
+  for (const t of targets) {
+    for (let p = posix.normalize(t); p !== '/' && !below.stat(p, false); p = posix.dirname(p)) {
+      if (!out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+function dropStubs(upper: string, stubs: string[]): void {
+  for (const p of stubs) {
     const h = join(upper, p);
     let st;
     try {
@@ -49,26 +75,66 @@ function dropMountPoints(upper: string, lowers: string[]): void {
     } catch {
       continue;
     }
-    if (below.stat(p, false)) continue;
-    if (st.isFile() && st.size === 0) rmSync(h, { force: true });
-    else if (st.isDirectory() && readdirSync(h).length === 0) rmdirSync(h);
+    if (st.isDirectory() ? readdirSync(h).length !== 0 : st.size !== 0) continue;
+    // Keep the parent's times: its entry changing is not content (buildkit#3148).
+    const parent = dirname(h);
+    const pst = lstatSync(parent);
+    if (st.isDirectory()) rmdirSync(h);
+    else rmSync(h, { force: true });
+    utimesSync(parent, pst.atime, pst.mtime);
+  }
+}
+
+/** The kernel's capabilities in bit order, for a privileged step (docker's --privileged grants all it can). */
+const ALL_CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
+
+/** Every capability this process may hand on (its bounding set): more would fail in runc. */
+function boundingCaps(): string[] {
+  let mask = (1n << BigInt(ALL_CAPS.length)) - 1n;
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) mask = BigInt(`0x${m[1]}`);
+  } catch {
+    // assume all
+  }
+  return ALL_CAPS.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}
+
+function privileged(spec: Record<string, unknown>): void {
+  const caps = boundingCaps();
+  const proc = spec.process as { capabilities: Record<string, string[]>; noNewPrivileges: boolean; user: { uid: number } };
+  proc.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: [] };
+  proc.noNewPrivileges = false;
+  const linux = spec.linux as Record<string, unknown>;
+  delete linux.seccomp;
+  linux.maskedPaths = [];
+  linux.readonlyPaths = [];
+  (linux.resources as { devices: unknown[] }).devices = [{ allow: true, access: 'rwm' }];
+  for (const m of spec.mounts as { destination: string; options?: string[] }[]) {
+    if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
   }
 }
 
 export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> {
-  const choice = await chooseDriver(engine.store.paths.root);
-  if (choice.driver === 'copy') {
-    throw new EngineError(ErrorCode.SYSTEM, 'RUN needs an overlay mount (kernel overlayfs or fuse-overlayfs); this store fell back to copying layers, which builds do not support');
-  }
-  const driver = driverByName(choice.driver);
+  const driver = await overlayDriver(engine);
   // pid in the name: `system check` leaves a live build's mounted dir alone.
-  const id = `build-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const id = liveTempName('build');
   const dir = join(engine.store.paths.tmp, id);
   const m: LayerMount = { lowers: o.lowerDirs.length ? o.lowerDirs : [join(dir, 'empty')], upper: o.upperDir, work: join(dir, 'work'), target: join(dir, 'rootfs'), linkDir: join(dir, 'l') };
   for (const p of [dir, m.work, m.target, m.linkDir, ...(o.lowerDirs.length ? [] : [m.lowers[0]!])]) mkdirSync(p, { recursive: true });
   const stateRoot = engine.store.paths.runtimeState;
   mkdirSync(stateRoot, { recursive: true });
   let mounted = false;
+  const extra = o.mounts ?? [];
+  const stubs = mountStubs(o.lowerDirs, [...MOUNT_POINTS, ...extra.map((x) => x.destination)]);
+  // Layer-backed mounts (a stage, an image) are overlays made here, with a throwaway upper.
+  const views: { unmount: () => Promise<void> }[] = [];
   try {
     if (o.signal?.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     await driver.mount(m);
@@ -77,6 +143,22 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     if (o.cwd !== '/') mkdirScoped(m.target, o.cwd);
     const etc = writeEtcFiles(dir, { hostname: 'buildkitsandbox', network: o.network });
     const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()) });
+    const specMounts = spec.mounts as Record<string, unknown>[];
+    for (const [i, x] of extra.entries()) {
+      if (x.type === 'tmpfs') {
+        specMounts.push({ destination: x.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(x.size ? [`size=${x.size}`] : [])] });
+        continue;
+      }
+      let source = x.type === 'bind' ? x.source : '';
+      if (x.type === 'layers') {
+        const v = await mountView(engine, x.lowers, join(dir, `m${i}`), driver);
+        views.push(v);
+        source = join(v.path, x.subpath);
+        if (!existsSync(source)) throw new EngineError(ErrorCode.NOT_FOUND, `mount source "${x.subpath}" not found in ${x.what}`);
+      }
+      specMounts.push({ destination: x.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(x.readonly ? ['ro'] : [])] });
+    }
+    if (o.privileged) privileged(spec);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
     const { code, stderrTail } = await new Promise<{ code: number; stderrTail: string }>((resolve, reject) => {
       const p = spawn(runcPath(), [...runcGlobalArgs(stateRoot), 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -114,10 +196,13 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
       throw new BuildStepError(`process ${cmd} did not complete successfully: exit code: ${code}`, undefined, [], code);
     }
   } finally {
-    if (mounted) await driver.unmount(m.target).catch(() => {});
     await runc(stateRoot, ['delete', '--force', id]).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    let stuck = false;
+    for (const v of views) await v.unmount().catch(() => (stuck = true));
+    if (mounted) await driver.unmount(m.target).catch(() => (stuck = true));
+    // Never delete through a mount that is still there: it would reach the layers below.
+    if (!stuck) rmSync(dir, { recursive: true, force: true });
   }
-  dropMountPoints(o.upperDir, o.lowerDirs);
+  dropStubs(o.upperDir, stubs);
   if (!existsSync(o.upperDir)) throw new EngineError(ErrorCode.INVALID, `RUN left no upper dir at ${o.upperDir}`);
 }

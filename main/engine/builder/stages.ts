@@ -1,6 +1,7 @@
 import { hostArch } from '../image/types.js';
 import { InvalidArgumentError } from '../model/errors.js';
-import { dockerfileError, flag, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js';
+import { dockerfileError, flag, flags, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js';
+import { csvFields } from './run-mounts.js';
 import { word } from './config-steps.js';
 import { splitRawWords } from './lexer.js';
 import { nearest } from './suggest.js';
@@ -66,6 +67,15 @@ export function refOf(df: ParsedDockerfile, name: string, before: number): Stage
   return { kind: 'image', ref: name };
 }
 
+function mountFromField(value: string): string | undefined {
+  try {
+    for (const f of csvFields(value)) if (/^from=/i.test(f)) return f.slice(5);
+  } catch {
+    // a malformed value is reported when the RUN is prepared
+  }
+  return undefined;
+}
+
 export interface StagePlan {
   stage: Stage;
   /** FROM, expanded with the global ARGs */
@@ -88,6 +98,14 @@ export function planStages(df: ParsedDockerfile, globals: Map<string, string>, t
     if (base.kind === 'stage') deps.add(base.index);
     const copyFrom = new Map<Instruction, StageRef>();
     for (const ins of stage.instructions) {
+      // RUN --mount=...,from=STAGE reads that stage too (no variables there, as in BuildKit).
+      if (ins.keyword === 'RUN') {
+        for (const v of flags(ins, 'mount')) {
+          const from = mountFromField(v);
+          const r = from === undefined ? undefined : refOf(df, from, stage.index);
+          if (r?.kind === 'stage') deps.add(r.index);
+        }
+      }
       const f = ins.keyword === 'COPY' ? flag(ins, 'from') : undefined;
       if (f === undefined) continue;
       const name = word(ins, f, globals, df.escape);

@@ -168,6 +168,18 @@ const migrations: string[] = [
   CREATE TABLE build_parse_cache (key TEXT PRIMARY KEY, model TEXT NOT NULL, used_at INTEGER NOT NULL);
   ALTER TABLE build_file_hashes RENAME COLUMN digest TO content_sha;
   `,
+  // Builder (issue 12): the directories RUN --mount=type=cache keeps between builds
+  // (store/tables/build-cache-mounts.ts).
+  `
+  CREATE TABLE build_cache_mounts (
+    dir      TEXT PRIMARY KEY,             -- directory name under cache-mounts/
+    cache_id TEXT NOT NULL,                -- the mount's id (namespaced)
+    instance INTEGER NOT NULL,             -- 0, or n: the nth private copy
+    created  INTEGER NOT NULL,
+    used_at  INTEGER NOT NULL,
+    uses     INTEGER NOT NULL DEFAULT 0
+  );
+  `,
 ];
 
 export function openDatabase(path: string): DB {

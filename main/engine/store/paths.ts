@@ -24,4 +24,6 @@ export class StorePaths {
   /** runc's state root (--root): kept inside the store so two stores never collide. */
   get runtimeState(): string { return join(this.root, 'runtime'); }
   get exits(): string { return join(this.root, 'exits'); }
+  /** RUN --mount=type=cache directories (one per cache id and private copy) and their lock files */
+  get cacheMounts(): string { return join(this.root, 'cache-mounts'); }
 }
