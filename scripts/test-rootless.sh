@@ -20,11 +20,10 @@ grep -q "^$user:" /etc/subgid || echo "$user:200000:65536" >> /etc/subgid
 home=$(getent passwd "$user" | cut -d: -f6)
 run_dir="/run/user/$uid"; mkdir -p "$run_dir"; chown "$user:" "$run_dir"; chmod 700 "$run_dir"
 
-# The tests run the CLI from dist/, which that user may not be able to rebuild: build it here.
-if [ ! -f dist/main/cli/index.js ] || [ -n "$(find main shared -name '*.ts' -newer dist/main/cli/index.js 2>/dev/null | head -1)" ]; then
-  echo "[rootless] building dist/ (tsc)" >&2
-  flock /tmp/slipway-tsc.lock npx tsc -p tsconfig.json --noEmitOnError false >/dev/null 2>&1 || true
-fi
+# The tests run the CLI from dist/bundle, which that user may not be able to rebuild: bundle
+# it here when any of its sources changed (the same check as the tests' ensureBuilt).
+mkdir -p dist
+flock dist/.bundle.lock node scripts/bundle.mjs --if-stale
 
 # The user must be able to read the checkout; CI may clone under a private directory, so
 # fall back to a copy that the user owns.

@@ -2,17 +2,28 @@
 // it runs, so `slipway run` does not pay for the builder, the registry or the UI.
 import { reexecInRootlessNamespaceIfNeeded, trace, traceBegin, traceMark, tracing } from '../engine/index.js';
 import { reportAndExit } from './output.js';
+import { VERSION } from './version.js';
 
-traceMark('node start -> CLI entry');
-// An ordinary user's command runs again inside the rootless namespaces (main/engine/rootless).
-if (process.getuid?.() !== 0 && !process.env.SLIPWAY_USERNS) await reexecInRootlessNamespaceIfNeeded().catch(reportAndExit);
-// Loaded after that check: the re-executing parent never needs the command tree.
-const program = await trace('load + build the command tree', async () => (await import('./program.js')).buildProgram());
-if (tracing) {
-  let endVerb = (): void => {};
-  program.hook('preAction', (_root, cmd) => {
-    endVerb = traceBegin(`verb ${cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ` : ''}${cmd.name()}`);
-  });
-  program.hook('postAction', () => endVerb());
+async function main(): Promise<void> {
+  traceMark('node start -> CLI entry');
+  // Scripts ask for the version to check the tool is there: answer without the command tree.
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  // An ordinary user's command runs again inside the rootless namespaces (main/engine/rootless).
+  if (process.getuid?.() !== 0 && !process.env.SLIPWAY_USERNS) await reexecInRootlessNamespaceIfNeeded();
+  // Loaded after that check: the re-executing parent never needs the command tree.
+  const program = await trace('load + build the command tree', async () => (await import('./program.js')).buildProgram());
+  if (tracing) {
+    let endVerb = (): void => {};
+    program.hook('preAction', (_root, cmd) => {
+      endVerb = traceBegin(`verb ${cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ` : ''}${cmd.name()}`);
+    });
+    program.hook('postAction', () => endVerb());
+  }
+  await program.parseAsync(process.argv);
 }
-program.parseAsync(process.argv).catch(reportAndExit);
+
+main().catch(reportAndExit);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { VERSION } from './version.js';
 import { setVerb } from './exit-codes.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerContainerCommands } from './commands/containers.js';
@@ -17,7 +18,7 @@ import { registerNetworkCommands } from './commands/network.js';
 export function buildProgram(): Command {
   const program = new Command('slipway')
     .description('Slipway: build, run and commit containers on your own machine (docker-compatible CLI)')
-    .version('0.1.0', '-v, --version')
+    .version(VERSION, '-v, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { InvalidArgumentError, openEngine } from '../engine/index.js';
 import { createApiRuntime } from './api-runtime.js';
@@ -36,6 +36,17 @@ export async function runUi(opts: { port?: number; address: string; allowRemote:
   });
 }
 
+/** The Electron main module: package.json's "main", found from wherever this code runs (dist/main/ or dist/bundle/). */
+function appMain(): string {
+  for (let dir = import.meta.dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (!existsSync(pkg)) continue;
+    const { name, main } = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; main?: string };
+    if (name === 'slipway' && main) return join(dir, main);
+  }
+  throw new InvalidArgumentError('cannot find the Slipway package.json (its "main" is the desktop app)');
+}
+
 /** The Electron binary, if this install has one (npm could not download it on offline hosts). */
 export function electronBinary(): string | undefined {
   try {
@@ -52,7 +63,7 @@ export function electronBinary(): string | undefined {
 export async function runApp(opts: { open: boolean }): Promise<void> {
   const bin = electronBinary();
   if (bin) {
-    const main = resolve(import.meta.dirname, '..', 'app', 'main.js');
+    const main = appMain();
     const child = spawn(bin, [main], { stdio: 'inherit' });
     const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 0)));
     process.exitCode = code;

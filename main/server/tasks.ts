@@ -9,13 +9,14 @@ import { join, resolve } from 'node:path';
 import { taskOps, type TaskKind, type TaskParams } from './task-ops.js';
 
 /**
- * The compiled child entry: beside this module when running from dist/, else the repo's
- * dist/ copy (tests run the sources). Undefined when there is none: tasks then run in-process.
+ * The built child entry: beside this module when running from dist/ (the bundle keeps its
+ * entries and chunks in one dir), else the repo's bundle (tests run the sources). Undefined
+ * when there is none: tasks then run in-process.
  */
 export function taskChildEntry(): string | undefined {
   const here = fileURLToPath(new URL('./task-child.js', import.meta.url));
   if (existsSync(here)) return here;
-  const built = join(resolve(import.meta.dirname, '..', '..'), 'dist', 'main', 'server', 'task-child.js');
+  const built = join(resolve(import.meta.dirname, '..', '..'), 'dist', 'bundle', 'task-child.js');
   return existsSync(built) ? built : undefined;
 }
 

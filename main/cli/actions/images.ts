@@ -180,21 +180,6 @@ export async function inspectImageJSON(engine: Engine, ref: string): Promise<obj
   return inspectImage(engine.images, engine.images.resolve(ref));
 }
 
-type ContainerInspector = (engine: Engine, ref: string) => Promise<object | undefined> | object | undefined;
-
-async function containerInspector(engine: Engine): Promise<ContainerInspector | undefined> {
-  try {
-    // The containers helper's CLI module, when it exists in this build.
-    const spec = './containers.js';
-    const m = (await import(new URL(spec, import.meta.url).href)) as { inspectContainerJSON?: ContainerInspector };
-    if (m.inspectContainerJSON) return m.inspectContainerJSON;
-  } catch {
-    // not built: fall back to the engine facade below
-  }
-  const mgr = (engine as unknown as { containers?: { inspect?: (ref: string) => Promise<object> } }).containers;
-  return mgr?.inspect ? (_e, ref) => mgr.inspect!(ref) : undefined;
-}
-
 function isNotFound(e: unknown): boolean {
   return e instanceof NotFoundError || (e instanceof EngineError && e.code === 'NOT_FOUND');
 }
@@ -209,7 +194,7 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
   await withEngine(async (engine) => {
     const found: object[] = [];
     const missing: string[] = [];
-    const ctr = type === 'image' ? undefined : await containerInspector(engine);
+    const ctr = type === 'image' ? undefined : (await import('./containers.js')).inspectContainerJSON;
     const what = type === 'image' ? 'image' : type === 'container' ? 'container' : 'object';
     for (const name of names) {
       if (type === 'image' && !isReference(name)) {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError, ErrorCode } from '../model/errors.js';
 
 /**
@@ -26,13 +26,11 @@ interface NativeAddon {
 /** An open SOCK_SEQPACKET connection inside the addon (see util/seqpacket.ts). */
 export type SeqpacketHandle = { readonly __seqpacket: unique symbol };
 
-/** Repo root: this file is main/engine/util/native.ts, compiled to dist/main/engine/util/native.js. */
+/** build/Release/ of the checkout: walked up to from wherever this code runs (main/, dist/main/, dist/bundle/). */
 function candidates(): string[] {
-  const here = import.meta.dirname;
-  return [
-    join(here, '..', '..', '..', 'build', 'Release', 'slipway_native.node'),
-    join(here, '..', '..', '..', '..', 'build', 'Release', 'slipway_native.node'),
-  ];
+  const out: string[] = [];
+  for (let dir = import.meta.dirname, i = 0; i < 6; i++, dir = dirname(dir)) out.push(join(dir, 'build', 'Release', 'slipway_native.node'));
+  return out;
 }
 
 let addon: NativeAddon | undefined;

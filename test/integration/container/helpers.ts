@@ -1,47 +1,19 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { REPO, slipway, type Run } from '../image/cli.js';
+import { ensureBuilt } from '../../helpers/build.js';
+import { slipway, type Run } from '../image/cli.js';
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const n of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, n.name);
-    if (n.isDirectory()) t = Math.max(t, newest(p));
-    else if (n.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/**
- * Compile when the container code (or the CLI) is newer than dist/. Other areas' sources are
- * edited constantly by other work in this checkout; waiting for them would only slow us.
- */
-export function ensureBuilt(): void {
-  const entry = join(REPO, 'dist', 'main', 'cli', 'index.js');
-  const mine = ['main/engine/container', 'main/engine/runtime', 'main/engine/mount', 'main/cli'].map((d) => newest(join(REPO, d)));
-  if (existsSync(entry) && statSync(entry).mtimeMs >= Math.max(...mine)) return;
-  spawnSync('flock', ['/tmp/slipway-tsc.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'ignore' });
-  if (!existsSync(entry)) throw new Error('the CLI did not build');
-}
+export { ensureBuilt };
 
 export const BUSYBOX = 'localhost/busybox';
-
-const BUILD_RACE = /does not provide an export named|Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|Unexpected end of input/;
 
 /** A temp store with the busybox fixture loaded, and `sw(...)` = the CLI against it. */
 export function containerStore(): { root: string; sw: (...args: string[]) => Run; cleanup: () => void } {
   ensureBuilt();
   const { root, cleanup } = tempRoot('slipway-ctr-');
-  const sw = (...args: string[]) => {
-    const r = slipway(root, args);
-    // Other work in this checkout recompiles dist/ at any moment; a CLI that started while a
-    // module was half-written fails to load. That is the build racing, not slipway: run again.
-    if (r.code === 125 && BUILD_RACE.test(r.stderr)) return slipway(root, args);
-    return r;
-  };
+  // dist/bundle is switched by one rename, so a rebuild meanwhile never shows a CLI half of each.
+  const sw = (...args: string[]) => slipway(root, args);
   const l = sw('load', '-i', join(FIXTURES, 'busybox-docker.tar'));
   if (l.code !== 0) throw new Error(`load failed: ${l.stderr}`);
   return {

@@ -2,34 +2,12 @@ import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { TarWriter, type TarHeader } from '../../../main/engine/image/tar-writer.js';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO } from '../../helpers/build.js';
 
-export const REPO = join(import.meta.dirname, '..', '..', '..');
+export { REPO, ensureBuilt } from '../../helpers/build.js';
 export const BIN = join(REPO, 'bin', 'slipway.js');
-
-function newestTs(dir: string): number {
-  let t = 0;
-  for (const n of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, n.name);
-    if (n.isDirectory()) t = Math.max(t, newestTs(p));
-    else if (n.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/**
- * Compile to dist/ when any source is newer than the CLI entry. Under a lock, and re-checked
- * inside it, so parallel test files build once; tsc exits non-zero for type errors in files
- * under construction elsewhere, but it still emits.
- */
-export function ensureBuilt(): void {
-  const entry = join(REPO, 'dist', 'main', 'cli', 'index.js');
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestTs(join(REPO, 'main'))) return;
-  const script = `if [ ! -e dist/main/cli/index.js ] || [ -n "$(find main shared -name '*.ts' -newer dist/main/cli/index.js 2>/dev/null | head -1)" ]; then npx tsc -p tsconfig.json; fi`;
-  spawnSync('flock', ['/tmp/slipway-tsc.lock', 'sh', '-c', script], { cwd: REPO, stdio: 'ignore' });
-  if (!existsSync(entry)) throw new Error('the CLI did not build');
-}
 
 /** Time a beforeAll that builds may need on a loaded 2-core machine. */
 export const BUILD_TIMEOUT = 600_000;
