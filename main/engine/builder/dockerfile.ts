@@ -147,7 +147,8 @@ let parser: Parser | undefined;
 
 /** Load dockerfile-ast (the biggest import of a build) only when a Dockerfile is new. */
 export async function loadParser(): Promise<void> {
-  parser ??= (await import('dockerfile-ast')).DockerfileParser;
+  // dockerfile-ast is CommonJS: its exports object is the default export under Node and the bundle alike.
+  parser ??= (await import('dockerfile-ast')).default.DockerfileParser;
 }
 
 /**
