@@ -1,11 +1,11 @@
 import { appendFileSync, writeSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 
 /**
  * SLIPWAY_TRACE=1: where a command's time goes, one line per phase on stderr when the process
  * exits (SLIPWAY_TRACE=/some/file appends there instead: conmon's exit command has no stderr
- * anyone reads). Times are milliseconds since the process started (performance.now()), so
- * "node start -> entry" is measured too. Off, each call is one boolean test.
+ * anyone reads). Times are milliseconds since the process started, so "node start -> entry"
+ * is measured too. Off, each call is one boolean test, and nothing is loaded (Node's
+ * perf_hooks only when printing).
  */
 const setting = process.env.SLIPWAY_TRACE ?? '';
 export const tracing = setting !== '' && setting !== '0';
@@ -18,6 +18,11 @@ interface Span {
 const spans: Span[] = [];
 let printerInstalled = false;
 
+/** ms since the process started (process.uptime() needs no module, unlike performance.now()). */
+function now(): number {
+  return process.uptime() * 1000;
+}
+
 function record(name: string, start: number, end: number): void {
   spans.push({ name, start, end });
   if (!printerInstalled) {
@@ -26,16 +31,16 @@ function record(name: string, start: number, end: number): void {
   }
 }
 
-/** An instant: the time since node started (e.g. "entry" when the CLI's first line runs). */
-export function traceMark(name: string): void {
-  if (tracing) record(name, 0, performance.now());
+/** An instant, as a phase from the process start (e.g. "entry": `at` = when the CLI's first line ran). */
+export function traceMark(name: string, at = now()): void {
+  if (tracing) record(name, 0, at);
 }
 
 /** Start a phase; call the returned function when it ends. */
 export function traceBegin(name: string): () => void {
   if (!tracing) return noop;
-  const start = performance.now();
-  return () => record(name, start, performance.now());
+  const start = now();
+  return () => record(name, start, now());
 }
 
 /** Time `fn` (sync or async) as one phase. */
@@ -58,8 +63,8 @@ function noop(): void {}
 
 /** One line per phase, in start order, indented under the phases that contain it. */
 function printTrace(): void {
-  const now = performance.now();
-  const t = performance.nodeTiming;
+  const end = now();
+  const t = (globalThis.performance as unknown as { nodeTiming: { bootstrapComplete: number } }).nodeTiming;
   const rows: Span[] = [
     { name: 'node bootstrap', start: 0, end: t.bootstrapComplete },
     ...spans,
@@ -72,7 +77,7 @@ function printTrace(): void {
     lines.push(`  ${s.start.toFixed(1).padStart(7)} ms  ${(s.end - s.start).toFixed(1).padStart(7)} ms  ${indent}${s.name}`);
     if (s.end > s.start) open.push(s);
   }
-  lines.push(`  ${now.toFixed(1).padStart(7)} ms  ${''.padStart(10)}  exit`);
+  lines.push(`  ${end.toFixed(1).padStart(7)} ms  ${''.padStart(10)}  exit`);
   const text = `${lines.join('\n')}\n`;
   try {
     if (setting === '1' || setting === 'true') writeSync(2, text);
