@@ -232,7 +232,7 @@ export const methods = {
       image: Ref,
       name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only').max(128).optional(),
       cmd: z.array(z.string()).max(1000).optional(),
-      env: z.array(z.string().regex(/^[^=]+(=.*)?$/s, 'NAME=value')).max(1000).default([]),
+      env: z.array(z.string().regex(/^[^=]+=.*$/s, 'NAME=value')).max(1000).default([]),
       start: z.boolean().default(true),
     }).strict(),
     result: z.object({ id: z.string(), name: z.string() }),

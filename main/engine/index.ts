@@ -23,7 +23,16 @@ export {
 // --- the engine and its stores ---------------------------------------------------------------
 export { Engine, openEngine } from './engine.js';
 export type { ImageRecord } from './image/images.js';
-export type { ContainerRecord, CreateOptions } from './container/types.js';
+export type { ContainerRecord } from './container/types.js';
+export type {
+  ContainerCreateSpec,
+  CreateConfig,
+  CreateHostConfig,
+  NetworkingConfig,
+  EndpointSettings,
+} from './model/container-spec.js';
+export { DEFAULT_HOST_IP } from './network/options.js';
+export type { PortBinding, PortMap, Proto } from './network/types.js';
 export { ImageNotFoundError } from './container/manager.js';
 
 // --- images ------------------------------------------------------------------------------------

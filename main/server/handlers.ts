@@ -285,7 +285,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'containers.list': async ({ all }) => (await engine.containers.list({ all })).map((r) => toSummary(r, engine.store.paths.root)),
     'containers.inspect': ({ id }) => engine.containers.inspect(id),
     'containers.run': async ({ image, name, cmd, env, start }) => {
-      const rec = await engine.containers.create({ image, name, cmd, env });
+      const rec = await engine.containers.create({ ...(name ? { name } : {}), Config: { Image: image, Cmd: cmd?.length ? cmd : null, Env: env ?? [] } });
       if (start) await engine.containers.start(rec.id);
       return { id: rec.id, name: rec.name };
     },

@@ -1,7 +1,8 @@
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
-import { changeOrTimeout, CreateOptions, Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, LogEntry, LogReader, trace, traceBegin } from '../../engine/index.js';
+import { changeOrTimeout, Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, LogEntry, LogReader, trace, traceBegin } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
+import { createSpec, type CreateFlags } from '../flags/create.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -12,70 +13,9 @@ export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: st
   }
 }
 
-interface CreateFlags {
-  name?: string;
-  env?: string[];
-  envFile?: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  entrypoint?: string;
-  volume?: string[];
-  network?: string;
-  net?: string;
-  publish?: string[];
-  publishAll?: boolean;
-  addHost?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOption?: string[];
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: number;
-  label?: string[];
-  stopSignal?: string;
-  stopTimeout?: number;
-  rm?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
-  detach?: boolean;
-}
-
-function createOptions(image: string, cmd: string[], o: CreateFlags): CreateOptions {
-  return {
-    image,
-    cmd,
-    name: o.name,
-    entrypoint: o.entrypoint,
-    env: o.env,
-    envFiles: o.envFile,
-    workdir: o.workdir,
-    user: o.user,
-    hostname: o.hostname,
-    volumes: o.volume,
-    network: o.network ?? o.net,
-    publish: o.publish,
-    publishAll: !!o.publishAll,
-    addHosts: o.addHost,
-    dns: o.dns,
-    dnsSearch: o.dnsSearch,
-    dnsOptions: o.dnsOption,
-    memory: o.memory,
-    cpus: o.cpus,
-    pidsLimit: o.pidsLimit,
-    labels: o.label,
-    stopSignal: o.stopSignal,
-    stopTimeout: o.stopTimeout,
-    autoRemove: !!o.rm,
-    tty: !!o.tty,
-    interactive: !!o.interactive,
-    attach: !o.detach,
-  };
-}
-
 async function createContainer(engine: Engine, image: string, cmd: string[], o: CreateFlags) {
   try {
-    return await engine.containers.create(createOptions(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
+    return await engine.containers.create(createSpec(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
   } catch (e) {
     if (e instanceof ImageNotFoundError && !e.pullError) {
       const shown = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`;

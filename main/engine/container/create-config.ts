@@ -1,53 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ImageConfig } from '../image/types.js';
 import type { DriverName } from '../mount/driver.js';
-import type { ContainerConfig, ContainerSpec, CreateOptions, HostConfig } from './types.js';
+import type { ContainerConfig, ContainerSpec, HostConfig } from './types.js';
+import { DEFAULTS, HONOURED, type ContainerCreateSpec } from '../model/container-spec.js';
 import { InvalidArgumentError, EngineError, ErrorCode } from '../model/errors.js';
 import { parseSignal } from '../runtime/signals.js';
 import { exposedWithPublished, networkHostConfig } from '../network/options.js';
 import { isRootless } from '../rootless/detect.js';
 import { assertLimitsAllowed } from '../rootless/cgroups.js';
-
-/** docker's RAM units: 512m, 1g, 1024k, plain bytes. */
-export function parseBytes(v: string | number | undefined): number {
-  if (v === undefined || v === '') return 0;
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`invalid size: '${v}': use a number with an optional unit (b, k, m, g)`);
-  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as 'k'];
-  return Math.round(Number(m[1]) * mult);
-}
-
-export function parseCpus(v: string | number | undefined): number {
-  if (v === undefined || v === '') return 0;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`invalid argument "${v}" for "--cpus" flag: use a number such as 1.5`);
-  return Math.round(n * 1e9);
-}
-
-/** -e KEY=VAL, or -e KEY to copy the caller's value (dropped when unset), as docker. */
-function expandEnv(list: string[]): string[] {
-  const out: string[] = [];
-  for (const e of list) {
-    if (e.includes('=')) out.push(e);
-    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
-  }
-  return out;
-}
-
-function readEnvFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new InvalidArgumentError(`open ${path}: no such file or directory`);
-  }
-  return text
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.trim() && !l.trimStart().startsWith('#'));
-}
 
 /** Later entries win by key; order of first appearance is kept. */
 export function mergeEnv(base: string[], over: string[]): string[] {
@@ -73,66 +33,111 @@ export function parseBind(v: string): { source: string; destination: string; rea
   return { source: resolve(src), destination: dst, readonly: opts.includes('ro') };
 }
 
+/** Is this value "not set": absent, a zero value, or one of the defaults clients send? */
+function unset(v: unknown, path: string): boolean {
+  if (v === undefined || v === null || v === '' || v === 0 || v === false) return true;
+  if (DEFAULTS[path]?.includes(v)) return true;
+  if (Array.isArray(v)) return v.every((x, i) => unset(x, `${path}.${i}`));
+  if (typeof v === 'object') return Object.entries(v as object).every(([k, x]) => unset(x, `${path}.${k}`));
+  return false;
+}
+
+/** Refuse (never ignore) what a client asked for that this engine does not do yet. */
+function refuseUnhonoured(spec: ContainerCreateSpec): void {
+  const parts = [
+    ['Config', spec.Config],
+    ['HostConfig', spec.HostConfig],
+    ['NetworkingConfig', spec.NetworkingConfig],
+  ] as const;
+  for (const [part, obj] of parts) {
+    if (obj === undefined || obj === null) continue;
+    if (typeof obj !== 'object' || Array.isArray(obj)) throw new InvalidArgumentError(`${part} must be an object`);
+    const honoured = HONOURED[part] as Set<string>;
+    for (const [k, v] of Object.entries(obj)) {
+      if (!honoured.has(k) && !unset(v, `${part}.${k}`)) {
+        throw new InvalidArgumentError(`${part}.${k} is not supported by Slipway yet: leave it out (got ${JSON.stringify(v).slice(0, 80)})`);
+      }
+    }
+  }
+}
+
+function stringList(v: unknown, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`${field} must be a list of strings`);
+  return v as string[];
+}
+
 /**
- * docker's create: image config + flags -> the container's Config and HostConfig, and the
- * command it will run (Path + Args). Entrypoint given on the command line drops the image's
- * Cmd; args after the image replace Cmd.
+ * docker's create: the image's config + the create spec -> the container's Config and
+ * HostConfig, and the command it will run (Path + Args). An Entrypoint in the spec drops the
+ * image's Cmd ([""] drops the image's Entrypoint too); a Cmd in the spec replaces the image's.
+ * Everything is validated here, before anything is created, whoever sent the spec.
  */
-export function containerSpec(o: CreateOptions, img: ImageConfig, id: string, driver: DriverName): ContainerSpec {
+export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: string, driver: DriverName): ContainerSpec {
+  refuseUnhonoured(spec);
+  const c = spec.Config;
+  const h = spec.HostConfig ?? {};
   const ic = img.config ?? {};
   let entrypoint: string[] | null = ic.Entrypoint ?? null;
   let cmd: string[] | null = ic.Cmd ?? null;
-  if (o.entrypoint !== undefined) {
-    entrypoint = o.entrypoint === '' ? null : [o.entrypoint];
+  const userEntrypoint = stringList(c.Entrypoint, 'Config.Entrypoint');
+  if (userEntrypoint.length) {
+    entrypoint = userEntrypoint.length === 1 && userEntrypoint[0] === '' ? null : userEntrypoint;
     cmd = null;
   }
-  if (o.cmd && o.cmd.length) cmd = o.cmd;
+  const userCmd = stringList(c.Cmd, 'Config.Cmd');
+  if (userCmd.length) cmd = userCmd;
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (!argv.length) throw new EngineError(ErrorCode.INVALID, 'No command specified: give a command after the image name or use an image with CMD/ENTRYPOINT');
-  const workdir = o.workdir ?? ic.WorkingDir ?? '';
+  const workdir = c.WorkingDir || ic.WorkingDir || '';
   if (workdir && !workdir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
-  const net = networkHostConfig(o);
-  const labels: Record<string, string> = { ...(ic.Labels ?? {}) };
-  for (const l of o.labels ?? []) {
-    const i = l.indexOf('=');
-    labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
-  }
-  if (o.stopSignal) parseSignal(o.stopSignal);
-  for (const v of o.volumes ?? []) parseBind(v);
-  const env = mergeEnv(ic.Env ?? [], [...(o.envFiles ?? []).flatMap((f) => expandEnv(readEnvFile(f))), ...expandEnv(o.env ?? [])]);
-  const hostname = o.hostname ?? id.slice(0, 12);
+  if (h.Runtime && h.Runtime !== 'runc') throw new InvalidArgumentError(`unknown runtime specified ${h.Runtime}: Slipway runs containers with runc`);
+  const net = networkHostConfig(h);
+  const labels: Record<string, string> = { ...(ic.Labels ?? {}), ...(c.Labels ?? {}) };
+  if (c.StopSignal) parseSignal(c.StopSignal);
+  const binds = stringList(h.Binds, 'HostConfig.Binds');
+  for (const v of binds) parseBind(v);
+  const userEnv = stringList(c.Env, 'Config.Env');
+  for (const e of userEnv) if (!e.includes('=')) throw new InvalidArgumentError(`invalid environment entry "${e}": use KEY=VALUE`);
+  const env = mergeEnv(ic.Env ?? [], userEnv);
   const config: ContainerConfig = {
-    Hostname: hostname,
+    Hostname: c.Hostname || id.slice(0, 12),
     Domainname: '',
-    User: o.user ?? ic.User ?? '',
-    AttachStdin: !!o.interactive,
-    AttachStdout: !!o.attach,
-    AttachStderr: !!o.attach,
-    Tty: !!o.tty,
-    OpenStdin: !!o.interactive,
-    StdinOnce: !!o.interactive,
+    User: c.User || ic.User || '',
+    AttachStdin: !!c.AttachStdin,
+    AttachStdout: !!c.AttachStdout,
+    AttachStderr: !!c.AttachStderr,
+    Tty: !!c.Tty,
+    OpenStdin: !!c.OpenStdin,
+    StdinOnce: !!c.StdinOnce,
     Env: env,
     Cmd: cmd,
-    Image: o.image,
+    Image: c.Image,
     Volumes: ic.Volumes ?? null,
     WorkingDir: workdir,
     Entrypoint: entrypoint,
     OnBuild: null,
     Labels: labels,
-    ...(o.stopSignal ?? ic.StopSignal ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}),
-    ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
-    ...exposedWithPublished(ic.ExposedPorts, net.PortBindings),
+    ...(c.StopSignal || ic.StopSignal ? { StopSignal: c.StopSignal || ic.StopSignal } : {}),
+    ...(typeof c.StopTimeout === 'number' ? { StopTimeout: c.StopTimeout } : {}),
+    ...exposedWithPublished({ ...(ic.ExposedPorts ?? {}), ...(c.ExposedPorts ?? {}) }, net.PortBindings),
   };
-  const pids = o.pidsLimit;
+  const pids = h.PidsLimit;
   const hostConfig: HostConfig = {
-    Binds: o.volumes?.length ? o.volumes : null,
+    Binds: binds.length ? binds : null,
     ...net,
-    Memory: parseBytes(o.memory),
-    NanoCpus: parseCpus(o.cpus),
+    Memory: nonNegative(h.Memory, 'HostConfig.Memory'),
+    NanoCpus: nonNegative(h.NanoCpus, 'HostConfig.NanoCpus'),
     PidsLimit: pids && pids > 0 ? pids : null,
-    AutoRemove: !!o.autoRemove,
+    AutoRemove: !!h.AutoRemove,
     Runtime: 'runc',
   };
   if (isRootless()) assertLimitsAllowed({ memory: hostConfig.Memory, nanoCpus: hostConfig.NanoCpus, pidsLimit: hostConfig.PidsLimit });
   return { config, hostConfig, path: argv[0]!, args: argv.slice(1), driver };
+}
+
+function nonNegative(v: number | undefined, field: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${field} must be a number of 0 or more`);
+  return Math.round(v);
 }

@@ -15,7 +15,8 @@ import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
 import { trace, traceBegin } from '../util/trace.js';
-import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow, type CreateOptions } from './types.js';
+import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow } from './types.js';
+import type { ContainerCreateSpec } from '../model/container-spec.js';
 
 /** How long a half-done exit ('exiting') may stay before another process takes it over. */
 const STALE_EXITING_MS = 15_000;
@@ -106,22 +107,27 @@ export class ContainerManager {
     }
   }
 
-  async create(o: CreateOptions, notify?: (line: string) => void): Promise<ContainerRecord> {
-    checkImageRef(o.image);
-    if (o.name !== undefined) {
-      const n = o.name.replace(/^\//, '');
-      if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  /** docker's create: a ContainerCreateSpec (model/container-spec.ts), validated whoever sent it. */
+  async create(spec: ContainerCreateSpec, notify?: (line: string) => void): Promise<ContainerRecord> {
+    if (!spec || typeof spec.Config !== 'object' || spec.Config === null || typeof spec.Config.Image !== 'string' || !spec.Config.Image) {
+      throw new InvalidArgumentError('Config.Image is required: name the image to create the container from');
+    }
+    const image = spec.Config.Image;
+    checkImageRef(image);
+    if (spec.name !== undefined) {
+      const n = spec.name.replace(/^\//, '');
+      if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${spec.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       const clash = this.store.db.prepare(`SELECT id FROM containers WHERE name = ?`).get(n) as { id: string } | undefined;
       if (clash) {
         throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
-    const img = await trace('create: resolve the image', () => this.resolveImage(o.image, notify));
+    const img = await trace('create: resolve the image', () => this.resolveImage(image, notify));
     const cfg = this.engine.images.config(img);
     const id = newId();
     const { driver } = await trace('create: choose the mount driver', () => chooseDriver(this.store.paths.root));
     const endRow = traceBegin('create: spec, container dir, row');
-    const spec = containerSpec(o, cfg, id, driver);
+    const stored = containerSpec(spec, cfg, id, driver);
     const f = this.files(id);
     mkdirSync(f.dir, { recursive: true, mode: 0o700 });
     // The upper dir's own mode becomes the mode of the container's "/": it must be 0755.
@@ -129,7 +135,7 @@ export class ContainerManager {
     const created = new Date().toISOString();
     const db = this.store.db;
     const tx = db.transaction(() => {
-      let name = o.name?.replace(/^\//, '');
+      let name = spec.name?.replace(/^\//, '');
       for (let attempt = 0; !name; attempt++) {
         const candidate = randomName(attempt);
         if (!db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(candidate)) name = candidate;
@@ -139,8 +145,8 @@ export class ContainerManager {
       }
       db.prepare(
         `INSERT INTO containers (id, name, image_id, image_ref, created, spec, state) VALUES (?, ?, ?, ?, ?, ?, 'created')`,
-      ).run(id, name, img.id, o.image, created, JSON.stringify(spec));
-      this.store.emit('container', 'create', id, { name, image: o.image });
+      ).run(id, name, img.id, image, created, JSON.stringify(stored));
+      this.store.emit('container', 'create', id, { name, image });
     });
     try {
       tx.immediate();

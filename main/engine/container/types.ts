@@ -1,4 +1,3 @@
-import type { NetworkFlags } from '../network/options.js';
 import type { DriverName } from '../mount/driver.js';
 
 /** Docker's container Config (what `inspect .Config` shows), as this container was created. */
@@ -108,33 +107,6 @@ export function fromRow(r: ContainerRow): ContainerRecord {
     restartCount: r.restart_count,
     error: r.error,
   };
-}
-
-/** What `create`/`run` take: docker's flags, already parsed. */
-/** --network, -p, -P, --add-host, --dns* come from NetworkFlags (main/engine/network/options.ts). */
-export interface CreateOptions extends NetworkFlags {
-  image: string;
-  /** the args after the image */
-  cmd?: string[];
-  name?: string;
-  /** --entrypoint; "" resets the image's */
-  entrypoint?: string;
-  env?: string[];
-  envFiles?: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  volumes?: string[];
-  memory?: string | number;
-  cpus?: string | number;
-  pidsLimit?: number;
-  labels?: string[];
-  stopSignal?: string;
-  stopTimeout?: number;
-  autoRemove?: boolean;
-  tty?: boolean;
-  interactive?: boolean;
-  attach?: boolean;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

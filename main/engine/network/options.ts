@@ -1,20 +1,11 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../model/errors.js';
 import { rootlessNetworkMode } from '../rootless/network.js';
-import type { NetworkHostConfig, NetworkMode, PortMap, Proto } from './types.js';
+import type { NetworkHostConfig, NetworkMode, PortBinding, PortMap, Proto } from './types.js';
+import type { CreateHostConfig } from '../model/container-spec.js';
 
 /** Published ports bind here unless the user names an address: nothing is exposed beyond this machine by surprise. */
 export const DEFAULT_HOST_IP = '127.0.0.1';
-
-export interface NetworkFlags {
-  network?: string;
-  publish?: string[];
-  publishAll?: boolean;
-  addHosts?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOptions?: string[];
-}
 
 const bad = (msg: string) => new InvalidArgumentError(msg);
 
@@ -26,57 +17,22 @@ export function parseNetworkMode(v: string | undefined): NetworkMode {
   throw bad(`network ${n} not found: use --network none, host, or leave it out for the default network (pasta)`);
 }
 
-function parsePortNumber(s: string, what: string, spec: string): [number, number] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || lo < 1 || hi > 65535 || lo > hi) throw bad(`invalid ${what} "${s}" in "-p ${spec}": use a port number 1-65535 or a range such as 8000-8010`);
-  return [lo, hi];
-}
-
-/**
- * One -p value, as docker parses it: [IP:][HOST:]CTR[/tcp|udp], IPv6 addresses in brackets,
- * port ranges of equal length, or a host range for a single container port (any free port in
- * it). No host port means any free port.
- */
-export function parsePublish(spec: string): PortMap {
-  let rest = spec.trim();
-  let proto: Proto = 'tcp';
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    const p = rest.slice(slash + 1).toLowerCase();
-    if (p !== 'tcp' && p !== 'udp') throw bad(`invalid protocol "${p}" in "-p ${spec}": use tcp or udp`);
-    proto = p;
-    rest = rest.slice(0, slash);
-  }
-  let ip = '';
-  if (rest.startsWith('[')) {
-    const end = rest.indexOf(']');
-    if (end < 0 || rest[end + 1] !== ':') throw bad(`invalid address in "-p ${spec}": write IPv6 addresses as [::1]:8080:80`);
-    ip = rest.slice(1, end);
-    rest = rest.slice(end + 2);
-    if (!rest.includes(':')) rest = `:${rest}`;
-  }
-  const parts = rest.split(':');
-  let hostPart = '';
-  let ctrPart: string;
-  if (parts.length === 1) ctrPart = parts[0]!;
-  else if (parts.length === 2) [hostPart, ctrPart] = parts as [string, string];
-  else if (parts.length === 3 && !ip) [ip, hostPart, ctrPart] = parts as [string, string, string];
-  else throw bad(`invalid port specification "${spec}": use [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO], with IPv6 addresses in brackets`);
-  if (ip && !isIP(ip)) throw bad(`invalid IP address "${ip}" in "-p ${spec}"`);
-  const [cLo, cHi] = parsePortNumber(ctrPart, 'container port', spec);
-  const out: PortMap = {};
-  const add = (ctr: number, hostPort: string) => (out[`${ctr}/${proto}`] ??= []).push({ HostIp: ip || DEFAULT_HOST_IP, HostPort: hostPort });
-  if (!hostPart) {
-    for (let c = cLo; c <= cHi; c++) add(c, '');
-    return out;
-  }
-  const [hLo, hHi] = parsePortNumber(hostPart, 'host port', spec);
-  if (cLo === cHi) add(cLo, hLo === hHi ? String(hLo) : `${hLo}-${hHi}`);
-  else if (hHi - hLo === cHi - cLo) for (let i = 0; i <= cHi - cLo; i++) add(cLo + i, String(hLo + i));
-  else throw bad(`invalid port specification "${spec}": the host and container port ranges must have the same length`);
-  return out;
+/** One HostConfig.PortBindings entry, as an API client may send it: "80/tcp" -> [{HostIp, HostPort}]. */
+function checkedBindings(key: string, list: unknown): PortBinding[] {
+  const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(key);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw bad(`invalid port "${key}" in HostConfig.PortBindings: use PORT/tcp or PORT/udp with a port 1-65535`);
+  if (list === null || list === undefined) return [];
+  if (!Array.isArray(list)) throw bad(`HostConfig.PortBindings["${key}"] must be a list of {HostIp, HostPort}`);
+  return list.map((b: { HostIp?: unknown; HostPort?: unknown }) => {
+    const ip = typeof b?.HostIp === 'string' ? b.HostIp.replace(/^\[(.*)\]$/, '$1') : '';
+    const port = typeof b?.HostPort === 'string' ? b.HostPort : b?.HostPort === undefined || b?.HostPort === null ? '' : String(b.HostPort);
+    if (ip && !isIP(ip)) throw bad(`invalid IP address "${ip}" in HostConfig.PortBindings["${key}"]`);
+    const r = /^(\d+)(?:-(\d+))?$/.exec(port);
+    if (port && (!r || Number(r[1]) < 1 || Number(r[2] ?? r[1]) > 65535 || Number(r[1]) > Number(r[2] ?? r[1]))) {
+      throw bad(`invalid host port "${port}" in HostConfig.PortBindings["${key}"]: use a port number 1-65535, a range such as 8000-8010, or "" for any free port`);
+    }
+    return { HostIp: ip || DEFAULT_HOST_IP, HostPort: port };
+  });
 }
 
 /** --add-host NAME:IP (IPv6 as NAME:[::1] or NAME:::1); IP may be "host-gateway" (the host, as docker). */
@@ -91,28 +47,31 @@ export function parseExtraHost(v: string): { name: string; ip: string } {
   return { name, ip };
 }
 
-function merge(into: PortMap, more: PortMap): void {
-  for (const [k, v] of Object.entries(more)) (into[k] ??= []).push(...v);
-}
-
-/** The network part of a new container's HostConfig, validated (every error before anything is created). */
-export function networkHostConfig(f: NetworkFlags): NetworkHostConfig {
-  const mode = rootlessNetworkMode(parseNetworkMode(f.network), f);
+/**
+ * The network part of a new container's HostConfig, validated (every error before anything is
+ * created): the mode resolved, published ports with their host address filled in.
+ */
+export function networkHostConfig(h: CreateHostConfig): NetworkHostConfig {
   const ports: PortMap = {};
-  for (const p of f.publish ?? []) merge(ports, parsePublish(p));
-  const published = Object.keys(ports).length > 0 || !!f.publishAll;
+  for (const [key, list] of Object.entries(h.PortBindings ?? {})) {
+    const k = key.includes('/') ? key : `${key}/tcp`;
+    (ports[k] ??= []).push(...checkedBindings(key, list));
+  }
+  const published = Object.keys(ports).length > 0 || !!h.PublishAllPorts;
+  const mode = rootlessNetworkMode(parseNetworkMode(h.NetworkMode), { network: h.NetworkMode, published });
   // docker: ports cannot be published into a container that has no network of its own
   if (published && mode !== 'pasta') throw bad(`cannot publish ports with --network ${mode}: ${mode === 'host' ? 'the container already uses the host\'s ports' : 'it has no network'}; drop -p/-P or the --network flag`);
-  for (const h of f.addHosts ?? []) parseExtraHost(h);
-  for (const d of f.dns ?? []) if (!isIP(d)) throw bad(`invalid argument "${d}" for "--dns" flag: use an IP address`);
+  const extraHosts = h.ExtraHosts ?? [];
+  for (const x of extraHosts) parseExtraHost(x);
+  for (const d of h.Dns ?? []) if (!isIP(d)) throw bad(`invalid argument "${d}" for "--dns" flag: use an IP address`);
   return {
     NetworkMode: mode,
     PortBindings: ports,
-    PublishAllPorts: !!f.publishAll,
-    ExtraHosts: f.addHosts?.length ? [...f.addHosts] : null,
-    Dns: [...(f.dns ?? [])],
-    DnsSearch: [...(f.dnsSearch ?? [])],
-    DnsOptions: [...(f.dnsOptions ?? [])],
+    PublishAllPorts: !!h.PublishAllPorts,
+    ExtraHosts: extraHosts.length ? [...extraHosts] : null,
+    Dns: [...(h.Dns ?? [])],
+    DnsSearch: [...(h.DnsSearch ?? [])],
+    DnsOptions: [...(h.DnsOptions ?? [])],
   };
 }
 

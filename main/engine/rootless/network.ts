@@ -20,11 +20,10 @@ export function tunUsable(path = TUN): boolean {
  * rootless mode without slirp), while an explicit pasta network or published ports fail
  * saying why and what to do.
  */
-export function rootlessNetworkMode<M extends string>(mode: M | 'none', f: { network?: string; publish?: string[]; publishAll?: boolean }): M | 'none' {
+export function rootlessNetworkMode<M extends string>(mode: M | 'none', asked: { network?: string; published: boolean }): M | 'none' {
   if (mode !== 'pasta' || !isRootless() || tunUsable()) return mode;
-  const explicit = (f.network ?? '').trim() !== '';
-  const published = (f.publish?.length ?? 0) > 0 || !!f.publishAll;
-  if (!explicit && !published) return 'none';
-  throw new InvalidArgumentError(`${published ? 'publishing ports' : `--network ${f.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
+  const explicit = (asked.network ?? '').trim() !== '';
+  if (!explicit && !asked.published) return 'none';
+  throw new InvalidArgumentError(`${asked.published ? 'publishing ports' : `--network ${asked.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
       `ask root to run \`chmod 0666 ${TUN}\` (the usual mode), or use --network none or host`);
 }

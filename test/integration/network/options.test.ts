@@ -1,42 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { networkHostConfig, parsePublish, wantedBindings } from '../../../main/engine/network/options.js';
+import { networkHostConfig, wantedBindings } from '../../../main/engine/network/options.js';
 import { hostsFile, resolvConf } from '../../../main/engine/network/etc-files.js';
 import { pastaPortArgs } from '../../../main/engine/network/pasta.js';
 import { resolveHostPorts } from '../../../main/engine/network/host-ports.js';
-import { EngineError, ErrorCode } from '../../../main/engine/model/errors.js';
-import { exitCodeFor } from '../../../main/cli/exit-codes.js';
+import { parsePublish } from '../../../main/cli/flags/publish.js';
 
-describe('-p as docker parses it', () => {
-  it.each([
-    ['80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }],
-    ['8080:80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }],
-    ['0.0.0.0:8080:80/udp', { '80/udp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }],
-    ['127.0.0.2::53/udp', { '53/udp': [{ HostIp: '127.0.0.2', HostPort: '' }] }],
-    ['[::1]:8080:80', { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }] }],
-    ['[::1]::80', { '80/tcp': [{ HostIp: '::1', HostPort: '' }] }],
-    ['8000-8001:80-81', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8000' }], '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '8001' }] }],
-    ['9000-9010:80', { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '9000-9010' }] }],
-  ])('%s', (spec, want) => expect(parsePublish(spec)).toEqual(want));
-
-  it.each([
-    ['80/sctp', 'invalid protocol "sctp"'],
-    ['8000-8002:80-81', 'the host and container port ranges must have the same length'],
-    ['::1:80:80', 'invalid port specification'],
-    ['0:80', 'invalid host port "0"'],
-    ['x:80:80', 'invalid IP address "x"'],
-  ])('refuses %s', (spec, msg) => {
-    expect(() => parsePublish(spec)).toThrow(msg);
-    try {
-      parsePublish(spec);
-    } catch (e) {
-      expect((e as EngineError).code).toBe(ErrorCode.INVALID);
-      expect(exitCodeFor(e, 'run')).toBe(125);
-    }
-  });
-
+describe('the network part of HostConfig', () => {
   it('-P adds every exposed port not already published; pasta gets one spec per binding', () => {
-    const h = networkHostConfig({ publish: ['8080:80'], publishAll: true });
+    const h = networkHostConfig({ PortBindings: parsePublish('8080:80'), PublishAllPorts: true });
     const w = wantedBindings(h, { '80/tcp': {}, '53/udp': {}, '443': {} });
     expect(w).toEqual({
       '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }],
@@ -49,11 +21,11 @@ describe('-p as docker parses it', () => {
   });
 
   it('refuses bad --network, --add-host and --dns values', () => {
-    expect(() => networkHostConfig({ network: 'mynet' })).toThrow('network mynet not found');
-    expect(() => networkHostConfig({ addHosts: ['db'] })).toThrow('invalid argument "db" for "--add-host" flag');
-    expect(() => networkHostConfig({ dns: ['dns.example'] })).toThrow('invalid argument "dns.example" for "--dns" flag');
-    expect(() => networkHostConfig({ network: 'none', publishAll: true })).toThrow('cannot publish ports with --network none');
-    expect(networkHostConfig({ network: 'bridge' }).NetworkMode).toBe('pasta');
+    expect(() => networkHostConfig({ NetworkMode: 'mynet' })).toThrow('network mynet not found');
+    expect(() => networkHostConfig({ ExtraHosts: ['db'] })).toThrow('invalid argument "db" for "--add-host" flag');
+    expect(() => networkHostConfig({ Dns: ['dns.example'] })).toThrow('invalid argument "dns.example" for "--dns" flag');
+    expect(() => networkHostConfig({ NetworkMode: 'none', PublishAllPorts: true })).toThrow('cannot publish ports with --network none');
+    expect(networkHostConfig({ NetworkMode: 'bridge' }).NetworkMode).toBe('pasta');
   });
 });
 

@@ -10,7 +10,8 @@ import { classifyStartError, startFailureExitCode } from '../../../main/engine/r
 import { EngineError, ErrorCode } from '../../../main/engine/model/errors.js';
 import { exitCodeFor } from '../../../main/cli/exit-codes.js';
 import { parseLogLine, renderEntries, tailEntries, dockerTime } from '../../../main/engine/container/logs.js';
-import { containerSpec, parseBytes } from '../../../main/engine/container/create-config.js';
+import { containerSpec } from '../../../main/engine/container/create-config.js';
+import { parseBytes } from '../../../main/cli/flags/units.js';
 
 const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
 
@@ -94,15 +95,15 @@ describe('small parsers', () => {
     expect(parseBytes('512m')).toBe(512 * 1024 * 1024);
     expect(parseBytes('1g')).toBe(1024 ** 3);
     const img = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' as const, diff_ids: [] }, config: { Entrypoint: ['/ep'], Cmd: ['a'], Env: ['X=1'] } };
-    const a = containerSpec({ image: 'i' }, img, 'f'.repeat(64), 'overlay');
+    const a = containerSpec({ Config: { Image: 'i' } }, img, 'f'.repeat(64), 'overlay');
     expect([a.path, ...a.args]).toEqual(['/ep', 'a']);
-    const b = containerSpec({ image: 'i', entrypoint: 'sh' }, img, 'f'.repeat(64), 'overlay');
+    const b = containerSpec({ Config: { Image: 'i', Entrypoint: ['sh'] } }, img, 'f'.repeat(64), 'overlay');
     expect([b.path, ...b.args]).toEqual(['sh']);
-    const c = containerSpec({ image: 'i', cmd: ['b'], env: ['X=2'] }, img, 'f'.repeat(64), 'overlay');
+    const c = containerSpec({ Config: { Image: 'i', Cmd: ['b'], Env: ['X=2'] } }, img, 'f'.repeat(64), 'overlay');
     expect([c.path, ...c.args]).toEqual(['/ep', 'b']);
     expect(c.config.Env).toEqual(['X=2']);
     expect(c.config.Hostname).toBe('ffffffffffff');
-    expect(() => containerSpec({ image: 'i', workdir: 'rel' }, img, 'f'.repeat(64), 'overlay')).toThrow(/absolute path/);
-    expect(() => containerSpec({ image: 'i', entrypoint: '' }, { ...img, config: {} }, 'f'.repeat(64), 'overlay')).toThrow(/No command specified/);
+    expect(() => containerSpec({ Config: { Image: 'i', WorkingDir: 'rel' } }, img, 'f'.repeat(64), 'overlay')).toThrow(/absolute path/);
+    expect(() => containerSpec({ Config: { Image: 'i', Entrypoint: [''] } }, { ...img, config: {} }, 'f'.repeat(64), 'overlay')).toThrow(/No command specified/);
   });
 });

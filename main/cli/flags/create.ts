@@ -1,0 +1,81 @@
+import type { ContainerCreateSpec } from '../../engine/index.js';
+import { expandEnv, labelMap, readEnvFile } from './env.js';
+import { portBindings } from './publish.js';
+import { parseBytes, parseCpus } from './units.js';
+
+/** run/create's flags as commander hands them over. */
+export interface CreateFlags {
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  entrypoint?: string;
+  volume?: string[];
+  network?: string;
+  net?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: number;
+  label?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  rm?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+}
+
+/**
+ * Flags -> the engine's typed spec, as docker's CLI turns flags into Config + HostConfig
+ * (cli/command/container/opts.go): sizes, env files, labels and -p are parsed here; the
+ * engine validates the result (binds, network mode, ports, hosts, dns) whoever sent it.
+ */
+export function createSpec(image: string, cmd: string[], o: CreateFlags): ContainerCreateSpec {
+  const ports = portBindings(o.publish ?? []);
+  const attach = !o.detach;
+  return {
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    Config: {
+      Image: image,
+      Cmd: cmd.length ? cmd : null,
+      // --entrypoint "" resets the image's entrypoint: docker sends [""] for it
+      Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null,
+      Env: [...(o.envFile ?? []).flatMap((f) => expandEnv(readEnvFile(f))), ...expandEnv(o.env ?? [])],
+      WorkingDir: o.workdir ?? '',
+      User: o.user ?? '',
+      Hostname: o.hostname ?? '',
+      Labels: labelMap(o.label ?? []),
+      ExposedPorts: Object.fromEntries(Object.keys(ports).map((k) => [k, {}])),
+      ...(o.stopSignal !== undefined ? { StopSignal: o.stopSignal } : {}),
+      ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
+      Tty: !!o.tty,
+      OpenStdin: !!o.interactive,
+      StdinOnce: !!o.interactive,
+      AttachStdin: !!o.interactive,
+      AttachStdout: attach,
+      AttachStderr: attach,
+    },
+    HostConfig: {
+      Binds: o.volume?.length ? o.volume : null,
+      NetworkMode: o.network ?? o.net ?? '',
+      PortBindings: ports,
+      PublishAllPorts: !!o.publishAll,
+      ExtraHosts: o.addHost?.length ? o.addHost : null,
+      Dns: o.dns ?? [],
+      DnsSearch: o.dnsSearch ?? [],
+      DnsOptions: o.dnsOption ?? [],
+      Memory: parseBytes(o.memory),
+      NanoCpus: parseCpus(o.cpus),
+      PidsLimit: o.pidsLimit ?? null,
+      AutoRemove: !!o.rm,
+    },
+  };
+}
