@@ -6,6 +6,7 @@ import { badRequest } from './errors.js';
 import { defaultSocket, dockerHost, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { peerCheck } from './peer.js';
 import { allRoutes } from './routes/index.js';
+import { ExecSessions } from './routes/exec.js';
 import { createApiServer } from './server.js';
 
 
@@ -77,7 +78,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const server = createApiServer({
     routes: allRoutes(),
-    services: { engine, root: engine.store.paths.root },
+    services: { engine, root: engine.store.paths.root, execs: new ExecSessions() },
     serverName: `Slipway/${SLIPWAY_VERSION} (linux)`,
     admit: address.kind === 'unix' ? peerCheck(peerCredentials, { uid, group }) : undefined,
     onConnections: (n) => armIdle(n),

@@ -1,4 +1,5 @@
-import { type Engine } from '../engine/index.js';
+import type { Engine } from '../engine/index.js';
+import type { ExecSessions } from './routes/exec.js';
 
 /**
  * What the routes reach: the engine (through its one face) and the service's own state that
@@ -8,4 +9,5 @@ export interface ApiServices {
   engine: Engine;
   /** the store root, for /info's DockerRootDir */
   root: string;
+  execs: ExecSessions;
 }

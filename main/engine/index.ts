@@ -92,6 +92,17 @@ export { shortId } from './util/ids.js';
 export { writeFileAtomic, writeStreamAtomic } from './util/atomic.js';
 export { trace, traceBegin, traceMark, tracing } from './util/trace.js';
 
+// --- read models for the Engine API (docker's JSON shapes) ------------------------------------
+export { containerSummary, listContainers, statusText, CONTAINER_FILTERS, type ContainerSummary } from './views/containers.js';
+export { containerLogs, attachOutput, type LogChunk, type LogsRequest } from './views/logs.js';
+export { followEvents, EVENT_FILTERS, type DockerEvent } from './views/events.js';
+export { listImages, filterImages, containerCounts, globToRegExp, IMAGE_FILTERS } from './views/images.js';
+export { execStream, type ExecProcess, type ExecStreamOptions } from './container/exec-stream.js';
+export { normalizeTagged } from './image/reference.js';
+export const checkLogin = lazy(() => import('./registry/login.js'), 'checkLogin');
+/** Unpack a tar (plain or gzip) into a directory with a layer's safety checks (build contexts). */
+export const applyLayer = lazy(() => import('./layer/apply.js'), 'applyLayer');
+
 /** A function of a module loaded on its first call (types come from the module, at no cost). */
 function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): Lazy<M[K]> {
   return (async (...args: unknown[]) => ((await load())[key] as (...a: unknown[]) => unknown)(...args)) as Lazy<M[K]>;

@@ -1,5 +1,9 @@
-import { notImplemented } from '../errors.js';
+import { notFound, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
+import { buildRoutes } from './build.js';
+import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
+import { imageRoutes } from './images.js';
 import { systemRoutes } from './system.js';
 
 /**
@@ -16,7 +20,7 @@ const NOT_YET: Array<[string, string, string]> = [
   ['GET', '/containers/{name}/checkpoints', 'checkpoints'],
   ['POST', '/containers/{name}/checkpoints', 'checkpoints'],
   ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'checkpoints'],
-  ...['GET /plugins', 'GET /plugins/privileges', 'GET /plugins/{name:.*}/json', 'POST /plugins/pull', 'POST /plugins/create', 'POST /plugins/{name:.*}/enable', 'POST /plugins/{name:.*}/disable', 'POST /plugins/{name:.*}/push', 'POST /plugins/{name:.*}/upgrade', 'POST /plugins/{name:.*}/set', 'DELETE /plugins/{name:.*}'].map(
+  ...['GET /plugins', 'GET /plugins/privileges', 'POST /plugins/pull', 'POST /plugins/create', 'POST /plugins/{name:.*}/enable', 'POST /plugins/{name:.*}/disable', 'POST /plugins/{name:.*}/push', 'POST /plugins/{name:.*}/upgrade', 'POST /plugins/{name:.*}/set', 'DELETE /plugins/{name:.*}'].map(
     (r) => [r.split(' ')[0]!, r.split(' ')[1]!, 'plugins'] as [string, string, string],
   ),
   ...['/swarm', '/swarm/{rest:.*}', '/nodes', '/nodes/{rest:.*}', '/services', '/services/{rest:.*}', '/tasks', '/tasks/{rest:.*}', '/secrets', '/secrets/{rest:.*}', '/configs', '/configs/{rest:.*}'].flatMap((p) =>
@@ -29,9 +33,34 @@ export function pending(list: Array<[string, string]>, what: string): Route[] {
   return list.map(([method, path]) => ({ method, path, handler: () => Promise.reject(notImplemented(`${what} (${method} ${path})`)) }));
 }
 
+/**
+ * Objects Slipway has none of answer "no such" by name, which is the truth and what docker's
+ * `inspect` (trying each kind in turn) needs to move on to the next kind.
+ */
+const NONE_OF: Route[] = [
+  { method: 'GET', path: '/plugins/{name:.*}/json', handler: (ctx) => Promise.reject(notFound(`plugin ${ctx.params.name} not found`)) },
+  // Until volumes (issue 10) and user-defined networks (netstack) are on the engine's face.
+  { method: 'GET', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
+  { method: 'DELETE', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
+  { method: 'GET', path: '/networks/{id:.+}', handler: (ctx) => Promise.reject(notFound(`network ${ctx.params.id} not found`)) },
+  { method: 'DELETE', path: '/networks/{id:.*}', handler: (ctx) => Promise.reject(notFound(`network ${ctx.params.id} not found`)) },
+];
+
+const VOLUMES_PENDING: Array<[string, string]> = [['GET', '/volumes'], ['POST', '/volumes/create'], ['POST', '/volumes/prune']];
+const NETWORKS_PENDING: Array<[string, string]> = [['GET', '/networks'], ['POST', '/networks/create'], ['POST', '/networks/prune'], ['POST', '/networks/{id:.*}/connect'], ['POST', '/networks/{id:.*}/disconnect']];
+const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['HEAD', '/containers/{name:.*}/archive'], ['GET', '/containers/{name:.*}/archive'], ['PUT', '/containers/{name:.*}/archive'], ['POST', '/containers/{name:.*}/update'], ['POST', '/containers/{name:.*}/rename']];
+
 export function allRoutes(): Route[] {
   return [
+    ...NONE_OF,
     ...systemRoutes,
+    ...execRoutes,
+    ...containerRoutes,
+    ...imageRoutes,
+    ...buildRoutes,
+    ...pending(VOLUMES_PENDING, 'volumes'),
+    ...pending(NETWORKS_PENDING, 'user-defined networks'),
+    ...pending(ISSUE_10_PENDING, 'this container endpoint'),
     ...NOT_YET.map(([method, path, what]) => ({ method, path, handler: () => Promise.reject(notImplemented(what)) })),
   ];
 }

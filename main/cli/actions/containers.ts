@@ -1,7 +1,7 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
 import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, humanAgo, humanDuration, humanSize, inspectContainer, InvalidArgumentError, isReference, LogReader, parseUntil, portsColumn, renderEntries, shortId, tailEntries, writeStreamAtomic } from '../../engine/index.js';
+import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, humanAgo, humanSize, inspectContainer, InvalidArgumentError, isReference, LogReader, parseUntil, portsColumn, renderEntries, shortId, statusText, tailEntries, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 
@@ -19,20 +19,8 @@ export function commandColumn(rec: ContainerRecord, trunc: boolean): string {
   return JSON.stringify(cmd);
 }
 
-export function statusColumn(rec: ContainerRecord, now = Date.now()): string {
-  switch (displayState(rec)) {
-    case 'running':
-      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`;
-    case 'paused':
-      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())} (Paused)`;
-    case 'exited':
-      return `Exited (${rec.exitCode}) ${humanAgo(rec.finishedAt, now)}`;
-    case 'dead':
-      return 'Dead';
-    default:
-      return 'Created';
-  }
-}
+/** docker's STATUS column (the engine's one status text). */
+export const statusColumn = statusText;
 
 function goTime(iso: string): string {
   const d = new Date(iso);

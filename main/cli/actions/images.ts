@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, importRootfs, inspectImage, InvalidArgumentError, InvalidReferenceError, isReference, labelUntilFilters, loadArchive, NotFoundError, pruneImages, referenceProblem, removeImage, repoDigests, saveImages, seedBusybox, shortId, splitRepoTag, type RemoveEvent } from '../../engine/index.js';
+import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, importRootfs, inspectImage, InvalidArgumentError, InvalidReferenceError, isReference, loadArchive, containerCounts, filterImages, globToRegExp, NotFoundError, pruneImages, referenceProblem, removeImage, repoDigests, saveImages, seedBusybox, shortId, splitRepoTag, type RemoveEvent } from '../../engine/index.js';
 import { formatEach, formatTemplate } from '../format.js';
 import { ExitCode, out } from '../output.js';
 
@@ -101,34 +101,11 @@ interface ImageRow {
   Containers: string;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-}
-
 /** The images and rows `slipway images` shows, after -a and --filter. */
 export function imageRows(engine: Engine, opts: ImagesOptions, repoArg?: string): ImageRow[] {
   const imagesStore = engine.images;
-  let list = imagesStore.list();
-  const { test, rest } = labelUntilFilters(imagesStore, opts.filter ?? [], ['dangling', 'reference', 'before', 'since']);
-  list = list.filter(test);
-  const parents = new Set((engine.store.db.prepare(`SELECT parent_image_id AS p FROM lineage WHERE parent_image_id IS NOT NULL`).all() as { p: string }[]).map((r) => r.p));
-  const refFilters: RegExp[] = [];
-  for (const [k, v] of rest) {
-    if (k === 'dangling') {
-      const want = /^(true|1)$/i.test(v);
-      if (!/^(true|false|1|0)$/i.test(v)) throw new InvalidArgumentError(`invalid filter 'dangling=${v}'`);
-      list = list.filter((i) => (i.tags.length === 0) === want);
-    } else if (k === 'before' || k === 'since') {
-      const ref = imagesStore.resolve(v);
-      const t = new Date(ref.created).getTime();
-      list = list.filter((i) => i.id !== ref.id && (k === 'before' ? new Date(i.created).getTime() < t : new Date(i.created).getTime() > t));
-    } else if (k === 'reference') {
-      refFilters.push(globToRegExp(v.includes(':') ? v : `${v}`));
-    }
-  }
-  if (!opts.all) list = list.filter((i) => i.tags.length > 0 || !parents.has(i.id));
-  list.sort((a, b) => new Date(b.created).getTime() - new Date(a.created).getTime() || b.addedAt - a.addedAt);
-  const counts = new Map((engine.store.db.prepare(`SELECT image_id, COUNT(*) AS n FROM containers GROUP BY image_id`).all() as { image_id: string; n: number }[]).map((r) => [r.image_id, r.n]));
+  const { images: list, references: refFilters } = filterImages(engine, { all: opts.all, filters: opts.filter });
+  const counts = containerCounts(engine);
   const rows: ImageRow[] = [];
   for (const img of list) {
     const digests = repoDigests(imagesStore, img);

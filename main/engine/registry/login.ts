@@ -10,8 +10,8 @@ export function registryDomain(input: string): string {
   return s;
 }
 
-/** Check the credentials against the registry, then store them; nothing is stored on failure. */
-export async function login(registry: string, creds: Credentials, opts: { tlsVerify?: boolean } = {}): Promise<{ domain: string; file: string }> {
+/** Check the credentials against the registry without storing them (the Engine API's /auth). */
+export async function checkLogin(registry: string, creds: Credentials, opts: { tlsVerify?: boolean } = {}): Promise<string> {
   const domain = registryDomain(registry);
   if (!creds.username) throw new InvalidArgumentError('username is empty');
   if (!creds.password) throw new InvalidArgumentError('password is empty');
@@ -21,6 +21,12 @@ export async function login(registry: string, creds: Credentials, opts: { tlsVer
   } finally {
     client.close();
   }
+  return domain;
+}
+
+/** Check the credentials against the registry, then store them; nothing is stored on failure. */
+export async function login(registry: string, creds: Credentials, opts: { tlsVerify?: boolean } = {}): Promise<{ domain: string; file: string }> {
+  const domain = await checkLogin(registry, creds, opts);
   saveCredentials(domain, creds);
   return { domain, file: authFilePath() };
 }

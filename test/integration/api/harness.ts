@@ -93,7 +93,8 @@ export async function startService(opts: { empty?: boolean; args?: string[]; tim
 
 /** /usr/bin/docker ARGS against the service. */
 export function docker(svc: Service, args: string[], opts: { input?: string | Buffer; timeout?: number; cwd?: string } = {}): Run {
-  const r = spawnSync(DOCKER, args, { env: svc.env, input: opts.input, encoding: 'buffer', maxBuffer: 256 << 20, timeout: opts.timeout ?? 120_000, cwd: opts.cwd });
+  const input = typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input;
+  const r = spawnSync(DOCKER, args, { env: svc.env, input, encoding: 'buffer', maxBuffer: 256 << 20, timeout: opts.timeout ?? 120_000, cwd: opts.cwd });
   return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: (r.stderr?.toString() ?? '') + (r.error ? String(r.error) : '') };
 }
 

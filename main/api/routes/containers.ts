@@ -1,0 +1,260 @@
+import { spawnSync } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import { attachOutput, containerLogs, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseUntil, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
+import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
+import { ApiError, badRequest, notImplemented } from '../errors.js';
+import type { Route } from '../router.js';
+import { pumpChunks } from '../streams/pump.js';
+
+const RAW_STREAM = 'application/vnd.docker.raw-stream';
+
+const mgr = (ctx: ApiContext) => ctx.services.engine.containers;
+const live = (r: ContainerRecord) => r.state === 'running' || r.state === 'paused';
+
+async function list(ctx: ApiContext): Promise<void> {
+  const filters = filtersQuery(ctx, CONTAINER_FILTERS);
+  ctx.reply.json(200, await listContainers(ctx.services.engine, { all: boolQuery(ctx, 'all'), limit: intQuery(ctx, 'limit'), filters }));
+}
+
+async function create(ctx: ApiContext): Promise<void> {
+  const body = await readJsonObject(ctx);
+  if (Object.keys(body).length === 0) throw badRequest('config cannot be empty in order to create a container');
+  // docker's body is the Config with HostConfig and NetworkingConfig inside it; the engine
+  // takes the three apart, as the typed spec names them.
+  const { HostConfig, NetworkingConfig, ...Config } = body;
+  const spec = { name: stringQuery(ctx, 'name'), Config, HostConfig, NetworkingConfig } as unknown as ContainerCreateSpec;
+  try {
+    const rec = await mgr(ctx).create(spec);
+    ctx.reply.json(201, { Id: rec.id, Warnings: [] });
+  } catch (e) {
+    // docker's client pulls on exactly this answer, then creates again.
+    if (e instanceof ImageNotFoundError) throw new ApiError(404, `No such image: ${String(Config.Image)}`);
+    throw e;
+  }
+}
+
+async function inspect(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  ctx.reply.json(200, inspectContainer(ctx.services.engine, rec));
+}
+
+/** The container's processes: host `ps` lines whose pid is in the container's cgroup or tree. */
+function containerPids(rec: ContainerRecord): Set<number> {
+  const pids = new Set<number>();
+  if (!rec.pid) return pids;
+  pids.add(rec.pid);
+  // children by parent pid, walked from the container's init
+  const parent = new Map<number, number[]>();
+  for (const line of spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout.split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (!p || pp === undefined) continue;
+    parent.set(pp, [...(parent.get(pp) ?? []), p]);
+  }
+  const todo = [rec.pid];
+  while (todo.length) for (const c of parent.get(todo.pop()!) ?? []) if (!pids.has(c)) (pids.add(c), todo.push(c));
+  return pids;
+}
+
+async function top(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  if (rec.state !== 'running') throw new ApiError(409, `Container ${rec.id} is not running`);
+  const args = (stringQuery(ctx, 'ps_args') ?? '-ef').split(/\s+/).filter(Boolean);
+  const r = spawnSync('ps', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new ApiError(500, `Error running ps: ${r.stderr.trim()}`);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  const titles = lines[0]!.trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw new ApiError(500, `Couldn't find PID field in ps output`);
+  const pids = containerPids(rec);
+  const processes = lines.slice(1).flatMap((l) => {
+    const f = l.trim().split(/\s+/);
+    if (!pids.has(Number(f[pidCol]))) return [];
+    return [[...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]];
+  });
+  ctx.reply.json(200, { Titles: titles, Processes: processes });
+}
+
+/** docker's since/until query values: unix seconds (fractions allowed), RFC 3339 or a duration. */
+function timeQuery(ctx: ApiContext, key: string): number | undefined {
+  const v = stringQuery(ctx, key);
+  if (v === undefined || v === '0') return undefined;
+  return parseUntil(v);
+}
+
+async function logs(ctx: ApiContext): Promise<void> {
+  const stdout = boolQuery(ctx, 'stdout');
+  const stderr = boolQuery(ctx, 'stderr');
+  if (!stdout && !stderr) throw badRequest('Bad parameters: you must choose at least one stream');
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  const tailQ = stringQuery(ctx, 'tail');
+  const tail = tailQ === undefined || tailQ === 'all' ? -1 : Number(tailQ);
+  if (!Number.isInteger(tail)) throw badRequest(`invalid tail value ${tailQ}: give a number or "all"`);
+  const chunks = containerLogs(ctx.services.engine, rec.id, {
+    stdout,
+    stderr,
+    follow: boolQuery(ctx, 'follow'),
+    since: timeQuery(ctx, 'since'),
+    until: timeQuery(ctx, 'until'),
+    tail,
+    timestamps: boolQuery(ctx, 'timestamps'),
+    signal: ctx.signal,
+  });
+  const out = ctx.reply.stream(200, RAW_STREAM);
+  await pumpChunks(chunks, out, rec.spec.config.Tty);
+  out.end();
+}
+
+async function changes(ctx: ApiContext): Promise<void> {
+  const list = await mgr(ctx).diff(ctx.params.name!);
+  const kind = { C: 0, A: 1, D: 2 } as const;
+  ctx.reply.json(200, list.length ? list.map((c) => ({ Path: c.path, Kind: kind[c.kind] })) : null);
+}
+
+async function exportFs(ctx: ApiContext): Promise<void> {
+  const tar = await mgr(ctx).export(ctx.params.name!);
+  const out = ctx.reply.stream(200, 'application/x-tar');
+  ctx.signal.addEventListener('abort', () => tar.destroy());
+  await pipeline(tar, out).catch((e) => {
+    if (!ctx.signal.aborted) throw e;
+  });
+}
+
+async function start(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  if (rec.state === 'running') return ctx.reply.empty(304);
+  await mgr(ctx).start(rec.id);
+  ctx.reply.empty(204);
+}
+
+async function stop(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  if (!live(rec)) return ctx.reply.empty(304);
+  await mgr(ctx).stop(rec.id, intQuery(ctx, 't'), stringQuery(ctx, 'signal'));
+  ctx.reply.empty(204);
+}
+
+async function restart(ctx: ApiContext): Promise<void> {
+  await mgr(ctx).restart(ctx.params.name!, intQuery(ctx, 't'));
+  ctx.reply.empty(204);
+}
+
+async function kill(ctx: ApiContext): Promise<void> {
+  await mgr(ctx).kill(ctx.params.name!, stringQuery(ctx, 'signal') ?? 'KILL');
+  ctx.reply.empty(204);
+}
+
+async function pause(ctx: ApiContext): Promise<void> {
+  await mgr(ctx).pause(ctx.params.name!);
+  ctx.reply.empty(204);
+}
+
+async function unpause(ctx: ApiContext): Promise<void> {
+  await mgr(ctx).unpause(ctx.params.name!);
+  ctx.reply.empty(204);
+}
+
+async function remove(ctx: ApiContext): Promise<void> {
+  if (boolQuery(ctx, 'link')) throw badRequest('legacy links are not supported');
+  await mgr(ctx).remove(ctx.params.name!, { force: boolQuery(ctx, 'force') });
+  ctx.reply.empty(204);
+}
+
+async function prune(ctx: ApiContext): Promise<void> {
+  const f = filtersQuery(ctx, ['label', 'label!', 'until']);
+  const until = f.get('until')?.[0];
+  const labels = [...(f.get('label') ?? []), ...(f.get('label!') ?? []).map((l) => `!${l}`)];
+  const gone = await mgr(ctx).prune({ labels, until: until ? parseUntil(until) : undefined });
+  ctx.reply.json(200, { ContainersDeleted: gone.length ? gone : null, SpaceReclaimed: 0 });
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+  });
+
+/**
+ * docker wait: `not-running` (default) answers at once for a stopped container; `next-exit`
+ * waits for the exit of a run that has not ended yet (the client asks before it starts the
+ * container); `removed` waits until the container is gone. The status line goes out first, as
+ * dockerd does, so the client knows its wait is registered.
+ */
+async function wait(ctx: ApiContext): Promise<void> {
+  const condition = stringQuery(ctx, 'condition') ?? 'not-running';
+  if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: "${condition}"`);
+  const m = mgr(ctx);
+  const first = await m.get(ctx.params.name!);
+  const out = ctx.reply.stream(200, 'application/json');
+  let code: number | undefined;
+  for (;;) {
+    if (ctx.signal.aborted) return;
+    const r = m.find(first.id);
+    if (!r) {
+      code = m.lastExitCode(first.id) ?? first.exitCode;
+      break;
+    }
+    if (live(r)) {
+      if (await m.waitExit(r.id, 500)) await m.finalize(r.id);
+      continue;
+    }
+    if (condition === 'not-running') {
+      code = r.exitCode;
+      break;
+    }
+    if (condition === 'next-exit' && r.state !== 'created' && (live(first) || r.finishedAt !== first.finishedAt)) {
+      code = r.exitCode;
+      break;
+    }
+    await sleep(100, ctx.signal);
+  }
+  out.end(`${JSON.stringify({ Error: null, StatusCode: code })}\n`);
+}
+
+/**
+ * POST /containers/{id}/attach: the hijacked connection carries the container's output (framed
+ * without a TTY) until its run exits. stdin needs the engine's attach stream (issue 10).
+ */
+async function attach(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  const stdin = boolQuery(ctx, 'stdin');
+  if (stdin && rec.spec.config.OpenStdin) throw notImplemented('attaching to a container\'s stdin (POST /containers/{id}/attach?stdin=1)');
+  const stream = boolQuery(ctx, 'stream');
+  const logs = boolQuery(ctx, 'logs');
+  if (!stream && !logs) throw badRequest('Bad parameters: you must choose at least one stream (stream or logs)');
+  const conn = ctx.reply.hijack(RAW_STREAM);
+  conn.input.resume();
+  const output = stream
+    ? attachOutput(ctx.services.engine, rec.id, { logs, stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr'), signal: ctx.signal })
+    : containerLogs(ctx.services.engine, rec.id, { stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr') });
+  await pumpChunks(output, conn.output, rec.spec.config.Tty);
+  conn.close();
+}
+
+async function resize(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  if (!live(rec)) throw new ApiError(409, `Container ${rec.id} is not running`);
+  if (rec.spec.config.Tty) throw notImplemented('resizing a container\'s terminal (POST /containers/{id}/resize)');
+  ctx.reply.empty(200);
+}
+
+export const containerRoutes: Route[] = [
+  { method: 'GET', path: '/containers/json', handler: list },
+  { method: 'POST', path: '/containers/create', handler: create },
+  { method: 'POST', path: '/containers/prune', handler: prune },
+  { method: 'GET', path: '/containers/{name:.*}/json', handler: inspect },
+  { method: 'GET', path: '/containers/{name:.*}/top', handler: top },
+  { method: 'GET', path: '/containers/{name:.*}/logs', handler: logs },
+  { method: 'GET', path: '/containers/{name:.*}/changes', handler: changes },
+  { method: 'GET', path: '/containers/{name:.*}/export', handler: exportFs },
+  { method: 'POST', path: '/containers/{name:.*}/start', handler: start },
+  { method: 'POST', path: '/containers/{name:.*}/stop', handler: stop },
+  { method: 'POST', path: '/containers/{name:.*}/restart', handler: restart },
+  { method: 'POST', path: '/containers/{name:.*}/kill', handler: kill },
+  { method: 'POST', path: '/containers/{name:.*}/pause', handler: pause },
+  { method: 'POST', path: '/containers/{name:.*}/unpause', handler: unpause },
+  { method: 'POST', path: '/containers/{name:.*}/wait', handler: wait },
+  { method: 'POST', path: '/containers/{name:.*}/attach', handler: attach, hijack: true },
+  { method: 'POST', path: '/containers/{name:.*}/resize', handler: resize },
+  { method: 'DELETE', path: '/containers/{name:.*}', handler: remove },
+];
+

@@ -1,0 +1,173 @@
+import type { Engine } from '../engine.js';
+import type { ContainerRecord } from '../container/types.js';
+import { displayState } from '../container/inspect.js';
+import { parseBind } from '../container/create-config.js';
+import { livePorts } from '../network/ports-view.js';
+import { InvalidArgumentError } from '../model/errors.js';
+import { humanAgo, humanDuration } from '../util/human.js';
+
+/** docker's Status text: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago", "Created". */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  switch (displayState(rec)) {
+    case 'running':
+      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`;
+    case 'paused':
+      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())} (Paused)`;
+    case 'exited':
+      return `Exited (${rec.exitCode}) ${humanAgo(rec.finishedAt, now)}`;
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+/** The command line docker shows for a container (path and args joined by spaces). */
+export function commandLine(rec: ContainerRecord): string {
+  return [rec.spec.path, ...rec.spec.args].join(' ');
+}
+
+/** The filters docker's GET /containers/json accepts (daemon/list.go). */
+export const CONTAINER_FILTERS = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
+
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** label=K or label=K=V against a container's labels. */
+function labelMatches(labels: Record<string, string>, f: string): boolean {
+  const i = f.indexOf('=');
+  return i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
+}
+
+/** "80", "80/udp", "8000-8080/tcp" -> a test on a "port/proto" key. */
+function portFilter(v: string): (key: string) => boolean {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`invalid port filter ${v}: use PORT[/PROTO] or START-END[/PROTO]`);
+  const lo = Number(m[1]);
+  const hi = m[2] ? Number(m[2]) : lo;
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  return (key) => {
+    const [p, pr = 'tcp'] = key.split('/');
+    return pr === proto && Number(p) >= lo && Number(p) <= hi;
+  };
+}
+
+/**
+ * docker's container filters: the values of one key are alternatives (any may match), the keys
+ * all apply. `filters` maps a key to its values, as the Engine API sends them.
+ */
+export function containerFilter(engine: Engine, all: ContainerRecord[], filters: Map<string, string[]>): (r: ContainerRecord) => boolean {
+  const tests: Array<(r: ContainerRecord) => boolean> = [];
+  const any = (vals: string[], f: (r: ContainerRecord, v: string) => boolean) => tests.push((r) => vals.some((v) => f(r, v)));
+  const byRef = (ref: string) => all.find((c) => c.id === ref || c.name === ref.replace(/^\//, '') || (ref.length >= 3 && c.id.startsWith(ref)));
+  for (const [key, vals] of filters) {
+    if (!vals.length) continue;
+    switch (key) {
+      case 'status':
+        for (const v of vals) if (!STATUSES.includes(v)) throw new InvalidArgumentError(`invalid filter 'status=${v}'`);
+        any(vals, (r, v) => displayState(r) === v);
+        break;
+      case 'name':
+        any(vals, (r, v) => new RegExp(v.replace(/^\//, '')).test(r.name));
+        break;
+      case 'id':
+        any(vals, (r, v) => r.id.startsWith(v));
+        break;
+      case 'label':
+        tests.push((r) => vals.every((v) => labelMatches(r.spec.config.Labels ?? {}, v)));
+        break;
+      case 'ancestor':
+        any(vals, (r, v) => {
+          const img = engine.images.find(v);
+          return img ? r.imageId === img.id : r.imageRef === v;
+        });
+        break;
+      case 'exited':
+        for (const v of vals) if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`invalid filter 'exited=${v}'`);
+        any(vals, (r, v) => displayState(r) === 'exited' && r.exitCode === Number(v));
+        break;
+      case 'before':
+      case 'since': {
+        const ref = byRef(vals[0]!);
+        if (!ref) throw new InvalidArgumentError(`No such container: ${vals[0]}`);
+        const t = new Date(ref.created).getTime();
+        tests.push((r) => (key === 'before' ? new Date(r.created).getTime() < t : new Date(r.created).getTime() > t));
+        break;
+      }
+      case 'network':
+        any(vals, (r, v) => r.spec.hostConfig.NetworkMode === v || (v === 'bridge' && ['pasta', 'default', 'bridge'].includes(r.spec.hostConfig.NetworkMode)));
+        break;
+      case 'volume':
+        any(vals, (r, v) => (r.spec.hostConfig.Binds ?? []).some((b) => {
+          const p = parseBind(b);
+          return p.source === v || p.destination === v;
+        }));
+        break;
+      case 'publish': {
+        const ports = vals.map(portFilter);
+        tests.push((r) => Object.entries(livePorts(engine.store.paths.root, r)).some(([k, b]) => b && ports.some((p) => p(k))));
+        break;
+      }
+      case 'expose': {
+        const ports = vals.map(portFilter);
+        tests.push((r) => Object.keys(r.spec.config.ExposedPorts ?? {}).some((k) => ports.some((p) => p(k.includes('/') ? k : `${k}/tcp`))));
+        break;
+      }
+      case 'health':
+        // No healthchecks yet: every container is "none".
+        any(vals, (_r, v) => v === 'none');
+        break;
+      case 'is-task':
+        any(vals, (_r, v) => v === 'false');
+        break;
+      case 'isolation':
+        any(vals, (_r, v) => v === 'default');
+        break;
+      default:
+        throw new InvalidArgumentError(`invalid filter '${key}'`);
+    }
+  }
+  return (r) => tests.every((t) => t(r));
+}
+
+/** One item of docker's GET /containers/json. */
+export function containerSummary(engine: Engine, rec: ContainerRecord) {
+  const h = rec.spec.hostConfig;
+  const ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  for (const [k, bindings] of Object.entries(livePorts(engine.store.paths.root, rec))) {
+    const [p, type = 'tcp'] = k.split('/');
+    if (!bindings) ports.push({ PrivatePort: Number(p), Type: type });
+    else for (const b of bindings) ports.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(p), PublicPort: Number(b.HostPort), Type: type });
+  }
+  return {
+    Id: rec.id,
+    Names: [`/${rec.name}`],
+    Image: rec.imageRef,
+    ImageID: rec.imageId,
+    Command: commandLine(rec),
+    Created: Math.floor(new Date(rec.created).getTime() / 1000),
+    Ports: ports,
+    Labels: rec.spec.config.Labels ?? {},
+    State: displayState(rec),
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: h.NetworkMode },
+    NetworkSettings: { Networks: { [h.NetworkMode]: { NetworkID: h.NetworkMode, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
+    Mounts: (h.Binds ?? []).map((b) => {
+      const p = parseBind(b);
+      return { Type: 'bind', Source: p.source, Destination: p.destination, Mode: p.readonly ? 'ro' : '', RW: !p.readonly, Propagation: 'rprivate' };
+    }),
+  };
+}
+
+export type ContainerSummary = ReturnType<typeof containerSummary>;
+
+/** docker's GET /containers/json: newest first; `limit` > 0 keeps that many (and implies all). */
+export async function listContainers(engine: Engine, o: { all?: boolean; limit?: number; filters?: Map<string, string[]> }): Promise<ContainerSummary[]> {
+  const filters = o.filters ?? new Map<string, string[]>();
+  // As dockerd: any status filter lists stopped containers too.
+  const wantsStopped = (filters.get('status') ?? []).length > 0;
+  const every = await engine.containers.list({ all: true });
+  const keep = containerFilter(engine, every, filters);
+  let recs = every.filter((r) => (o.all || wantsStopped || (o.limit ?? 0) > 0 || displayState(r) === 'running' || displayState(r) === 'paused') && keep(r));
+  if (o.limit && o.limit > 0) recs = recs.slice(0, o.limit);
+  return recs.map((r) => containerSummary(engine, r));
+}
