@@ -60,6 +60,9 @@ export type { BuildEvent, BuildRequest, BuildResult, StepInfo } from './builder/
 export { BuildStepError } from './builder/errors.js';
 export const build = lazy(() => import('./builder/builder.js'), 'build');
 export const pruneBuildCache = lazy(() => import('./builder/builder.js'), 'pruneBuildCache');
+export type { BuildCacheRecord } from './builder/cache-usage.js';
+export const buildCacheRecords = lazy(() => import('./builder/cache-usage.js'), 'buildCacheRecords');
+export const pruneBuildCacheRecords = lazy(() => import('./builder/cache-usage.js'), 'pruneBuildCacheRecords');
 
 // --- registries --------------------------------------------------------------------------------
 export type { LayerProgress, TransferEvent } from './registry/progress.js';

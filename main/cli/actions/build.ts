@@ -1,5 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { build as runBuild, BuildStepError, Engine, InvalidArgumentError, pruneBuildCache, referenceProblem, type BuildRequest } from '../../engine/index.js';
+import { resolve } from 'node:path';
+import { build as runBuild, buildCacheRecords, BuildStepError, Engine, humanAgo, humanSize, InvalidArgumentError, pruneBuildCacheRecords, referenceProblem, type BuildCacheRecord, type BuildRequest } from '../../engine/index.js';
+import { tabwriter } from '../format.js';
+import { confirm, withEngine } from './images.js';
 import { FlagError } from '../exit-codes.js';
 import { plainRenderer, ttyRenderer, type Renderer } from './build-progress.js';
 import { out } from '../output.js';
@@ -15,7 +18,65 @@ interface BuildFlags {
   progress: string;
   quiet?: boolean;
   iidfile?: string;
+  secret: string[];
+  ssh: string[];
+  allow: string[];
 }
+
+/**
+ * `--secret id=X[,src=FILE|,env=VAR][,type=file|env]` as buildx reads it; `id=X` alone means
+ * the environment variable X when it is set, else the file X.
+ */
+export function parseSecrets(list: string[]): NonNullable<BuildRequest['secrets']> {
+  const outMap: NonNullable<BuildRequest['secrets']> = {};
+  for (const spec of list) {
+    let id = '';
+    let file: string | undefined;
+    let env: string | undefined;
+    let type: string | undefined;
+    for (const field of spec.split(',')) {
+      const i = field.indexOf('=');
+      const k = i < 0 ? field : field.slice(0, i);
+      const v = i < 0 ? '' : field.slice(i + 1);
+      if (k === 'id') id = v;
+      else if (k === 'src' || k === 'source') file = v;
+      else if (k === 'env') env = v;
+      else if (k === 'type') {
+        if (v !== 'file' && v !== 'env') throw new InvalidArgumentError(`unsupported secret type "${v}": use file or env`);
+        type = v;
+      } else throw new InvalidArgumentError(`unexpected key '${k}' in '${field}' (--secret takes id, src, env and type)`);
+    }
+    if (type === 'env' && env === undefined) [env, file] = [file, undefined];
+    if (!id) id = file ? file.split('/').pop()! : (env ?? '');
+    if (!id) throw new InvalidArgumentError(`invalid --secret "${spec}": use id=NAME,src=FILE or id=NAME,env=VAR`);
+    if (file === undefined && env === undefined) {
+      if (process.env[id] !== undefined && type !== 'file') env = id;
+      else file = id;
+    }
+    outMap[id] = env !== undefined ? { env } : { file: resolve(file!) };
+  }
+  return outMap;
+}
+
+/** `--ssh default|ID[=SOCKET|KEY[,KEY]]`; `default` alone is $SSH_AUTH_SOCK. */
+export function parseSsh(list: string[]): NonNullable<BuildRequest['ssh']> {
+  const outMap: NonNullable<BuildRequest['ssh']> = {};
+  for (const spec of list) {
+    const i = spec.indexOf('=');
+    const id = i < 0 ? spec : spec.slice(0, i);
+    let paths = i < 0 ? [] : spec.slice(i + 1).split(',').filter(Boolean);
+    if (!id) throw new InvalidArgumentError(`invalid --ssh "${spec}": use default or ID=SOCKET`);
+    if (paths.length === 0) {
+      const sock = process.env.SSH_AUTH_SOCK;
+      if (!sock) throw new InvalidArgumentError('invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set');
+      paths = [sock];
+    }
+    outMap[id] = paths.map((p) => resolve(p));
+  }
+  return outMap;
+}
+
+const ENTITLEMENTS = ['security.insecure', 'network.host'];
 
 function keyValues(list: string[], what: string, allowBare: boolean): Record<string, string | undefined> {
   const outMap: Record<string, string | undefined> = {};
@@ -52,6 +113,12 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     labels: keyValues(o.label, '--label', false) as Record<string, string>,
     network: o.network as 'host' | 'none' | undefined,
     epoch: epochFromEnv(),
+    secrets: parseSecrets(o.secret ?? []),
+    ssh: parseSsh(o.ssh ?? []),
+    allow: (o.allow ?? []).flatMap((a) => a.split(',')).map((a) => {
+      if (!ENTITLEMENTS.includes(a)) throw new InvalidArgumentError(`invalid entitlement: ${a} (use ${ENTITLEMENTS.join(' or ')})`);
+      return a;
+    }),
   };
   if (context === '-') {
     if (o.file && o.file !== '-') throw new InvalidArgumentError('with CONTEXT "-" the Dockerfile comes from STDIN: drop -f');
@@ -86,12 +153,63 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
   }
 }
 
-export async function prune(_o: { all?: boolean; force?: boolean }): Promise<void> {
-  const engine = new Engine();
-  try {
-    const r = await pruneBuildCache(engine);
-    out(`Deleted build cache: ${r.steps} steps, ${r.layers} layers no image uses`);
-  } finally {
-    engine.close();
+const recordId = (r: BuildCacheRecord) => `${r.id}${r.type === 'exec.cachemount' ? '*' : ''}`;
+
+/** `builder prune`: BuildKit's records; docker's prompt and "Total reclaimed space". */
+export async function prune(o: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
+  if (!o.force) {
+    const what = o.all ? 'all build cache' : 'all dangling build cache';
+    if (!(await confirm(`WARNING! This will remove ${what}. Are you sure you want to continue?`))) return;
   }
+  await withEngine(async (engine) => {
+    const r = await pruneBuildCacheRecords(engine, { all: o.all, filters: o.filter ?? [] });
+    if (r.removed.length) {
+      out('Deleted build cache objects:');
+      for (const rec of r.removed) out(rec.id);
+      out('');
+    }
+    out(`Total reclaimed space: ${humanSize(r.reclaimed, 4)}`);
+  });
+}
+
+/** `builder du` (buildx du's table and totals; --verbose prints each record in full). */
+export async function du(o: { filter?: string[]; verbose?: boolean }): Promise<void> {
+  await withEngine(async (engine) => {
+    let records = await buildCacheRecords(engine);
+    for (const f of o.filter ?? []) {
+      const i = f.indexOf('=');
+      const k = i < 0 ? f : f.slice(0, i);
+      const v = i < 0 ? '' : f.slice(i + 1);
+      if (k === 'type') records = records.filter((r) => r.type === v);
+      else if (k === 'id') records = records.filter((r) => r.id.startsWith(v));
+      else throw new InvalidArgumentError(`invalid filter '${k}': builder du accepts type and id`);
+    }
+    const size = (n: number) => humanSize(n, 4);
+    if (o.verbose) {
+      for (const r of records) {
+        out(`ID:\t\t${r.id}`);
+        out(`Created at:\t${new Date(r.createdAt).toISOString()}`);
+        out(`Mutable:\t${r.type === 'exec.cachemount'}`);
+        out(`Reclaimable:\t${r.reclaimable}`);
+        out(`Shared:\t\t${r.shared}`);
+        out(`Size:\t\t${size(r.size)}`);
+        out(`Description:\t${r.description}`);
+        out(`Usage count:\t${r.usageCount}`);
+        out(`Last used:\t${humanAgo(r.lastUsedAt)}`);
+        out(`Type:\t\t${r.type}`);
+        out('');
+      }
+    } else {
+      const rows = ['ID\tRECLAIMABLE\tSIZE\tLAST ACCESSED'];
+      for (const r of records) rows.push(`${recordId(r)}\t${r.reclaimable}\t${size(r.size)}${r.shared ? '*' : ''}\t${humanAgo(r.lastUsedAt)}`);
+      process.stdout.write(tabwriter(rows));
+    }
+    const shared = records.filter((r) => r.shared).reduce((n, r) => n + r.size, 0);
+    const priv = records.filter((r) => !r.shared).reduce((n, r) => n + r.size, 0);
+    const reclaimable = records.filter((r) => r.reclaimable).reduce((n, r) => n + r.size, 0);
+    const rows = [];
+    if (shared) rows.push(`Shared:\t${size(shared)}`, `Private:\t${size(priv)}`);
+    rows.push(`Reclaimable:\t${size(reclaimable)}`, `Total:\t${size(shared + priv)}`);
+    process.stdout.write(tabwriter(rows));
+  });
 }

@@ -1,4 +1,4 @@
-import { checkStore, diskUsage, humanAgo, humanSize, parseUntil, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
+import { buildCacheRecords, checkStore, diskUsage, humanAgo, humanSize, parseUntil, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
 import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
 import { confirm, withEngine } from './images.js';
@@ -11,14 +11,18 @@ function pct(part: number, total: number): string {
 }
 
 export async function df(opts: { verbose?: boolean; format?: string }): Promise<void> {
-  await withEngine((engine) => {
+  await withEngine(async (engine) => {
     const u = diskUsage(engine.images);
+    // docker's formatter: shared records count in neither size; reclaimable = not in use, not shared
+    const cache = await buildCacheRecords(engine);
+    const cacheSize = cache.filter((r) => !r.shared).reduce((n, r) => n + r.size, 0);
+    const cacheReclaimable = cache.filter((r) => !r.shared && !r.inUse).reduce((n, r) => n + r.size, 0);
     if (!opts.verbose) {
       const rows = [
         { Type: 'Images', TotalCount: String(u.images.length), Active: String(u.imagesActive), Size: dfSize(u.imagesSize), Reclaimable: `${dfSize(u.imagesReclaimable)}${pct(u.imagesReclaimable, u.imagesSize)}` },
         { Type: 'Containers', TotalCount: String(u.containers.length), Active: String(u.containersActive), Size: dfSize(u.containersSize), Reclaimable: `${dfSize(u.containersReclaimable)}${pct(u.containersReclaimable, u.containersSize)}` },
         { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
-        { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+        { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((r) => r.inUse).length), Size: dfSize(cacheSize), Reclaimable: dfSize(cacheReclaimable) },
       ];
       const def = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
       process.stdout.write(formatTemplate(opts.format ?? def, rows, { headers: { TotalCount: 'TOTAL' }, defaultTable: def.slice(6) }));
@@ -42,7 +46,10 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     process.stdout.write(tabwriter(ctr));
     out('\nLocal Volumes space usage:\n');
     process.stdout.write(tabwriter(['VOLUME NAME\tLINKS\tSIZE']));
-    out('\nBuild cache usage: 0B\n');
+    out(`\nBuild cache usage: ${dfSize(cacheSize)}\n`);
+    const bc = [['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'].join('\t')];
+    for (const r of cache) bc.push([r.id.slice(0, 12), r.type, dfSize(r.size), humanAgo(r.createdAt), humanAgo(r.lastUsedAt), String(r.usageCount), String(r.shared)].join('\t'));
+    process.stdout.write(tabwriter(bc));
   });
 }
 

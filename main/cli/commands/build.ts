@@ -4,7 +4,7 @@ import { collect } from '../program.js';
 
 const act = () => trace('load the verb\'s code', () => import('../actions/build.js'));
 
-/** `slipway build` (docker's flags) and `slipway builder prune`. */
+/** `slipway build` (docker's flags), `slipway builder prune` and `slipway builder du`. */
 export function registerBuildCommands(program: Command): void {
   const defineBuild = (c: Command): void => {
     c.description('Build an image from a Dockerfile')
@@ -19,6 +19,9 @@ export function registerBuildCommands(program: Command): void {
       .option('--progress <mode>', 'progress output: auto, plain or tty', 'auto')
       .option('-q, --quiet', 'print only the image ID')
       .option('--iidfile <file>', 'write the image ID to the file')
+      .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable', collect, [])
+      .option('--ssh <spec>', 'an SSH agent for RUN --mount=type=ssh: default or ID=SOCKET|KEY[,KEY]; repeatable', collect, [])
+      .option('--allow <entitlement>', 'allow extra privileges: security.insecure (RUN --security=insecure), network.host; repeatable', collect, [])
       .action(async (context: string, o) => (await act()).build(context, o));
   };
   defineBuild(program.command('build'));
@@ -26,8 +29,15 @@ export function registerBuildCommands(program: Command): void {
   defineBuild(builder.command('build'));
   builder
     .command('prune')
-    .description('Remove the build cache')
-    .option('-a, --all', 'remove all build cache (the only kind slipway keeps)')
+    .description('Remove build cache')
+    .option('-a, --all', 'remove all unused build cache, not just dangling ones')
     .option('-f, --force', 'do not prompt for confirmation')
+    .option('--filter <filter>', 'provide filter values (type=regular|exec.cachemount, id=PREFIX, until=24h); repeatable', collect, [])
     .action(async (o) => (await act()).prune(o));
+  builder
+    .command('du')
+    .description('Disk usage of the build cache')
+    .option('--filter <filter>', 'provide filter values (type=..., id=...); repeatable', collect, [])
+    .option('--verbose', 'print every record in full')
+    .action(async (o) => (await act()).du(o));
 }

@@ -716,21 +716,4 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   }
 }
 
-/** Drop the build cache; layers no image uses go with it. */
-export function pruneBuildCache(engine: Engine): { steps: number; layers: number } {
-  const cache = new BuildCache(engine.store.db);
-  const layers = cache.layers();
-  const { steps } = cache.prune();
-  let removed = 0;
-  const used = engine.store.db.prepare(`SELECT 1 FROM layers WHERE chain_id = ?`);
-  const blobUsed = engine.store.db.prepare(`SELECT 1 FROM image_layers WHERE blob_digest = ?`);
-  for (const l of layers) {
-    if (used.get(l.chain_id)) continue;
-    if (engine.images.snapshots.has(l.chain_id)) {
-      engine.images.snapshots.remove(l.chain_id);
-      removed++;
-    }
-    if (!blobUsed.get(l.blob_digest)) engine.store.blobs.delete(l.blob_digest);
-  }
-  return { steps, layers: removed };
-}
+export { pruneBuildCache } from './cache-usage.js';

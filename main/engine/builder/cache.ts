@@ -78,9 +78,30 @@ export class BuildCache {
     return { steps, files };
   }
 
-  /** Layers the cache holds, for prune to drop blobs/snapshots no image uses. */
-  layers(): { chain_id: string; blob_digest: string }[] {
-    return this.db.prepare(`SELECT DISTINCT chain_id, blob_digest FROM build_cache WHERE chain_id IS NOT NULL`).all() as { chain_id: string; blob_digest: string }[];
+  /**
+   * One row per layer the cache holds (BuildKit's "regular" records): its size, when it was
+   * first made and last used, how many steps stand on it, and whether an image uses it too.
+   */
+  layerRecords(): { chainId: string; blobDigest: string; size: number; created: number; usedAt: number; steps: number; instruction: string; shared: boolean }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.chain_id AS chainId, MIN(c.blob_digest) AS blobDigest, MAX(c.size) AS size, MIN(c.used_at) AS created, MAX(c.used_at) AS usedAt,
+                COUNT(*) AS steps, MIN(c.instruction) AS instruction,
+                EXISTS (SELECT 1 FROM layers l WHERE l.chain_id = c.chain_id) AS shared
+           FROM build_cache c WHERE c.chain_id IS NOT NULL GROUP BY c.chain_id ORDER BY usedAt DESC`,
+      )
+      .all() as { chainId: string; blobDigest: string; size: number; created: number; usedAt: number; steps: number; instruction: string; shared: number }[];
+    return rows.map((r) => ({ ...r, shared: !!r.shared }));
+  }
+
+  /** Forget the steps whose layer is one of these. */
+  removeLayers(chainIds: string[]): number {
+    const del = this.db.prepare(`DELETE FROM build_cache WHERE chain_id = ?`);
+    let n = 0;
+    this.db.transaction(() => {
+      for (const c of chainIds) n += del.run(c).changes;
+    })();
+    return n;
   }
 }
 

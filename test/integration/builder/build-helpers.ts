@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
 import type { Engine } from '../../../main/engine/engine.js';
-import { tempEngine } from '../../helpers/tmp-store.js';
+import { tempEngine, tempRoot } from '../../helpers/tmp-store.js';
+import { Engine as EngineClass } from '../../../main/engine/engine.js';
 import { loadArchive } from '../../../main/engine/image/load.js';
 import { build, type BuildEvent, type BuildRequest } from '../../../main/engine/builder/builder.js';
 import { FIXTURES } from '../../helpers/tmp-store.js';
@@ -76,4 +77,22 @@ export async function buildText(engine: Engine, dockerfile: string, files: Recor
   const ctx = makeContext({ Dockerfile: dockerfile, ...files });
   const { imageId, events } = await buildWith(engine, { context: ctx, ...extra });
   return { imageId, events, config: engine.images.config(engine.images.resolve(imageId)), fs: await rootfs(engine, imageId), ctx };
+}
+
+/** A temp store root with the base image loaded, for tests that drive the CLI (SLIPWAY_ROOT). */
+export function cliStoreWithBase(): { root: string } {
+  const ref = { root: '' } as { root: string; cleanup?: () => void };
+  beforeAll(async () => {
+    const t = tempRoot();
+    ref.root = t.root;
+    ref.cleanup = t.cleanup;
+    const e = new EngineClass(t.root);
+    try {
+      await loadBase(e);
+    } finally {
+      e.close();
+    }
+  });
+  afterAll(() => ref.cleanup?.());
+  return ref;
 }

@@ -150,7 +150,10 @@ describe('slipway build CLI', () => {
   it('builder prune', () => {
     const r = slipway(['builder', 'prune', '-f']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Deleted build cache: \d+ steps/);
+    expect(r.stdout).toMatch(/^(Deleted build cache objects:\n(\w+\n)+\n)?Total reclaimed space: \S+B\n$/);
+    // --all also drops the cached steps of layers that images use (the images keep the layers)
+    const all = slipway(['builder', 'prune', '-a', '-f']);
+    expect(all.stdout).toMatch(/^Deleted build cache objects:\n(\w+\n)+\nTotal reclaimed space: \S+B\n$/);
     expect(existsSync(root)).toBe(true);
   });
 });
