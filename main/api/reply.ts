@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Socket } from 'node:net';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 
@@ -27,9 +28,14 @@ export interface Reply {
   stream(status: number, contentType: string): Writable;
   /** docker's hijack: 101 UPGRADED when the client asked for it, else 200 and a raw stream */
   hijack(contentType: string): Hijacked;
+  /** the websocket form (GET /containers/{id}/attach/ws): only on a request that asked to upgrade */
+  websocket(): Promise<WebSocket>;
   /** the connection went away */
   readonly closed: boolean;
 }
+
+/** One server for every websocket upgrade; it owns no socket of its own. */
+let wss: WebSocketServer | undefined;
 
 const jsonBody = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
 
@@ -89,6 +95,10 @@ export class HttpReply implements Reply {
     this.res.flushHeaders();
     return { input: this.input, output: this.res, close: () => this.res.end() };
   }
+
+  websocket(): Promise<WebSocket> {
+    return Promise.reject(Object.assign(new Error('this endpoint is a websocket: send Connection: Upgrade and Upgrade: websocket'), { code: 'INVALID' }));
+  }
 }
 
 /** Answers written by hand on a socket whose request asked to upgrade (Node stops parsing there). */
@@ -100,6 +110,8 @@ export class RawReply implements Reply {
     private readonly socket: Socket,
     /** the bytes after the request's body: stdin for a hijacked stream */
     private readonly rest: Readable,
+    private readonly req?: IncomingMessage,
+    private readonly headBytes: Buffer = Buffer.alloc(0),
   ) {}
 
   get sent(): boolean {
@@ -150,6 +162,16 @@ export class RawReply implements Reply {
   hijack(contentType: string): Hijacked {
     this.head(101, 'UPGRADED', { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
     return { input: this.rest, output: this.socket, close: () => this.socket.end() };
+  }
+
+  websocket(): Promise<WebSocket> {
+    const req = this.req;
+    if (!req || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      return Promise.reject(Object.assign(new Error('this endpoint is a websocket: send Upgrade: websocket'), { code: 'INVALID' }));
+    }
+    this._sent = true;
+    wss ??= new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+    return new Promise((resolve) => wss!.handleUpgrade(req, this.socket, this.headBytes, resolve));
   }
 }
 

@@ -54,6 +54,11 @@ export function createApiServer(opts: ApiServerOptions): Server {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // A websocket handshake is the ws library's to read; docker's tcp upgrade is ours.
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket') {
+      void dispatch(req, new RawReply(socket, new PassThrough(), req, head), Readable.from([]));
+      return;
+    }
     void upgraded(req, socket, head).then(
       ({ body, rest }) => dispatch(req, new RawReply(socket, rest), body),
       (e) => new RawReply(socket, new PassThrough()).json(statusOf(e), { message: messageOf(e) }),

@@ -230,6 +230,27 @@ async function attach(ctx: ApiContext): Promise<void> {
   conn.close();
 }
 
+/**
+ * GET /containers/{id}/attach/ws: the same output as a websocket, one message per chunk and
+ * without framing (docker's form for browsers).
+ */
+async function attachWs(ctx: ApiContext): Promise<void> {
+  const rec = await mgr(ctx).get(ctx.params.name!);
+  if (boolQuery(ctx, 'stdin') && rec.spec.config.OpenStdin) throw notImplemented('attaching to a container\'s stdin (GET /containers/{id}/attach/ws?stdin=1)');
+  const ws = await ctx.reply.websocket();
+  const ac = new AbortController();
+  ws.on('close', () => ac.abort());
+  ctx.signal.addEventListener('abort', () => ac.abort(), { once: true });
+  const output = attachOutput(ctx.services.engine, rec.id, { logs: boolQuery(ctx, 'logs'), stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr'), signal: ac.signal });
+  for await (const c of output) {
+    if (ws.readyState !== ws.OPEN) break;
+    ws.send(c.data);
+    // backpressure: wait while this client's buffer is large
+    while (ws.bufferedAmount > 1 << 20 && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (ws.readyState === ws.OPEN) ws.close(1000);
+}
+
 async function resize(ctx: ApiContext): Promise<void> {
   const rec = await mgr(ctx).get(ctx.params.name!);
   if (!live(rec)) throw new ApiError(409, `Container ${rec.id} is not running`);
@@ -254,6 +275,7 @@ export const containerRoutes: Route[] = [
   { method: 'POST', path: '/containers/{name:.*}/unpause', handler: unpause },
   { method: 'POST', path: '/containers/{name:.*}/wait', handler: wait },
   { method: 'POST', path: '/containers/{name:.*}/attach', handler: attach, hijack: true },
+  { method: 'GET', path: '/containers/{name:.*}/attach/ws', handler: attachWs, hijack: true },
   { method: 'POST', path: '/containers/{name:.*}/resize', handler: resize },
   { method: 'DELETE', path: '/containers/{name:.*}', handler: remove },
 ];
