@@ -2,6 +2,7 @@ import { Store } from './store/store.js';
 import { defaultRoot } from './store/paths.js';
 import { ImageStore } from './image/images.js';
 import { ContainerManager } from './container/manager.js';
+import { NetworkService } from './services/networks.js';
 
 /**
  * The facade: the one API that the CLI, the IPC binding and the web bridge call. It knows
@@ -12,6 +13,7 @@ export class Engine {
   readonly store: Store;
   private _images?: ImageStore;
   private _containers?: ContainerManager;
+  private _networks?: NetworkService;
 
   constructor(root: string = defaultRoot()) {
     this.store = new Store(root);
@@ -24,6 +26,11 @@ export class Engine {
   /** Container lifecycle (create/start/stop/rm/exec/logs/diff/commit): main/engine/container. */
   get containers(): ContainerManager {
     return (this._containers ??= new ContainerManager(this));
+  }
+
+  /** Bridge networks (netavark) and containers' endpoints on them: main/engine/services/networks.ts. */
+  get networks(): NetworkService {
+    return (this._networks ??= new NetworkService(this));
   }
 
   close(): void {

@@ -55,6 +55,10 @@ export { containerChanges } from './container/diff.js';
 export { LogReader, changeOrTimeout, renderEntries, tailEntries, parseLogLine, dockerTime, type LogEntry } from './container/logs.js';
 export { livePorts, portLines, portsColumn } from './network/ports-view.js';
 
+// --- networks ----------------------------------------------------------------------------------
+export type { NetworkCreateRequest, NetworkResource, IpamConfig, AttachRequest } from './services/networks.js';
+export { cidrContains } from './network/ipam.js';
+
 // --- builds ------------------------------------------------------------------------------------
 export type { BuildEvent, BuildRequest, BuildResult, StepInfo } from './builder/events.js';
 export { BuildStepError } from './builder/errors.js';

@@ -15,7 +15,9 @@ export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: st
 
 async function createContainer(engine: Engine, image: string, cmd: string[], o: CreateFlags) {
   try {
-    return await engine.containers.create(createSpec(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
+    const rec = await engine.containers.create(createSpec(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
+    for (const w of engine.networks.createWarnings(rec.spec.hostConfig.NetworkMode)) process.stderr.write(`WARNING: ${w}\n`);
+    return rec;
   } catch (e) {
     if (e instanceof ImageNotFoundError && !e.pullError) {
       const shown = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`;

@@ -28,7 +28,7 @@ function goTime(iso: string): string {
 }
 
 /** The fields docker's ps templates know, as strings (what `{{json .}}` prints). */
-export function psRow(rec: ContainerRecord, trunc: boolean, ports = ''): Record<string, string> {
+export function psRow(rec: ContainerRecord, trunc: boolean, ports = '', networks = [rec.spec.hostConfig.NetworkMode]): Record<string, string> {
   const labels = rec.spec.config.Labels ?? {};
   return {
     Command: commandColumn(rec, trunc),
@@ -39,7 +39,7 @@ export function psRow(rec: ContainerRecord, trunc: boolean, ports = ''): Record<
     LocalVolumes: '0',
     Mounts: (rec.spec.hostConfig.Binds ?? []).map((b) => b.split(':')[0]).join(','),
     Names: rec.name,
-    Networks: rec.spec.hostConfig.NetworkMode,
+    Networks: networks.join(','),
     Ports: ports,
     RunningFor: humanAgo(rec.created),
     Size: '0B',
@@ -105,7 +105,7 @@ export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean;
     }
     const { formatTemplate } = await import('../format.js');
     const tpl = o.format ?? PS_TABLE;
-    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc, portsColumn(engine.store.paths.root, r))), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
+    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc, portsColumn(engine.store.paths.root, r), engine.networks.networkNames(r))), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
   });
 }
 
@@ -190,23 +190,8 @@ export async function exportFs(name: string, o: { output?: string }): Promise<vo
 // ------------------------------------------------------------------ inspect
 
 export async function inspect(names: string[], o: { format?: string }): Promise<void> {
-  const missing: string[] = [];
-  await withEngine(async (engine) => {
-    const found: object[] = [];
-    for (const n of names) {
-      try {
-        found.push(await engine.containers.inspect(n));
-      } catch (e) {
-        missing.push(errorMessage(e));
-      }
-    }
-    if (o.format) {
-      const { formatEach } = await import('../format.js');
-      process.stdout.write(formatEach(o.format, found));
-    } else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-  });
-  for (const m of missing) process.stderr.write(`Error: ${m}\n`);
-  if (missing.length) throw new ExitCode(1);
+  const { inspectEach } = await import('./inspect-each.js');
+  await inspectEach(names, (engine, n) => engine.containers.inspect(n), o);
 }
 
 // ------------------------------------------------------------------ prune

@@ -15,6 +15,8 @@ export interface CreateFlags {
   volume?: string[];
   network?: string;
   net?: string;
+  networkAlias?: string[];
+  ip?: string;
   publish?: string[];
   publishAll?: boolean;
   addHost?: string[];
@@ -41,6 +43,12 @@ export interface CreateFlags {
 export function createSpec(image: string, cmd: string[], o: CreateFlags): ContainerCreateSpec {
   const ports = portBindings(o.publish ?? []);
   const attach = !o.detach;
+  const network = o.network ?? o.net ?? '';
+  // --network-alias and --ip are the endpoint's settings on that network, as docker's CLI sends them
+  const endpoint = {
+    ...(o.networkAlias?.length ? { Aliases: o.networkAlias } : {}),
+    ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}),
+  };
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     Config: {
@@ -65,7 +73,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
     },
     HostConfig: {
       Binds: o.volume?.length ? o.volume : null,
-      NetworkMode: o.network ?? o.net ?? '',
+      NetworkMode: network,
       PortBindings: ports,
       PublishAllPorts: !!o.publishAll,
       ExtraHosts: o.addHost?.length ? o.addHost : null,
@@ -77,5 +85,6 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       PidsLimit: o.pidsLimit ?? null,
       AutoRemove: !!o.rm,
     },
+    ...(Object.keys(endpoint).length ? { NetworkingConfig: { EndpointsConfig: { [network || 'default']: endpoint } } } : {}),
   };
 }

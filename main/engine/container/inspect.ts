@@ -11,7 +11,7 @@ export function displayState(rec: ContainerRecord): string {
 
 /** docker inspect's container JSON (the fields scripts read). */
 export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<string, unknown> {
-  const net = inspectNetwork(engine.store.paths.root, rec);
+  const net = inspectNetwork(engine.store.paths.root, rec, engine.networks.containerEndpoints(rec));
   const f = containerFiles(engine.store.paths.root, rec.id);
   const h = rec.spec.hostConfig;
   const state = displayState(rec);

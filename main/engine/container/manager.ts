@@ -10,7 +10,6 @@ import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '.
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec } from './create-config.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
-import { setupNetwork, teardownNetwork } from '../network/setup.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
@@ -128,6 +127,8 @@ export class ContainerManager {
     const { driver } = await trace('create: choose the mount driver', () => chooseDriver(this.store.paths.root));
     const endRow = traceBegin('create: spec, container dir, row');
     const stored = containerSpec(spec, cfg, id, driver);
+    // the network it joins must exist (docker: "network X not found" before anything is made)
+    const attachment = this.engine.networks.attachmentFor(stored.hostConfig.NetworkMode, spec.NetworkingConfig?.EndpointsConfig);
     const f = this.files(id);
     mkdirSync(f.dir, { recursive: true, mode: 0o700 });
     // The upper dir's own mode becomes the mode of the container's "/": it must be 0755.
@@ -146,6 +147,7 @@ export class ContainerManager {
       db.prepare(
         `INSERT INTO containers (id, name, image_id, image_ref, created, spec, state) VALUES (?, ?, ?, ?, ?, ?, 'created')`,
       ).run(id, name, img.id, image, created, JSON.stringify(stored));
+      if (attachment) this.engine.networks.recordAttachment(id, attachment);
       this.store.emit('container', 'create', id, { name, image });
     });
     try {
@@ -175,7 +177,7 @@ export class ContainerManager {
     await this.runtimeDelete(rec.id);
     endClear();
     // The network first: a taken host port is an error before anything is mounted or started.
-    await trace('start: network', () => setupNetwork(this.store.paths.root, rec));
+    await trace('start: network', () => this.engine.networks.setUpContainer(rec));
     try {
       await trace('start: mount the rootfs', () => mountRootfs(this.engine, rec));
       try {
@@ -185,7 +187,7 @@ export class ContainerManager {
         throw e;
       }
     } catch (e) {
-      await teardownNetwork(this.store.paths.root, rec);
+      await this.engine.networks.tearDownContainer(rec);
       throw e;
     }
   }
@@ -240,7 +242,7 @@ export class ContainerManager {
   async failStart(rec: ContainerRecord, e: unknown): Promise<EngineError> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
-    await teardownNetwork(this.store.paths.root, rec);
+    await this.engine.networks.tearDownContainer(rec);
     let err: EngineError;
     if (e instanceof RuntimeStartError) {
       const c = classifyStartError(e.raw);
@@ -308,7 +310,7 @@ export class ContainerManager {
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
     await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
-    await trace('exit: network teardown', () => teardownNetwork(this.store.paths.root, rec));
+    await trace('exit: network teardown', () => this.engine.networks.tearDownContainer(rec));
     // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
     rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
@@ -438,7 +440,7 @@ export class ContainerManager {
   private async destroy(rec: ContainerRecord): Promise<void> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
-    await teardownNetwork(this.store.paths.root, rec);
+    await this.engine.networks.tearDownContainer(rec);
     const tx = this.store.db.transaction(() => {
       const n = this.store.db.prepare(`DELETE FROM containers WHERE id = ?`).run(rec.id).changes;
       if (n) this.store.emit('container', 'destroy', rec.id, { name: rec.name, image: rec.imageRef });

@@ -192,7 +192,8 @@ export const HONOURED = {
     'Binds', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'ExtraHosts', 'Dns', 'DnsSearch',
     'DnsOptions', 'Memory', 'NanoCpus', 'PidsLimit', 'Runtime',
   ]),
-  NetworkingConfig: new Set<keyof NetworkingConfig>([]),
+  // each endpoint's own fields are checked by the networks service (aliases and --ip are honoured)
+  NetworkingConfig: new Set<keyof NetworkingConfig>(['EndpointsConfig']),
 };
 
 /** Values that mean "not set" besides the zero values (what the docker CLI sends by default). */

@@ -49,12 +49,14 @@ function bindError(name: string, ip: string, port: number | string, proto: Proto
  * Every wanted binding -> a concrete, currently free host port: fixed ports are checked by
  * binding them ourselves (so "in use" is a clear error before the container starts, not a
  * half-started container), free ports come from the kernel, host ranges give their first free
- * port. Two bindings of one container never get the same host port.
+ * port. Two bindings of one container never get the same host port, nor one that `held`
+ * says another container publishes (DNAT'd ports are bound by no one).
  */
-export async function resolveHostPorts(name: string, wanted: PortMap): Promise<PortMap> {
+export async function resolveHostPorts(name: string, wanted: PortMap, held: (ip: string, port: number, proto: Proto) => boolean = () => false): Promise<PortMap> {
   const out: PortMap = {};
   const taken = new Set<string>();
   const key = (ip: string, port: number, proto: Proto) => `${ip}|${port}|${proto}`;
+  const isTaken = (ip: string, port: number, proto: Proto) => taken.has(key(ip, port, proto)) || held(ip, port, proto);
   for (const [k, bindings] of Object.entries(wanted)) {
     const { port: ctrPort, proto } = splitPortKey(k);
     for (const b of bindings) {
@@ -64,13 +66,13 @@ export async function resolveHostPorts(name: string, wanted: PortMap): Promise<P
         for (let attempt = 0; attempt < 20 && port === undefined; attempt++) {
           const r = await tryBind(ip, 0, proto);
           if ('code' in r) throw bindError(name, ip, 'any', proto, ctrPort, r.code);
-          if (!taken.has(key(ip, r.port, proto))) port = r.port;
+          if (!isTaken(ip, r.port, proto)) port = r.port;
         }
       } else {
         const [lo, hi = lo] = b.HostPort.split('-').map(Number) as [number, number?];
         let last = 'EADDRINUSE';
         for (let p = lo; p <= hi && port === undefined; p++) {
-          if (taken.has(key(ip, p, proto))) continue;
+          if (isTaken(ip, p, proto)) continue;
           const r = await tryBind(ip, p, proto);
           if ('port' in r) port = p;
           else last = r.code;

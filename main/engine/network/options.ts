@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../model/errors.js';
 import { rootlessNetworkMode } from '../rootless/network.js';
-import type { NetworkHostConfig, NetworkMode, PortBinding, PortMap, Proto } from './types.js';
+import type { NetworkHostConfig, PortBinding, PortMap, Proto } from './types.js';
 import type { CreateHostConfig } from '../model/container-spec.js';
 
 /** Published ports bind here unless the user names an address: nothing is exposed beyond this machine by surprise. */
@@ -9,12 +9,27 @@ export const DEFAULT_HOST_IP = '127.0.0.1';
 
 const bad = (msg: string) => new InvalidArgumentError(msg);
 
-/** --network: none, host, or the default (pasta; "bridge", "default", "slirp4netns" are taken as it). */
-export function parseNetworkMode(v: string | undefined): NetworkMode {
+/** The default bridge network's name, as docker's. */
+export const DEFAULT_BRIDGE = 'bridge';
+
+/** Names --network takes for the default network (pasta): docker's "default" and podman's words. */
+export const PASTA_NAMES = new Set(['', 'pasta', 'default', 'slirp4netns', 'private']);
+
+/**
+ * --network: none, host, the default (pasta), or a network's name (`bridge` is the default
+ * bridge network, as docker has it). Whether a named network exists is the networks
+ * service's question, asked at create.
+ */
+export function parseNetworkMode(v: string | undefined): string {
   const n = (v ?? '').trim();
-  if (n === '' || n === 'pasta' || n === 'default' || n === 'bridge' || n === 'slirp4netns' || n === 'private') return 'pasta';
-  if (n === 'none' || n === 'host') return n;
-  throw bad(`network ${n} not found: use --network none, host, or leave it out for the default network (pasta)`);
+  if (PASTA_NAMES.has(n)) return 'pasta';
+  if (n.startsWith('container:')) throw bad(`--network ${n} is not supported: put the containers on one network (network create, then --network NAME) to let them talk`);
+  return n;
+}
+
+/** Is this NetworkMode the default network, none or host (no bridge network)? */
+export function isBuiltinMode(mode: string): mode is 'pasta' | 'none' | 'host' {
+  return mode === 'pasta' || mode === 'none' || mode === 'host';
 }
 
 /** One HostConfig.PortBindings entry, as an API client may send it: "80/tcp" -> [{HostIp, HostPort}]. */
@@ -58,9 +73,10 @@ export function networkHostConfig(h: CreateHostConfig): NetworkHostConfig {
     (ports[k] ??= []).push(...checkedBindings(key, list));
   }
   const published = Object.keys(ports).length > 0 || !!h.PublishAllPorts;
-  const mode = rootlessNetworkMode(parseNetworkMode(h.NetworkMode), { network: h.NetworkMode, published });
+  const parsed = parseNetworkMode(h.NetworkMode);
+  const mode = parsed === 'pasta' ? rootlessNetworkMode(parsed, { network: h.NetworkMode, published }) : parsed;
   // docker: ports cannot be published into a container that has no network of its own
-  if (published && mode !== 'pasta') throw bad(`cannot publish ports with --network ${mode}: ${mode === 'host' ? 'the container already uses the host\'s ports' : 'it has no network'}; drop -p/-P or the --network flag`);
+  if (published && (mode === 'none' || mode === 'host')) throw bad(`cannot publish ports with --network ${mode}: ${mode === 'host' ? 'the container already uses the host\'s ports' : 'it has no network'}; drop -p/-P or the --network flag`);
   const extraHosts = h.ExtraHosts ?? [];
   for (const x of extraHosts) parseExtraHost(x);
   for (const d of h.Dns ?? []) if (!isIP(d)) throw bad(`invalid argument "${d}" for "--dns" flag: use an IP address`);

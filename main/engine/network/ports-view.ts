@@ -54,13 +54,18 @@ export function portLines(root: string, rec: ContainerRecord, privatePort?: stri
   return bs.map(host);
 }
 
-/** The network fields of docker inspect: HostConfig's and NetworkSettings'. */
-export function inspectNetwork(root: string, rec: ContainerRecord): { hostConfig: Record<string, unknown>; settings: Record<string, unknown> } {
+/**
+ * The network fields of docker inspect: HostConfig's and NetworkSettings'. `endpoints` are
+ * a bridge-mode container's networks (docker's EndpointSettings, from the networks service);
+ * the top-level address fields are the default bridge's, as docker shows them.
+ */
+export function inspectNetwork(root: string, rec: ContainerRecord, endpoints: Record<string, { IPAddress: string; Gateway: string; IPPrefixLen: number; MacAddress: string }> = {}): { hostConfig: Record<string, unknown>; settings: Record<string, unknown> } {
   const h = rec.spec.hostConfig as StoredHostConfig;
   const mode = modeOf(h);
   const state = isLive(rec) ? readNetworkState(root, rec.id) : undefined;
-  const address = mode === 'pasta' ? state?.address ?? '' : '';
-  const gateway = mode === 'pasta' ? state?.gateway ?? '' : '';
+  const bridge = mode === 'bridge' ? endpoints.bridge : undefined;
+  const address = mode === 'pasta' ? state?.address ?? '' : bridge?.IPAddress ?? '';
+  const gateway = mode === 'pasta' ? state?.gateway ?? '' : bridge?.Gateway ?? '';
   return {
     hostConfig: {
       NetworkMode: h.NetworkMode,
@@ -76,8 +81,9 @@ export function inspectNetwork(root: string, rec: ContainerRecord): { hostConfig
       Ports: livePorts(root, rec),
       Gateway: gateway,
       IPAddress: address,
-      IPPrefixLen: address ? state?.prefixLen ?? 0 : 0,
-      Networks: { [h.NetworkMode]: { NetworkID: h.NetworkMode, IPAddress: address, Gateway: gateway, MacAddress: '' } },
+      IPPrefixLen: bridge ? bridge.IPPrefixLen : address ? state?.prefixLen ?? 0 : 0,
+      ...(bridge ? { MacAddress: bridge.MacAddress } : {}),
+      Networks: mode === 'bridge' ? endpoints : { [h.NetworkMode]: { NetworkID: h.NetworkMode, IPAddress: address, Gateway: gateway, MacAddress: '' } },
     },
   };
 }

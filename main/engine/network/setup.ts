@@ -2,13 +2,17 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ContainerRecord } from '../container/types.js';
-import type { NetworkHostConfig, NetworkMode, NetworkState } from './types.js';
-import { wantedBindings } from './options.js';
-import { resolveHostPorts } from './host-ports.js';
+import { isRootless } from '../rootless/detect.js';
+import { StorePaths } from '../store/paths.js';
+import type { EndpointState, NetworkHostConfig, NetworkMode, NetworkState, PortMap } from './types.js';
 import { createNetns, netnsPath, removeNetns } from './netns.js';
 import { startPasta, stopPasta } from './pasta.js';
 import { hostDefaultRoute } from './host-route.js';
 import { writeNetworkEtcFiles } from './etc-files.js';
+import { withFileLock } from './file-lock.js';
+import type { NetavarkContext } from './netavark.js';
+import { plannedEndpoints, setUpEndpoints, tearDownEndpoints, type EndpointPlan } from './bridge.js';
+import { ensureRootlessNetns, removeRootlessNetnsIfIdle, rootlessNetnsPath } from './rootless-netns.js';
 
 /** The network fields of a container's HostConfig (absent in containers made before networking). */
 export type StoredHostConfig = { NetworkMode: string } & Partial<Omit<NetworkHostConfig, 'NetworkMode'>>;
@@ -18,8 +22,10 @@ function files(root: string, id: string) {
   return { dir, state: join(dir, 'network.json'), pastaPid: join(dir, 'pasta.pid'), netns: netnsPath(root, id) };
 }
 
+/** none, host and pasta are modes; any other NetworkMode names a bridge network. */
 export function modeOf(h: { NetworkMode: string }): NetworkMode {
-  return h.NetworkMode === 'host' ? 'host' : h.NetworkMode === 'pasta' ? 'pasta' : 'none';
+  const m = h.NetworkMode;
+  return m === 'host' || m === 'pasta' || m === 'none' ? m : 'bridge';
 }
 
 /** The network of a started container, or undefined when it has none set up (not running). */
@@ -31,20 +37,34 @@ export function readNetworkState(root: string, id: string): NetworkState | undef
   }
 }
 
+export function writeNetworkState(root: string, id: string, state: NetworkState): void {
+  writeFileAtomic(files(root, id).state, JSON.stringify(state));
+}
+
+/** How netavark runs for this store: its config dir, and (rootless) the namespace holding the bridges. */
+export function netavarkContext(root: string): NetavarkContext {
+  const rootless = isRootless();
+  return { configDir: new StorePaths(root).networkConfig, rootless, ...(rootless ? { hostNetns: rootlessNetnsPath(root) } : {}) };
+}
+
+/** Every netavark call of a store holds this lock (podman's network lock): bridges are shared. */
+export function withNetworkLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(join(new StorePaths(root).networkConfig, 'lock'), fn);
+}
+
 /**
- * Before the container's runtime is created: for the default network, check and pick the host
- * ports (a taken port is an error here, with nothing started), create the network namespace
- * and start pasta for it. The result is recorded in network.json for the bundle, inspect, ps
- * and `port`. Whatever a crashed earlier run left is cleared first.
+ * Before the container's runtime is created, with its host ports already chosen: the
+ * default network gets a namespace and pasta; bridge mode gets a namespace joined to each
+ * planned endpoint by netavark. The result is recorded in network.json for the bundle,
+ * inspect, ps and `port`, before netavark runs, so a crash leaves enough for the teardown.
+ * Whatever a crashed earlier run left is cleared first.
  */
-export async function setupNetwork(root: string, rec: ContainerRecord): Promise<NetworkState> {
+export async function setupNetwork(root: string, rec: ContainerRecord, ports: PortMap, plans: EndpointPlan[] = []): Promise<NetworkState> {
   await teardownNetwork(root, rec);
   const f = files(root, rec.id);
-  const h = rec.spec.hostConfig as StoredHostConfig;
-  const mode = modeOf(h);
+  const mode = modeOf(rec.spec.hostConfig);
   let state: NetworkState = { mode, ports: {} };
   if (mode === 'pasta') {
-    const ports = await resolveHostPorts(rec.name, wantedBindings(h, rec.spec.config.ExposedPorts));
     await createNetns(f.netns);
     try {
       const pid = await startPasta({ netns: f.netns, pidFile: f.pastaPid, ports, name: rec.name });
@@ -54,18 +74,79 @@ export async function setupNetwork(root: string, rec: ContainerRecord): Promise<
       await removeNetns(f.netns);
       throw e;
     }
+  } else if (mode === 'bridge') {
+    const planned = plannedEndpoints(rec, plans, ports, rec.spec.hostConfig.Dns ?? []);
+    await createNetns(f.netns);
+    state = { mode, netns: f.netns, ports, endpoints: planned };
+    writeNetworkState(root, rec.id, state);
+    try {
+      const endpoints = await withNetworkLock(root, async () => {
+        if (isRootless()) await ensureRootlessNetns(root);
+        return setUpEndpoints(netavarkContext(root), f.netns, planned);
+      });
+      state = { ...state, endpoints };
+    } catch (e) {
+      await teardownNetwork(root, rec);
+      throw e;
+    }
   }
-  writeFileAtomic(f.state, JSON.stringify(state));
+  writeNetworkState(root, rec.id, state);
   return state;
 }
 
-/** Stop pasta (by its pid, checked to be ours), drop the namespace and the state. Idempotent, cheap when there is nothing. */
+/** `network connect` of a running container: netavark adds the endpoint to its namespace. */
+export async function addEndpoint(root: string, rec: ContainerRecord, plan: EndpointPlan): Promise<EndpointState> {
+  const state = readNetworkState(root, rec.id);
+  if (!state?.netns) throw new Error(`container ${rec.name} has no network namespace`);
+  const planned = plannedEndpoints(rec, [plan], state.ports, rec.spec.hostConfig.Dns ?? []);
+  // recorded first: a failed setup is torn down with the others when the container stops
+  writeNetworkState(root, rec.id, { ...state, endpoints: [...(state.endpoints ?? []), ...planned] });
+  try {
+    const [ep] = await withNetworkLock(root, async () => {
+      if (isRootless()) await ensureRootlessNetns(root);
+      return setUpEndpoints(netavarkContext(root), state.netns!, planned);
+    });
+    writeNetworkState(root, rec.id, { ...state, endpoints: [...(state.endpoints ?? []), ep!] });
+    return ep!;
+  } catch (e) {
+    await withNetworkLock(root, () => tearDownEndpoints(netavarkContext(root), state.netns!, planned).catch(() => undefined));
+    writeNetworkState(root, rec.id, state);
+    throw e;
+  }
+}
+
+/** `network disconnect` of a running container: netavark removes that endpoint only. */
+export async function removeEndpoint(root: string, rec: ContainerRecord, networkId: string): Promise<void> {
+  const state = readNetworkState(root, rec.id);
+  const ep = state?.endpoints?.find((e) => e.networkId === networkId);
+  if (!state?.netns || !ep) return;
+  await withNetworkLock(root, async () => {
+    await tearDownEndpoints(netavarkContext(root), state.netns!, [ep]);
+    if (isRootless()) await removeRootlessNetnsIfIdle(root);
+  });
+  writeNetworkState(root, rec.id, { ...state, endpoints: state.endpoints!.filter((e) => e !== ep) });
+}
+
+/**
+ * Stop pasta (by its pid, checked to be ours) or tear the bridge endpoints down (netavark
+ * removes a bridge with its last veth and the names from aardvark-dns, which exits with its
+ * last name), drop the namespace and the state. Idempotent, cheap when there is nothing.
+ */
 export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, 'id'>): Promise<void> {
   const f = files(root, rec.id);
   if (existsSync(f.pastaPid)) {
     const pid = Number(readFileSync(f.pastaPid, 'utf8').trim());
     await stopPasta(pid, f.netns);
     rmSync(f.pastaPid, { force: true });
+  }
+  const state = existsSync(f.state) ? readNetworkState(root, rec.id) : undefined;
+  if (state?.endpoints?.length) {
+    await withNetworkLock(root, async () => {
+      // a namespace gone with a reboot still gets its names out of aardvark-dns; errors
+      // about the rest are expected then, and nothing more can be undone
+      await tearDownEndpoints(netavarkContext(root), f.netns, state.endpoints!).catch(() => undefined);
+      if (isRootless()) await removeRootlessNetnsIfIdle(root);
+    });
   }
   // a mount point is always an existing path, so no file = nothing mounted (and no mountinfo read)
   if (existsSync(f.netns)) await removeNetns(f.netns);
@@ -77,18 +158,25 @@ export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, '
  * what runtime/spec.ts knows: 'host', or 'none' (its own netns: new and empty, or `netnsPath`).
  */
 export function bundleNetwork(root: string, rec: ContainerRecord): { network: 'none' | 'host'; netnsPath?: string; etcFiles: { hostname: string; hosts: string; resolvConf: string } } {
-  const h = rec.spec.hostConfig as StoredHostConfig;
-  const mode = modeOf(h);
+  const mode = modeOf(rec.spec.hostConfig);
   const state = readNetworkState(root, rec.id);
-  const etcFiles = writeNetworkEtcFiles(files(root, rec.id).dir, {
+  const etcFiles = writeEtcFiles(root, rec, state);
+  const ownNetns = (mode === 'pasta' || mode === 'bridge') && state?.netns;
+  return { network: mode === 'host' ? 'host' : 'none', ...(ownNetns ? { netnsPath: state.netns } : {}), etcFiles };
+}
+
+/** hostname, hosts and resolv.conf in the container dir; rewritten in place (they are bind-mounted) after connect/disconnect. */
+export function writeEtcFiles(root: string, rec: ContainerRecord, state = readNetworkState(root, rec.id)) {
+  const h = rec.spec.hostConfig as StoredHostConfig;
+  return writeNetworkEtcFiles(files(root, rec.id).dir, {
     hostname: rec.spec.config.Hostname,
-    mode,
+    mode: modeOf(h),
     extraHosts: h.ExtraHosts,
     dns: h.Dns,
     dnsSearch: h.DnsSearch,
     dnsOptions: h.DnsOptions,
     address: state?.address,
     gateway: state?.gateway,
+    endpoints: state?.endpoints,
   });
-  return { network: mode === 'host' ? 'host' : 'none', ...(mode === 'pasta' && state?.netns ? { netnsPath: state.netns } : {}), etcFiles };
 }

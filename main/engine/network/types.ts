@@ -1,5 +1,9 @@
-/** The container's network as chosen at create: none (lo only), host, or pasta (own netns + user-mode NAT). */
-export type NetworkMode = 'none' | 'host' | 'pasta';
+/**
+ * The container's network as chosen at create: none (lo only), host, pasta (own netns +
+ * user-mode NAT), or bridge (own netns joined to one or more bridge networks by netavark;
+ * HostConfig.NetworkMode then holds the first network's name).
+ */
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'bridge';
 
 export type Proto = 'tcp' | 'udp';
 
@@ -14,7 +18,8 @@ export type PortMap = Record<string, PortBinding[]>;
 
 /** The network part of HostConfig, as stored in the container's spec. */
 export interface NetworkHostConfig {
-  NetworkMode: NetworkMode;
+  /** none, host, pasta, or a network's name */
+  NetworkMode: string;
   PortBindings: PortMap;
   PublishAllPorts: boolean;
   /** "name:ip" lines for /etc/hosts */
@@ -36,6 +41,23 @@ export interface NetworkState {
   gateway?: string;
   /** the published ports with the host ports actually bound */
   ports: PortMap;
+  /** bridge mode: each network joined, as set up (what /etc/hosts, resolv.conf and teardown read) */
+  endpoints?: EndpointState[];
+}
+
+/** One network a started bridge-mode container is on. */
+export interface EndpointState {
+  networkId: string;
+  network: string;
+  iface: string;
+  address: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  /** aardvark-dns addresses (the gateway) when the network resolves names */
+  dns: string[];
+  /** what netavark was told for this network, replayed for its teardown */
+  netavark: import('./netavark.js').NetavarkInput;
 }
 
 /** Where pasta answers DNS queries (forwarded to the host's resolver), as podman uses it. */

@@ -180,6 +180,52 @@ const migrations: string[] = [
     uses     INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // Networks (issue 10): user-defined bridge networks (netavark) and each container's endpoint
+  // on them. An endpoint row is the container's attachment (made at create or `network
+  // connect`); ip/mac/endpoint_id are set only while the container runs. network_id is not a
+  // foreign key: as docker, `network rm` leaves stopped containers naming a network that is gone.
+  `
+  CREATE TABLE networks (
+    id        TEXT PRIMARY KEY,             -- 64 hex, as docker's
+    name      TEXT NOT NULL UNIQUE,
+    driver    TEXT NOT NULL,                -- bridge
+    created   TEXT NOT NULL,
+    subnet    TEXT NOT NULL,                -- IPv4 CIDR
+    gateway   TEXT NOT NULL,
+    ip_range  TEXT,                         -- --ip-range: where container addresses come from
+    internal  INTEGER NOT NULL DEFAULT 0,
+    attachable INTEGER NOT NULL DEFAULT 0,
+    dns       INTEGER NOT NULL DEFAULT 1,   -- names resolve through aardvark-dns (not on the default bridge)
+    builtin   INTEGER NOT NULL DEFAULT 0,   -- the default network named bridge
+    bridge    TEXT NOT NULL UNIQUE,         -- the Linux bridge's interface name
+    labels    TEXT NOT NULL DEFAULT '{}',
+    options   TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TABLE network_endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network_id   TEXT NOT NULL,
+    network_name TEXT NOT NULL,            -- the name when attached, for "network X not found"
+    seq          INTEGER NOT NULL,         -- attach order: eth0, eth1, ...
+    aliases      TEXT NOT NULL DEFAULT '[]',
+    static_ip    TEXT,                     -- --ip / connect --ip
+    ip           TEXT,                     -- while running
+    mac          TEXT,
+    endpoint_id  TEXT,
+    PRIMARY KEY (container_id, network_id)
+  );
+  CREATE UNIQUE INDEX network_endpoints_ip ON network_endpoints(network_id, ip);
+  CREATE INDEX network_endpoints_network ON network_endpoints(network_id);
+  -- Host ports published by running containers. On bridge networks they are DNAT rules that
+  -- no process binds, so a second container asking for one is stopped by this table.
+  CREATE TABLE published_ports (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    host_ip      TEXT NOT NULL,
+    host_port    INTEGER NOT NULL,
+    proto        TEXT NOT NULL,
+    PRIMARY KEY (host_ip, host_port, proto)
+  );
+  CREATE INDEX published_ports_container ON published_ports(container_id);
+  `,
 ];
 
 export function openDatabase(path: string): DB {

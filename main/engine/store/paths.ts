@@ -26,4 +26,8 @@ export class StorePaths {
   get exits(): string { return join(this.root, 'exits'); }
   /** RUN --mount=type=cache directories (one per cache id and private copy) and their lock files */
   get cacheMounts(): string { return join(this.root, 'cache-mounts'); }
+  /** bind-mounted network namespaces: one per container (by id), and the rootless one */
+  get netns(): string { return join(this.root, 'netns'); }
+  /** netavark's --config: aardvark-dns's per-network name files and pid; the network lock */
+  get networkConfig(): string { return join(this.root, 'netavark'); }
 }

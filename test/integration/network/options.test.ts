@@ -20,12 +20,16 @@ describe('the network part of HostConfig', () => {
     ]);
   });
 
-  it('refuses bad --network, --add-host and --dns values', () => {
-    expect(() => networkHostConfig({ NetworkMode: 'mynet' })).toThrow('network mynet not found');
+  it('refuses bad --network, --add-host and --dns values; a network name is kept for the networks service to check', () => {
+    // whether a named network exists is asked at create (test/integration/network/bridge-errors.test.ts)
+    expect(networkHostConfig({ NetworkMode: 'mynet' }).NetworkMode).toBe('mynet');
+    expect(() => networkHostConfig({ NetworkMode: 'container:web' })).toThrow('--network container:web is not supported');
     expect(() => networkHostConfig({ ExtraHosts: ['db'] })).toThrow('invalid argument "db" for "--add-host" flag');
     expect(() => networkHostConfig({ Dns: ['dns.example'] })).toThrow('invalid argument "dns.example" for "--dns" flag');
     expect(() => networkHostConfig({ NetworkMode: 'none', PublishAllPorts: true })).toThrow('cannot publish ports with --network none');
-    expect(networkHostConfig({ NetworkMode: 'bridge' }).NetworkMode).toBe('pasta');
+    // `bridge` is docker's default bridge network now; the words for the default network stay pasta
+    expect(networkHostConfig({ NetworkMode: 'bridge' }).NetworkMode).toBe('bridge');
+    for (const w of ['default', 'pasta', 'private', 'slirp4netns', '']) expect(networkHostConfig({ NetworkMode: w }).NetworkMode).toBe('pasta');
   });
 });
 
