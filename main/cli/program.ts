@@ -23,7 +23,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
     .exitOverride()
-    .hook('preAction', (_program, action) => setVerb(action.name()));
+    // `container create` is create; `network create` (and volume create) are verbs of their own
+    .hook('preAction', (program, action) => {
+      const parent = action.parent;
+      setVerb(parent && parent !== program && parent.name() !== 'container' ? `${parent.name()} ${action.name()}` : action.name());
+    });
   registerImageCommands(program);
   registerContainerCommands(program);
   registerInfoCommands(program);

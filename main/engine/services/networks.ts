@@ -9,7 +9,7 @@ import { newId, shortId } from '../util/ids.js';
 import { endpointsTable, networksTable, portsTable, type EndpointRow, type NetworkRow } from '../store/tables/networks.js';
 import { contains, overlaps, formatCidr, gatewayFor, ipToInt, macFor, parseSubnet, pickAddress, pickSubnet, tryParseCidr, type Cidr } from '../network/ipam.js';
 import { routedSubnets } from '../network/host-route.js';
-import { DEFAULT_BRIDGE, isBuiltinMode, parseNetworkMode, wantedBindings } from '../network/options.js';
+import { DEFAULT_BRIDGE, PASTA_NAMES, isBuiltinMode, parseNetworkMode, wantedBindings } from '../network/options.js';
 import { resolveHostPorts } from '../network/host-ports.js';
 import { addEndpoint, modeOf, readNetworkState, removeEndpoint, setupNetwork, teardownNetwork, writeEtcFiles } from '../network/setup.js';
 import { nextInterface, type BridgeNetwork, type EndpointPlan } from '../network/bridge.js';
@@ -93,8 +93,8 @@ const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 const MTU_OPTS = ['com.docker.network.driver.mtu', 'mtu'];
 const TRUE_ONLY_OPTS = ['com.docker.network.bridge.enable_icc', 'com.docker.network.bridge.enable_ip_masquerade'];
 
-/** Reserved names: docker's predefined networks, and the words --network takes for the default network. */
-const RESERVED = new Set(['bridge', 'host', 'none', 'default', 'pasta', 'private', 'slirp4netns']);
+/** docker's predefined networks (the other words --network takes for pasta are reserved too). */
+const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 
@@ -126,7 +126,8 @@ export class NetworkService {
     const name = req.Name ?? '';
     if (!name) throw bad('network name cannot be empty: give a NAME');
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw bad(`invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (RESERVED.has(name)) throw forbidden(`operation is not permitted on predefined ${name} network`);
+    if (PREDEFINED.has(name)) throw forbidden(`operation is not permitted on predefined ${name} network`);
+    if (PASTA_NAMES.has(name)) throw forbidden(`network name ${name} is reserved: --network ${name} means the default network (pasta); choose another name`);
     const driver = req.Driver || 'bridge';
     if (driver !== 'bridge') {
       if (['host', 'null', 'macvlan', 'ipvlan', 'overlay'].includes(driver)) throw bad(`network driver ${driver} is not supported: this engine makes bridge networks (--driver bridge)`);

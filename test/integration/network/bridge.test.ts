@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { netnsEngine, type NetnsEngine } from './netns-engine.js';
+import { ok, netnsEngine, type NetnsEngine } from './netns-engine.js';
 import type { Run } from '../image/cli.js';
 
 // User-defined bridge networks through real netavark + aardvark-dns, with the engine inside a
@@ -13,11 +13,6 @@ beforeAll(() => {
   e = netnsEngine('bridge');
 });
 afterAll(() => e?.cleanup());
-
-function ok(r: Run): string {
-  expect(r.code, `exit ${r.code}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 /** busybox httpd answering `text` on port 80, as the container's command. */
 const httpd = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];

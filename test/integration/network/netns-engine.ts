@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
@@ -13,6 +14,12 @@ import { BIN, ensureBuilt, type Run } from '../image/cli.js';
  */
 
 let counter = 0;
+
+/** The command succeeded; its stdout. */
+export function ok(r: Run): string {
+  expect(r.code, `exit ${r.code}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
 
 function ip(...args: string[]): string {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
