@@ -1,5 +1,4 @@
-import type { Engine } from '../../engine/engine.js';
-import { errorMessage } from '../../engine/model/errors.js';
+import { errorMessage, type Engine } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 
