@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, netnsEngine, inNetns, type NetnsEngine } from './netns-engine.js';
 import type { Run } from '../image/cli.js';
+import { Engine } from '../../../main/engine/index.js';
 
 // Every bad input to the network verbs and to run --network: one line on stderr in docker's
 // words, docker's exit code, and nothing half-made (no row, no bridge, no netns, no config).
@@ -101,6 +102,23 @@ describe('unknown networks and containers', () => {
     fails(e.sw('run', '--name', 'x5', '--network', 'container:idle', BUSYBOX, 'true'), 125, /^Error: --network container:idle is not supported/);
     expect(ok(e.sw('ps', '-a', '--format', '{{.Names}}')).trim()).toBe('idle');
     nothingSetUp();
+  });
+
+  it('an API client\'s endpoint settings it does not honour are refused, naming the field', async () => {
+    const engine = new Engine(e.root);
+    try {
+      const create = (endpoint: Record<string, unknown>, mode = 'first') =>
+        engine.containers.create({ name: 'api1', Config: { Image: BUSYBOX, Cmd: ['true'] }, HostConfig: { NetworkMode: mode }, NetworkingConfig: { EndpointsConfig: { [mode]: endpoint } } });
+      await expect(create({ Links: ['idle'] })).rejects.toThrow(/^NetworkingConfig\.EndpointsConfig\.first\.Links is not supported by Slipway yet/);
+      await expect(create({ IPAMConfig: { IPv6Address: 'fd00::5' } })).rejects.toThrow(/^NetworkingConfig\.EndpointsConfig\.first\.IPAMConfig\.IPv6Address is not supported/);
+      await expect(engine.containers.create({ name: 'api1', Config: { Image: BUSYBOX }, HostConfig: { NetworkMode: 'first' }, NetworkingConfig: { EndpointsConfig: { first: {}, second: {} } } })).rejects.toThrow(/^Container cannot be connected to network endpoints: first, second/);
+      // zero values, as clients send them, are fine
+      const rec = await create({ Aliases: ['api'], IPAMConfig: {}, Links: [], MacAddress: '' });
+      expect(engine.networks.containerEndpoints(rec).first?.Aliases).toEqual(['api', rec.id.slice(0, 12)]);
+      await engine.containers.remove(rec.id);
+    } finally {
+      engine.close();
+    }
   });
 
   it('connect twice, disconnect of a network it is not on, connect of host and none containers', () => {
