@@ -115,3 +115,4 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): Lazy<M[K]> 
   return (async (...args: unknown[]) => ((await load())[key] as (...a: unknown[]) => unknown)(...args)) as Lazy<M[K]>;
 }
 type Lazy<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+export { statContainerPath, getArchive, putArchive, type PathStat } from './container/archive.js';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
-import { attachOutput, containerLogs, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseUntil, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
+import { attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseUntil, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { ApiError, badRequest, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
@@ -251,6 +251,36 @@ async function attachWs(ctx: ApiContext): Promise<void> {
   if (ws.readyState === ws.OPEN) ws.close(1000);
 }
 
+const pathStatHeader = (st: PathStat) => Buffer.from(JSON.stringify(st)).toString('base64');
+
+/** HEAD /containers/{id}/archive: the X-Docker-Container-Path-Stat of `path`. */
+async function archiveHead(ctx: ApiContext): Promise<void> {
+  const st = await statContainerPath(ctx.services.engine, ctx.params.name!, stringQuery(ctx, 'path') ?? '');
+  ctx.reply.setHeader('X-Docker-Container-Path-Stat', pathStatHeader(st));
+  ctx.reply.empty(200);
+}
+
+/** GET /containers/{id}/archive: `path` as a tar (docker cp CONTAINER:PATH ...). */
+async function archiveGet(ctx: ApiContext): Promise<void> {
+  const { stat, tar, done } = await getArchive(ctx.services.engine, ctx.params.name!, stringQuery(ctx, 'path') ?? '');
+  ctx.reply.setHeader('X-Docker-Container-Path-Stat', pathStatHeader(stat));
+  const out = ctx.reply.stream(200, 'application/x-tar');
+  ctx.signal.addEventListener('abort', () => tar.destroy(), { once: true });
+  try {
+    await pipeline(tar, out);
+  } catch (e) {
+    if (!ctx.signal.aborted) throw e;
+  } finally {
+    await done.catch(() => {});
+  }
+}
+
+/** PUT /containers/{id}/archive: extract the tar on the body into the directory `path`. */
+async function archivePut(ctx: ApiContext): Promise<void> {
+  await putArchive(ctx.services.engine, ctx.params.name!, stringQuery(ctx, 'path') ?? '', ctx.body, { noOverwriteDirNonDir: boolQuery(ctx, 'noOverwriteDirNonDir') });
+  ctx.reply.empty(200);
+}
+
 async function resize(ctx: ApiContext): Promise<void> {
   const rec = await mgr(ctx).get(ctx.params.name!);
   if (!live(rec)) throw new ApiError(409, `Container ${rec.id} is not running`);
@@ -277,6 +307,9 @@ export const containerRoutes: Route[] = [
   { method: 'POST', path: '/containers/{name:.*}/attach', handler: attach, hijack: true },
   { method: 'GET', path: '/containers/{name:.*}/attach/ws', handler: attachWs, hijack: true },
   { method: 'POST', path: '/containers/{name:.*}/resize', handler: resize },
+  { method: 'HEAD', path: '/containers/{name:.*}/archive', handler: archiveHead },
+  { method: 'GET', path: '/containers/{name:.*}/archive', handler: archiveGet },
+  { method: 'PUT', path: '/containers/{name:.*}/archive', handler: archivePut },
   { method: 'DELETE', path: '/containers/{name:.*}', handler: remove },
 ];
 

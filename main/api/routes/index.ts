@@ -48,7 +48,7 @@ const NONE_OF: Route[] = [
 
 const VOLUMES_PENDING: Array<[string, string]> = [['GET', '/volumes'], ['POST', '/volumes/create'], ['POST', '/volumes/prune']];
 const NETWORKS_PENDING: Array<[string, string]> = [['GET', '/networks'], ['POST', '/networks/create'], ['POST', '/networks/prune'], ['POST', '/networks/{id:.*}/connect'], ['POST', '/networks/{id:.*}/disconnect']];
-const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['HEAD', '/containers/{name:.*}/archive'], ['GET', '/containers/{name:.*}/archive'], ['PUT', '/containers/{name:.*}/archive'], ['POST', '/containers/{name:.*}/update'], ['POST', '/containers/{name:.*}/rename']];
+const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['POST', '/containers/{name:.*}/update'], ['POST', '/containers/{name:.*}/rename']];
 
 export function allRoutes(): Route[] {
   return [

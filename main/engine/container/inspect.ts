@@ -51,6 +51,8 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
       Binds: h.Binds,
       ...net.hostConfig,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      // conmon's k8s-file log reads as docker's json-file does (SDKs read logs only for those)
+      LogConfig: { Type: 'json-file', Config: {} },
       AutoRemove: h.AutoRemove,
       Memory: h.Memory,
       NanoCpus: h.NanoCpus,

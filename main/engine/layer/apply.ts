@@ -19,6 +19,8 @@ export interface ApplyOptions {
   /** rootless: opaque dirs use user.overlay.opaque (mounted with userxattr); no device nodes
    *  except 0/0 whiteouts; chown failures for unmapped ids are errors naming the id. */
   rootless?: boolean;
+  /** docker cp's noOverwriteDirNonDir: refuse to replace a directory with a non-directory or back */
+  keepKinds?: boolean;
 }
 
 export interface ApplyResult {
@@ -166,6 +168,7 @@ class LayerWriter {
   readonly warnings: string[] = [];
   private readonly flatten: boolean;
   private readonly rootless: boolean;
+  private readonly keepKinds: boolean;
   /** relative dirs checked to be real directories (not symlinks) since they last changed */
   private readonly safeDirs = new Set<string>(['.']);
   /** directory modes and times, applied after their children were written */
@@ -176,6 +179,7 @@ class LayerWriter {
   constructor(private readonly dest: string, opts: ApplyOptions) {
     this.flatten = opts.mode === 'flatten';
     this.rootless = !!opts.rootless;
+    this.keepKinds = !!opts.keepKinds;
   }
 
   async entry(h: Header, body: Readable): Promise<void> {
@@ -316,6 +320,9 @@ class LayerWriter {
     this.checkParents(name, rel);
     const path = join(this.dest, rel);
     const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st && this.keepKinds && st.isDirectory() !== keepDir) {
+      throw new EngineError(ErrorCode.INVALID, st.isDirectory() ? `cannot overwrite directory "/${rel}" with non-directory "${name}"` : `cannot overwrite non-directory "/${rel}" with directory "${name}"`);
+    }
     if (st && !(keepDir && st.isDirectory())) this.remove(rel, st);
     if (this.flatten) this.written.add(rel);
     return path;

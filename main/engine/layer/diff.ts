@@ -51,6 +51,19 @@ export function packMerged(layersTopFirst: string[], opts: { rootless?: boolean 
   return Readable.from(tarChunks('', { upper: false, source: walkMerged(layersTopFirst, opts) }), { objectMode: false });
 }
 
+/**
+ * One file or directory tree as a tar whose entries are named under `name` (the path's own
+ * entry first): what docker cp's GET archive sends. Never follows a symlink (the entry is the link).
+ */
+export function packPath(path: string, name: string): Readable {
+  async function* source(): AsyncGenerator<WalkEntry> {
+    const st = await fs.promises.lstat(path);
+    yield { rel: name, path, st };
+    if (st.isDirectory()) for await (const e of walkTree(path)) yield { ...e, rel: `${name}/${e.rel}` };
+  }
+  return Readable.from(tarChunks('', { upper: false, source: source() }), { objectMode: false });
+}
+
 /** Write packUpperDir's tar into the blob store (uncompressed, OCI media type
  *  application/vnd.oci.image.layer.v1.tar) hashing as it goes: blobDigest == diffId. */
 export async function commitUpperDir(upper: string, blobs: BlobStore, opts: PackUpperOptions = {}): Promise<NewLayer> {

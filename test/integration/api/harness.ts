@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { BIN, ensureBuilt, slipway, type Run } from '../image/cli.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
+import { pad, tarHeader } from '../../../main/engine/image/tar-writer.js';
 
 /** Debian's docker client (docker.io 20.10). /usr/local/bin/docker on some hosts is another one. */
 export const DOCKER = '/usr/bin/docker';
@@ -127,3 +128,23 @@ export function tmpDir(svc: Service, prefix: string): string {
 }
 
 export { rmSync };
+
+export interface TarEntry {
+  type?: 'file' | 'dir' | 'symlink';
+  body?: string;
+  linkname?: string;
+  mode?: number;
+}
+
+/** A tar built by hand, entry by entry (names and links as given, however odd): contexts, archives, attacks. */
+export function tarOf(files: Record<string, string | TarEntry>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, v] of Object.entries(files)) {
+    const e: TarEntry = typeof v === 'string' ? { body: v } : v;
+    const data = Buffer.from(e.body ?? '');
+    parts.push(tarHeader({ name, type: e.type ?? 'file', size: e.type && e.type !== 'file' ? 0 : data.length, mode: e.mode ?? (e.type === 'dir' ? 0o755 : 0o644), mtime: 1_700_000_000, linkname: e.linkname }));
+    if (!e.type || e.type === 'file') parts.push(data, Buffer.alloc(pad(data.length)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
