@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Bundles each entry point into one file with esbuild (the CLI loads one file and the chunks
-// of the verb it runs, instead of ~100 ES modules). `npm run build` runs it after tsc (the type
+// Bundles each entry point into one CommonJS file with esbuild: cli.cjs (what bin/slipway.js
+// runs, with V8's code cache) and task-child.cjs. One file instead of ~100 ES modules: Node's
+// ES module loader costs a resolve, a realpath and an async read per module, and only CommonJS
+// can use a code cache on Node 20. Code behind the verbs' dynamic imports stays in the file but
+// runs (and compiles) only when the verb is used. `npm run build` runs this after tsc (the type
 // check); test helpers and scripts run it with --if-stale, so nothing ever runs stale code.
 //
 //   node scripts/bundle.mjs              build dist/bundle now
 //   node scripts/bundle.mjs --if-stale   only when a file the last bundle was made from changed
 //
-// Output: dist/bundle -> bundle-<time>/ (a symlink swapped by one rename, so a CLI starting
-// meanwhile loads the old bundle or the new one, never half of each; the previous directory
-// is kept a while for processes still loading lazy chunks from it). Entry files and chunks
-// sit in one directory, so `new URL('./task-child.js', import.meta.url)` finds the entry.
-// better-sqlite3 (a native module) and electron stay external; native/ is loaded at run time.
+// Output: dist/bundle -> bundle-<time>-<pid>/ (a symlink swapped by one rename, so a CLI
+// starting meanwhile runs the old bundle or the new one, never half of each; the previous
+// directory is kept a while for processes still running from it).
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -24,6 +25,44 @@ export const ENTRIES = {
   // the web bridge's / app's long-task child (main/server/tasks.ts forks it)
   'task-child': 'main/server/task-child.ts',
 };
+/**
+ * Loaded from node_modules at run time, by the verbs that use them: electron (the app), and
+ * the big dependencies of the UI server (zod: 800 KB of the 2 MB a bundle with it would be;
+ * ws) and of parsing a new Dockerfile (dockerfile-ast). Every byte of the CLI bundle is read
+ * and its code cache deserialized on every call. better-sqlite3's JavaScript is bundled (its
+ * addon is loaded by path: store/db.ts).
+ */
+const EXTERNAL = ['electron', 'zod', 'ws', 'dockerfile-ast'];
+
+/**
+ * Node built-ins that cost milliseconds to load and that most verbs never touch (`ps` needs
+ * no crypto, no child processes, no zlib or http). Our modules import them at the top; in the
+ * bundle each becomes an object whose properties load the real module on first use. Sound
+ * because a CommonJS bundle reads an imported name as a property at each use.
+ */
+const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'http', 'https', 'net', 'dgram', 'readline', 'tls', 'stream/promises', 'fs/promises', 'os'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.map((m) => m.replace('/', '\\/')).join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      // our sources, and commander (which requires child_process at the top for external subcommands we never use)
+      const ours = args.importer.startsWith(repo + '/') && !args.importer.includes('/node_modules/');
+      if (args.namespace === 'lazy-builtin' || !(ours || args.importer.includes('/node_modules/commander/'))) return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const names = Object.keys(await import(`node:${args.path}`)).filter((n) => n !== 'default');
+      return {
+        loader: 'js',
+        contents: `let m; const load = () => (m ??= require('node:${args.path}'));
+for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });
+Object.defineProperty(exports, 'default', { enumerable: true, get: load });`,
+      };
+    });
+  },
+};
+
 /** Besides the sources the metafile names: what changes how the bundle is made. */
 const BUILD_INPUTS = ['scripts/bundle.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
@@ -63,19 +102,31 @@ export async function bundle() {
     entryPoints: ENTRIES,
     outdir: tmp,
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
     platform: 'node',
     target: 'node20',
-    chunkNames: '[name]-[hash]',
-    external: ['better-sqlite3', 'electron'],
-    // CommonJS dependencies bundled into ESM still call require() for node: built-ins.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    external: EXTERNAL,
+    plugins: [lazyBuiltins],
+    charset: 'ascii',
+    // Our sources are ESM; in one CommonJS file import.meta is the file's own name.
+    define: { 'import.meta.url': '__importMetaUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
   });
-  const files = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<'));
+  // A dynamic import() left in a CommonJS bundle would need Node's ES module loader (and
+  // bin/slipway.js runs the bundle without one): import builtins statically, require packages.
+  for (const [out, o] of Object.entries(result.metafile.outputs)) {
+    const dyn = o.imports.filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
+    if (dyn.length) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`${relative(tmp, out)}: dynamic import() of ${dyn.join(', ')}: use a static import (node: builtins) or createRequire (packages)`);
+    }
+  }
+  // files only: not esbuild's runtime (<...>) nor our plugin's virtual modules (lazy-builtin:...)
+  const files = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<') && !/^[a-z-]+:/.test(f));
   writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ madeAt, files }));
   writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
   renameSync(tmp, join(dist, name));

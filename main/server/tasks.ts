@@ -9,15 +9,17 @@ import { join, resolve } from 'node:path';
 import { taskOps, type TaskKind, type TaskParams } from './task-ops.js';
 
 /**
- * The built child entry: beside this module when running from dist/ (the bundle keeps its
- * entries and chunks in one dir), else the repo's bundle (tests run the sources). Undefined
- * when there is none: tasks then run in-process.
+ * The built child entry: beside this module when running from dist/ (the CLI bundle's
+ * task-child.cjs, or tsc's task-child.js for the Electron main), else the repo's bundle (tests
+ * run the sources). Undefined when there is none: tasks then run in-process.
  */
 export function taskChildEntry(): string | undefined {
-  const here = fileURLToPath(new URL('./task-child.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const built = join(resolve(import.meta.dirname, '..', '..'), 'dist', 'bundle', 'task-child.js');
-  return existsSync(built) ? built : undefined;
+  const candidates = [
+    fileURLToPath(new URL('./task-child.cjs', import.meta.url)),
+    fileURLToPath(new URL('./task-child.js', import.meta.url)),
+    join(resolve(import.meta.dirname, '..', '..'), 'dist', 'bundle', 'task-child.cjs'),
+  ];
+  return candidates.find((p) => existsSync(p));
 }
 
 export interface TaskContext {

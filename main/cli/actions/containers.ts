@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, humanAgo, humanSize, inspectContainer, InvalidArgumentError, isReference, LogReader, parseUntil, portsColumn, renderEntries, shortId, statusText, tailEntries, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
+import { pipeline } from 'node:stream/promises';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
 export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
@@ -170,7 +171,6 @@ export async function exportFs(name: string, o: { output?: string }): Promise<vo
   if (!o.output && process.stdout.isTTY) {
     throw new InvalidArgumentError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   }
-  const { pipeline } = await import('node:stream/promises');
   await withEngine(async (engine) => {
     const tar = await engine.containers.export(name);
     if (o.output) {

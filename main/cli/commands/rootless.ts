@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { EngineError, ErrorCode, isRootless } from '../../engine/index.js';
 
@@ -13,7 +14,6 @@ export function registerRootlessCommands(program: Command): void {
     .argument('[command...]', 'command and arguments')
     .passThroughOptions()
     .action(async (cmd: string[]) => {
-      const { spawn } = await import('node:child_process');
       if (!isRootless()) throw new EngineError(ErrorCode.SYSTEM, 'unshare is for rootless mode: as root there is no user namespace to enter');
       const argv = cmd.length ? cmd : [process.env.SHELL || '/bin/sh'];
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });

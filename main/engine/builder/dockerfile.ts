@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Instruction as AstInstruction } from 'dockerfile-ast';
 import type { DB } from '../store/db.js';
 import { sha256 } from '../util/digest.js';
@@ -147,8 +148,8 @@ let parser: Parser | undefined;
 
 /** Load dockerfile-ast (the biggest import of a build) only when a Dockerfile is new. */
 export async function loadParser(): Promise<void> {
-  // dockerfile-ast is CommonJS: its exports object is the default export under Node and the bundle alike.
-  parser ??= (await import('dockerfile-ast')).default.DockerfileParser;
+  // require, not import(): the CLI bundle is CommonJS and keeps this package outside it.
+  parser ??= (createRequire(import.meta.url)('dockerfile-ast') as typeof import('dockerfile-ast')).DockerfileParser;
 }
 
 /**

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 export type DB = Database.Database;
 
@@ -228,18 +230,31 @@ const migrations: string[] = [
   `,
 ];
 
+/**
+ * Open the store's database: the connection's settings in one exec, then one pragma read to
+ * see whether the schema is current, which it nearly always is (then nothing else runs).
+ */
 export function openDatabase(path: string): DB {
-  const db = new Database(path, { timeout: 15000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
+  const db = new Database(path, { timeout: 15000, nativeBinding: sqliteAddon() });
+  db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
+  if ((db.pragma('user_version', { simple: true }) as number) < migrations.length) {
+    // WAL is a property of the file: set once, when the schema is made or upgraded.
+    db.pragma('journal_mode = WAL');
+    migrate(db);
+  }
   return db;
 }
 
+let addonPath: string | undefined;
+/**
+ * better-sqlite3's compiled addon. Given its path, better-sqlite3 skips the `bindings`
+ * package's search of a dozen candidate paths (which also cannot work from inside a bundle).
+ */
+function sqliteAddon(): string {
+  return (addonPath ??= join(dirname(createRequire(import.meta.url).resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node'));
+}
+
 function migrate(db: DB): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current >= migrations.length) return;
   // IMMEDIATE: two processes opening a fresh store at once must not both migrate.
   const run = db.transaction(() => {
     const v = db.pragma('user_version', { simple: true }) as number;
