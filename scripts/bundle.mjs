@@ -24,6 +24,8 @@ export const ENTRIES = {
   cli: 'main/cli/index.ts',
   // the web bridge's / app's long-task child (main/server/tasks.ts forks it)
   'task-child': 'main/server/task-child.ts',
+  // the rootless port forwarder (main/engine/network/port-forward.ts starts it in the rootless netns)
+  'port-forwarder': 'main/engine/network/port-forwarder.ts',
 };
 /**
  * Loaded from node_modules at run time, by the verbs that use them: electron (the app), and

@@ -13,6 +13,7 @@ import { withFileLock } from './file-lock.js';
 import type { NetavarkContext } from './netavark.js';
 import { plannedEndpoints, setUpEndpoints, tearDownEndpoints, type EndpointPlan } from './bridge.js';
 import { ensureRootlessNetns, removeRootlessNetnsIfIdle, rootlessNetnsPath } from './rootless-netns.js';
+import { startPortForwarder, stopPortForwarder } from './port-forward.js';
 
 /** The network fields of a container's HostConfig (absent in containers made before networking). */
 export type StoredHostConfig = { NetworkMode: string } & Partial<Omit<NetworkHostConfig, 'NetworkMode'>>;
@@ -75,16 +76,24 @@ export async function setupNetwork(root: string, rec: ContainerRecord, ports: Po
       throw e;
     }
   } else if (mode === 'bridge') {
-    const planned = plannedEndpoints(rec, plans, ports, rec.spec.hostConfig.Dns ?? []);
+    const rootless = isRootless();
+    // rootless, published ports are relayed by a forwarder, not DNAT'd inside the rootless netns
+    const planned = plannedEndpoints(rec, plans, rootless ? {} : ports, rec.spec.hostConfig.Dns ?? []);
     await createNetns(f.netns);
     state = { mode, netns: f.netns, ports, endpoints: planned };
     writeNetworkState(root, rec.id, state);
     try {
       const endpoints = await withNetworkLock(root, async () => {
-        if (isRootless()) await ensureRootlessNetns(root);
+        if (rootless) await ensureRootlessNetns(root);
         return setUpEndpoints(netavarkContext(root), f.netns, planned);
       });
       state = { ...state, endpoints };
+      // as with DNAT as root, an internal network publishes nothing
+      const target = endpoints.find((ep) => ep.gateway);
+      if (rootless && target && Object.keys(ports).length) {
+        writeNetworkState(root, rec.id, state);
+        state.forwarderPid = await startPortForwarder({ netns: rootlessNetnsPath(root), containerId: rec.id, name: rec.name, ports, targetIp: target.address });
+      }
     } catch (e) {
       await teardownNetwork(root, rec);
       throw e;
@@ -98,7 +107,7 @@ export async function setupNetwork(root: string, rec: ContainerRecord, ports: Po
 export async function addEndpoint(root: string, rec: ContainerRecord, plan: EndpointPlan): Promise<EndpointState> {
   const state = readNetworkState(root, rec.id);
   if (!state?.netns) throw new Error(`container ${rec.name} has no network namespace`);
-  const planned = plannedEndpoints(rec, [plan], state.ports, rec.spec.hostConfig.Dns ?? []);
+  const planned = plannedEndpoints(rec, [plan], isRootless() ? {} : state.ports, rec.spec.hostConfig.Dns ?? []);
   // recorded first: a failed setup is torn down with the others when the container stops
   writeNetworkState(root, rec.id, { ...state, endpoints: [...(state.endpoints ?? []), ...planned] });
   try {
@@ -140,6 +149,7 @@ export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, '
     rmSync(f.pastaPid, { force: true });
   }
   const state = existsSync(f.state) ? readNetworkState(root, rec.id) : undefined;
+  if (state?.forwarderPid) stopPortForwarder(state.forwarderPid, rec.id);
   if (state?.endpoints?.length) {
     await withNetworkLock(root, async () => {
       // a namespace gone with a reboot still gets its names out of aardvark-dns; errors

@@ -35,6 +35,8 @@ export interface NetworkState {
   /** bind-mounted network namespace (pasta mode) */
   netns?: string;
   pastaPid?: number;
+  /** rootless bridge mode with published ports: the forwarder holding the host ports */
+  forwarderPid?: number;
   /** the container's address and its gateway (which pasta maps to the host's loopback) */
   address?: string;
   prefixLen?: number;

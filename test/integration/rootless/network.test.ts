@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:net';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
 import { ensureBuilt, slipway, type Run } from '../image/cli.js';
 import { isOrdinaryUser } from './helpers.js';
@@ -41,6 +42,36 @@ function running(needle: string): number[] {
       return false;
     }
   });
+}
+
+function listenOn(port = 0): Promise<Server> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen({ host: '127.0.0.1', port }, () => res(s));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = await listenOn();
+  const p = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/** GET http://127.0.0.1:port/ until the container's httpd answers. */
+async function fetchText(port: number): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      return (await r.text()).trim();
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`nothing answered on 127.0.0.1:${port}: ${String(last)}`);
 }
 
 beforeAll(() => {
@@ -92,6 +123,19 @@ describe('rootless bridge networks', () => {
     if (tunUsable) return;
     const r = sw('run', '--rm', '--network', 'rlnet', BUSYBOX, 'sh', '-c', 'ip route; timeout 3 wget -qO- http://192.0.2.1/ && echo reached; echo done');
     expect(r.stdout.trim().split('\n').pop()).toBe('done');
+  });
+
+  it('-p publishes on the host: a forwarder in the rootless namespace relays to the container', async () => {
+    const port = await freePort();
+    ok(sw('run', '-d', '--name', 'pub', '--network', 'rlnet', '-p', `${port}:80`, BUSYBOX, 'sh', '-c', 'mkdir -p /www && echo rootless-published > /www/index.html && exec httpd -f -p 80 -h /www'));
+    expect(ok(sw('port', 'pub')).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
+    expect(await fetchText(port)).toBe('rootless-published');
+    expect(running('port-forwarder.js')).toHaveLength(1);
+    ok(sw('rm', '-f', 'pub'));
+    expect(running('port-forwarder.js')).toEqual([]);
+    // the host port is free again
+    const again = await listenOn(port);
+    await new Promise<void>((r) => again.close(() => r()));
   });
 
   it('after the last container: no rootless namespace, no aardvark-dns', () => {
