@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build as runBuild, buildCacheRecords, BuildStepError, Engine, humanAgo, humanSize, InvalidArgumentError, pruneBuildCacheRecords, referenceProblem, type BuildCacheRecord, type BuildRequest } from '../../engine/index.js';
+import { build as runBuild, buildCacheRecords, BuildStepError, Engine, humanAgo, humanSize, InvalidArgumentError, pruneBuildCacheRecords, referenceProblem, normalizeTagged, type BuildCacheRecord, type BuildRequest, type BuildResult } from '../../engine/index.js';
 import { tabwriter } from '../format.js';
 import { confirm, withEngine } from './images.js';
 import { FlagError } from '../exit-codes.js';
@@ -21,6 +21,30 @@ interface BuildFlags {
   secret: string[];
   ssh: string[];
   allow: string[];
+  platform?: string;
+  output: string[];
+  metadataFile?: string;
+}
+
+/** `-o DIR`, `-o -`, `--output type=local,dest=DIR|type=tar,dest=FILE|type=image` (buildx's forms). */
+export function parseOutputs(list: string[]): NonNullable<BuildRequest['outputs']> {
+  if (list.length > 1) throw new InvalidArgumentError('multiple outputs are not supported: give one --output');
+  return list.map((spec) => {
+    if (!spec.includes('=')) return spec === '-' ? { type: 'tar' as const, stream: process.stdout } : { type: 'local' as const, dest: resolve(spec) };
+    const f: Record<string, string> = {};
+    for (const field of spec.split(',')) {
+      const i = field.indexOf('=');
+      if (i < 0) throw new InvalidArgumentError(`invalid --output field "${field}": use key=value`);
+      f[field.slice(0, i)] = field.slice(i + 1);
+    }
+    const type = f.type ?? 'local';
+    if (type === 'image' || type === 'docker') return { type: 'image' as const };
+    if (type !== 'local' && type !== 'tar') throw new InvalidArgumentError(`output type "${type}" is not supported: use local, tar or image`);
+    const dest = f.dest ?? f.output;
+    if (!dest) throw new InvalidArgumentError(`--output type=${type} needs dest=${type === 'local' ? 'DIR' : 'FILE'}`);
+    if (type === 'tar') return dest === '-' ? { type: 'tar' as const, stream: process.stdout } : { type: 'tar' as const, dest: resolve(dest) };
+    return { type: 'local' as const, dest: resolve(dest) };
+  });
 }
 
 /**
@@ -78,6 +102,13 @@ export function parseSsh(list: string[]): NonNullable<BuildRequest['ssh']> {
 
 const ENTITLEMENTS = ['security.insecure', 'network.host'];
 
+function platformFlag(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((p) => p.trim()).filter(Boolean);
+  if (list.length > 1) throw new InvalidArgumentError(`--platform ${v}: slipway builds one platform at a time (there is no multi-platform image output); run one build per platform`);
+  return list[0];
+}
+
 function keyValues(list: string[], what: string, allowBare: boolean): Record<string, string | undefined> {
   const outMap: Record<string, string | undefined> = {};
   for (const kv of list) {
@@ -114,6 +145,8 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     network: o.network as 'host' | 'none' | undefined,
     epoch: epochFromEnv(),
     secrets: parseSecrets(o.secret ?? []),
+    outputs: parseOutputs(o.output ?? []),
+    platform: platformFlag(o.platform),
     ssh: parseSsh(o.ssh ?? []),
     allow: (o.allow ?? []).flatMap((a) => a.split(',')).map((a) => {
       if (!ENTITLEMENTS.includes(a)) throw new InvalidArgumentError(`invalid entitlement: ${a} (use ${ENTITLEMENTS.join(' or ')})`);
@@ -128,6 +161,7 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     if (o.file === '-') req.dockerfileText = readFileSync(0, 'utf8');
     else if (o.file) req.dockerfile = o.file;
   }
+  if (o.quiet && req.outputs?.some((x) => x.type === 'tar' && x.stream)) throw new InvalidArgumentError('-q prints the image ID on stdout, where -o - writes the tar: drop one of them');
   const mode = o.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : o.progress;
   const renderer: Renderer | undefined = o.quiet ? undefined : mode === 'tty' ? ttyRenderer(process.stderr) : plainRenderer(process.stderr);
   const engine = new Engine();
@@ -140,6 +174,7 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     const result = await runBuild(engine, req, (e) => renderer?.event(e));
     renderer?.close();
     if (o.iidfile) writeFileSync(o.iidfile, result.imageId);
+    if (o.metadataFile) writeFileSync(o.metadataFile, `${JSON.stringify(buildMetadata(result, req.tags ?? []), null, 2)}\n`);
     if (o.quiet) out(result.imageId);
   } catch (e) {
     renderer?.close();
@@ -151,6 +186,18 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     process.off('SIGINT', onInt);
     engine.close();
   }
+}
+
+/** BuildKit's --metadata-file keys (containerimage.* only when an image was made). */
+function buildMetadata(r: BuildResult, tags: string[]): Record<string, unknown> {
+  const m: Record<string, unknown> = { 'buildx.build.ref': `slipway/${r.buildId}` };
+  if (r.stored && r.descriptor) {
+    m['containerimage.config.digest'] = r.imageId;
+    m['containerimage.descriptor'] = r.descriptor;
+    m['containerimage.digest'] = r.descriptor.digest;
+    if (tags.length) m['image.name'] = tags.map((t) => normalizeTagged(t)).join(',');
+  }
+  return m;
 }
 
 const recordId = (r: BuildCacheRecord) => `${r.id}${r.type === 'exec.cachemount' ? '*' : ''}`;

@@ -21,6 +21,9 @@ export function registerBuildCommands(program: Command): void {
       .option('--iidfile <file>', 'write the image ID to the file')
       .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable', collect, [])
       .option('--ssh <spec>', 'an SSH agent for RUN --mount=type=ssh: default or ID=SOCKET|KEY[,KEY]; repeatable', collect, [])
+      .option('--platform <platform>', 'target platform os/arch[/variant] (default: this machine)')
+      .option('-o, --output <output>', 'where the result goes: DIR or type=local,dest=DIR, - or type=tar,dest=FILE, type=image (default)', collect, [])
+      .option('--metadata-file <file>', 'write the build result metadata (BuildKit\'s JSON) to the file')
       .option('--allow <entitlement>', 'allow extra privileges: security.insecure (RUN --security=insecure), network.host; repeatable', collect, [])
       .action(async (context: string, o) => (await act()).build(context, o));
   };

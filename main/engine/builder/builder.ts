@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeTagged } from '../image/reference.js';
 import { basename, join, posix, relative, resolve } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageConfig, HistoryEntry } from '../image/types.js';
-import { hostArch } from '../image/types.js';
-import type { LayerRecord } from '../image/images.js';
+import type { ImageRecord, LayerRecord } from '../image/images.js';
+import { checkRunnable, formatPlatform, hostPlatform, parsePlatform, samePlatform, type Platform } from './platform.js';
 import { NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
 import { liveTempName, newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
@@ -36,6 +36,8 @@ interface StageResult {
   layers: LayerRecord[];
   key: string;
   rootImageId?: string;
+  /** what its RUN steps execute as (FROM --platform, else the build's target) */
+  platform: Platform;
 }
 
 interface State extends StageResult {
@@ -63,6 +65,8 @@ interface Shared {
   vertex: number;
   /** `--ssh` agents (RUN --mount=type=ssh, git over ssh) */
   ssh: SshAgents;
+  /** `build --platform` (default: this machine) */
+  target: Platform;
 }
 
 function nowIso(sh: Shared): string {
@@ -230,7 +234,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
     from = { view: view(sh, r.layers), what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
     fromKey = r.key;
   } else if (ref?.kind === 'image') {
-    const img = await resolveImage(sh, ins, ref.ref);
+    const img = await resolveImage(sh, ins, ref.ref, st.platform);
     await ensureSnapshots(sh.engine, img.layers);
     from = { view: view(sh, img.layers), what: `image ${ref.ref}` };
     fromKey = `image:${img.id}`;
@@ -351,7 +355,7 @@ async function runInstruction(sh: Shared, st: State, plan: StagePlan, ins: Instr
 }
 
 /** What a RUN --mount from= names: an earlier stage, an image, or scratch. */
-async function mountSource(sh: Shared, plan: StagePlan, ins: Instruction, name: string): Promise<MountSource> {
+async function mountSource(sh: Shared, st: State, plan: StagePlan, ins: Instruction, name: string): Promise<MountSource> {
   const ref = refOf(sh.df, name, plan.stage.index);
   if (ref.kind === 'stage') {
     const r = await getStage(sh, ref.index);
@@ -361,7 +365,7 @@ async function mountSource(sh: Shared, plan: StagePlan, ins: Instruction, name: 
   if (sh.df.stages.some((s) => s.name === name.toLowerCase())) {
     throw dockerfileError(ins, `cannot mount from stage "${name}", stage needs to be defined before current command`);
   }
-  const img = await resolveImage(sh, ins, ref.ref);
+  const img = await resolveImage(sh, ins, ref.ref, st.platform);
   await ensureSnapshots(sh.engine, img.layers);
   return { lowers: snapshotDirs(sh.engine, img), key: `image:${img.id}`, what: `image ${ref.ref}` };
 }
@@ -389,7 +393,7 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
       secrets: sh.req.secrets ?? {},
       ssh: sh.ssh,
       cacheNamespace: st.args.get('BUILDKIT_CACHE_MOUNT_NS') ?? sh.buildArgs.get('BUILDKIT_CACHE_MOUNT_NS'),
-      resolveFrom: (name) => mountSource(sh, plan, ins, name),
+      resolveFrom: (name) => mountSource(sh, st, plan, ins, name),
       signal: sh.abort.signal,
     });
   } catch (e) {
@@ -415,6 +419,11 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
     // cache holds or a secret says.
     inputs: sha256(JSON.stringify({ args: cmd.args, env: fullEnv, user: st.config.config.User ?? '', cwd, net, security, script: cmd.script, mounts: mountPlans.plans.map((p) => p.key) })),
     make: async (info) => {
+      try {
+        checkRunnable(st.platform);
+      } catch (e) {
+        throw dockerfileError(ins, errorMessage(e));
+      }
       const upper = newLayerDir(sh.engine);
       const tail: string[] = [];
       const tmp = join(sh.engine.store.paths.tmp, liveTempName('run'));
@@ -464,8 +473,12 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
   };
 }
 
-/** FROM / COPY --from an image: the store first, then busybox from the host, then a pull. */
-async function resolveImage(sh: Shared, ins: Instruction, ref: string) {
+/**
+ * FROM / COPY --from / RUN --mount from= an image: the store first, then busybox from the
+ * host, then a pull — for the stage's platform: a local image of another platform is pulled
+ * again for this one, as BuildKit resolves every image for its stage's platform.
+ */
+async function resolveImage(sh: Shared, ins: Instruction, ref: string, platform: Platform) {
   const found = (() => {
     try {
       return sh.engine.images.find(ref);
@@ -473,16 +486,25 @@ async function resolveImage(sh: Shared, ins: Instruction, ref: string) {
       throw dockerfileError(ins, errorMessage(e));
     }
   })();
-  if (found) return found;
-  const { ensureSeedImage } = await import('../image/seed.js');
-  const seeded = await ensureSeedImage(sh.engine, ref, (message) => sh.emit({ type: 'build.warning', message }));
-  if (seeded) return seeded;
-  const { ensureImage } = await import('../registry/index.js');
+  const platformOf = (img: ImageRecord) => {
+    const c = sh.engine.images.config(img);
+    return { os: c.os, architecture: c.architecture, variant: c.variant };
+  };
+  if (found && samePlatform(platformOf(found), platform)) return found;
+  if (!found) {
+    const { ensureSeedImage } = await import('../image/seed.js');
+    const seeded = await ensureSeedImage(sh.engine, ref, (message) => sh.emit({ type: 'build.warning', message }));
+    if (seeded && samePlatform(platformOf(seeded), platform)) return seeded;
+  }
+  const { pull } = await import('../registry/index.js');
   try {
-    return await ensureImage(sh.engine, ref, {}, (ev) => {
+    return (await pull(sh.engine, ref, { platform: formatPlatform(platform) }, (ev) => {
       if (ev.kind === 'status') sh.emit({ type: 'build.warning', message: ev.message });
-    });
+    })).image;
   } catch (e) {
+    if (found) {
+      throw dockerfileError(ins, `image "${ref}" is ${formatPlatform(platformOf(found))} in the store and pulling it for ${formatPlatform(platform)} failed: ${errorMessage(e)} (build for ${formatPlatform(platformOf(found))} with --platform, or load a ${formatPlatform(platform)} image)`);
+    }
     throw dockerfileError(ins, `image "${ref}" is not in the store and pulling it failed: ${errorMessage(e)} (load it with slipway load -i FILE, or check the name)`);
   }
 }
@@ -512,6 +534,18 @@ function getStage(sh: Shared, index: number): Promise<StageResult> {
   return p;
 }
 
+/** FROM --platform (expanded with the global ARGs, so $BUILDPLATFORM works), else the build's target. */
+function stagePlatform(sh: Shared, from: Instruction): Platform {
+  const raw = flag(from, 'platform');
+  if (raw === undefined) return sh.target;
+  const v = word(from, raw, sh.globals, sh.df.escape);
+  try {
+    return parsePlatform(v);
+  } catch (e) {
+    throw dockerfileError(from, errorMessage(e));
+  }
+}
+
 async function onbuildTriggers(sh: Shared, triggers: string[]): Promise<Instruction[]> {
   if (!triggers.length) return [];
   await loadParser();
@@ -527,20 +561,22 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   const { info, t0, rec } = startStep(sh, label, `[${label} 1/${total}] FROM ${plan.baseName}`, `FROM ${plan.baseName}`);
   let st: State;
   try {
+    const platform = stagePlatform(sh, stage.from);
     if (plan.base.kind === 'stage') {
       const r = await getStage(sh, plan.base.index);
-      st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, args: new Map(), cs: undefined as never };
+      st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, platform: flag(stage.from, 'platform') !== undefined ? platform : r.platform, args: new Map(), cs: undefined as never };
     } else if (plan.base.kind === 'image') {
-      const img = await resolveImage(sh, stage.from, plan.base.ref);
+      const img = await resolveImage(sh, stage.from, plan.base.ref, platform);
       await ensureSnapshots(sh.engine, img.layers);
       const cfg = sh.engine.images.config(img);
-      st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, args: new Map(), cs: undefined as never };
+      st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, platform, args: new Map(), cs: undefined as never };
     } else {
       st = {
         // BuildKit's empty image: PATH is added below, WorkingDir is "/".
-        config: { architecture: hostArch(), os: 'linux', config: { WorkingDir: '/' }, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
+        config: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), config: { WorkingDir: '/' }, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
         layers: [],
-        key: 'scratch',
+        key: samePlatform(platform, hostPlatform()) ? 'scratch' : `scratch:${formatPlatform(platform)}`,
+        platform,
         args: new Map(),
         cs: undefined as never,
       };
@@ -587,7 +623,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)), ins.keyword !== 'ONBUILD');
     }
   }
-  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId };
+  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform };
 }
 
 /** `# syntax=` and `# check=` are accepted; say what they do (and do not do) here. */
@@ -641,7 +677,8 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   try {
     const df = await parseDockerfileCached(db, text, file);
     for (const message of directiveNotes(df)) onEvent({ type: 'build.warning', message });
-    const globals = globalArgValues(df, buildArgs);
+    const target = req.platform ? parsePlatform(req.platform) : hostPlatform();
+    const globals = globalArgValues(df, buildArgs, target);
     const { plans, needed } = planStages(df, globals, req.target);
     const sh: Shared = {
       engine, df, req, ctx,
@@ -657,6 +694,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       abort: new AbortController(),
       vertex: 0,
       ssh,
+      target,
     };
     req.signal?.addEventListener('abort', () => sh.abort.abort());
     if (ctx.dir) sh.hashes.preload(ctx.dir);
@@ -684,29 +722,40 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       rootfs: { type: 'layers', diff_ids: result.layers.map((l) => l.diffId) },
       history: hist,
     };
-    // A fully cached rebuild makes the very same config: if the image and its tags are already
-    // there, adding it again would only rewrite index.json.
+    const outputs = req.outputs?.length ? req.outputs : [{ type: 'image' as const }];
     const id = sha256(JSON.stringify(image));
-    const existing = engine.images.get(id);
-    const tagsDone = existing && (req.tags ?? []).every((t) => engine.images.find(t)?.id === id);
-    const img = tagsDone ? existing : engine.images.add({
-      config: image,
-      layers: result.layers,
-      tags: req.tags ?? [],
-      lineage: {
-        kind: 'build',
-        parentImageId: result.rootImageId ?? null,
-        buildId,
-        detail: { dockerfile: path ?? '-', context: ctx.dir ?? '-', target: req.target ?? null, buildArgs: Object.fromEntries(buildArgs) },
-      },
-    });
+    let img: ImageRecord | undefined;
+    if (outputs.some((o) => o.type === 'image')) {
+      // A fully cached rebuild makes the very same config: if the image and its tags are already
+      // there, adding it again would only rewrite index.json.
+      const existing = engine.images.get(id);
+      const tagsDone = existing && (req.tags ?? []).every((t) => engine.images.find(t)?.id === id);
+      img = tagsDone ? existing : engine.images.add({
+        config: image,
+        layers: result.layers,
+        tags: req.tags ?? [],
+        lineage: {
+          kind: 'build',
+          parentImageId: result.rootImageId ?? null,
+          buildId,
+          detail: { dockerfile: path ?? '-', context: ctx.dir ?? '-', target: req.target ?? null, buildArgs: Object.fromEntries(buildArgs) },
+        },
+      });
+    }
+    for (const o of outputs) {
+      if (o.type === 'image') continue;
+      const { exportOutput } = await import('./outputs.js');
+      await exportOutput(o, snapshotDirs(engine, { layers: result.layers }).reverse());
+    }
     const unused = [...buildArgs.keys()].filter((k) => !sh.usedArgs.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length) onEvent({ type: 'build.warning', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
-    finish('succeeded', img.id, null);
+    finish('succeeded', img?.id ?? null, null);
     const ms = Math.round(performance.now() - t0);
-    onEvent({ type: 'build.done', buildId, imageId: img.id, tags: img.tags, ms });
-    engine.store.emit('build', 'build', buildId, { image: img.id });
-    return { buildId, imageId: img.id, tags: img.tags, steps, ms };
+    const tags = img?.tags ?? [];
+    onEvent({ type: 'build.done', buildId, imageId: id, tags, ms });
+    engine.store.emit('build', 'build', buildId, { image: id });
+    const descriptor = img && { mediaType: engine.images.manifest(img).mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest: img.manifestDigest, size: statSync(engine.store.blobs.path(img.manifestDigest)).size };
+    return { buildId, imageId: id, stored: !!img, ...(descriptor ? { descriptor } : {}), tags, steps, ms };
   } catch (e) {
     finish('failed', null, errorMessage(e));
     onEvent({ type: 'build.error', buildId, message: errorMessage(e) });

@@ -2,6 +2,13 @@
  * The builder's API: what a caller asks for and the progress it hears. The CLI renders these
  * events (plain or TTY); the desktop app forwards them as task progress.
  */
+/** Where a build's result goes (`--output`): the image store, or a stage's files. */
+export type BuildOutput =
+  | { type: 'image' }
+  | { type: 'local'; dest: string }
+  /** a tar of the files: to `dest`, or written to `stream` (`-o -`) */
+  | { type: 'tar'; dest?: string; stream?: NodeJS.WritableStream };
+
 export interface BuildRequest {
   /** context directory; undefined = an empty context (Dockerfile from stdin with CONTEXT "-") */
   context?: string;
@@ -21,6 +28,10 @@ export interface BuildRequest {
   secrets?: Record<string, { file: string } | { env: string }>;
   /** `--ssh ID=SOCKET|KEY...`: agent sockets or key files per id */
   ssh?: Record<string, string[]>;
+  /** default: the image store only */
+  outputs?: BuildOutput[];
+  /** `--platform os/arch[/variant]`: the target platform (default: this machine's) */
+  platform?: string;
   /** `--allow` entitlements: security.insecure lets RUN --security=insecure run privileged */
   allow?: string[];
   /** SOURCE_DATE_EPOCH, seconds: history and layer times clamp to it, for reproducible IDs */
@@ -61,7 +72,12 @@ export interface StepRecord {
 
 export interface BuildResult {
   buildId: string;
+  /** the image's ID (its config digest), also when only files were exported (then it is not stored) */
   imageId: string;
+  /** the image went into the store (the default output) */
+  stored: boolean;
+  /** the stored image's manifest: BuildKit's containerimage.descriptor */
+  descriptor?: { mediaType: string; digest: string; size: number };
   tags: string[];
   steps: StepRecord[];
   ms: number;

@@ -1,4 +1,4 @@
-import { hostArch } from '../image/types.js';
+import { hostPlatform, platformArgs, type Platform } from './platform.js';
 import { InvalidArgumentError } from '../model/errors.js';
 import { dockerfileError, flag, flags, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js';
 import { csvFields } from './run-mounts.js';
@@ -13,16 +13,6 @@ import { nearest } from './suggest.js';
 
 /** Usable without an ARG line when given with --build-arg; kept out of history, as Docker does. */
 export const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
-
-/** BuildKit's automatic platform ARGs (global scope; a stage must redeclare them to see them). */
-export function platformArgs(): Map<string, string> {
-  const arch = hostArch();
-  const platform = `linux/${arch}`;
-  return new Map([
-    ['TARGETPLATFORM', platform], ['TARGETOS', 'linux'], ['TARGETARCH', arch], ['TARGETVARIANT', ''],
-    ['BUILDPLATFORM', platform], ['BUILDOS', 'linux'], ['BUILDARCH', arch], ['BUILDVARIANT', ''],
-  ]);
-}
 
 export interface ArgDecl {
   name: string;
@@ -40,8 +30,8 @@ export function argDecls(ins: Instruction, escape: string): ArgDecl[] {
 }
 
 /** Values of the global ARGs (with --build-arg applied), in the scope FROM lines see. */
-export function globalArgValues(df: ParsedDockerfile, buildArgs: Map<string, string>): Map<string, string> {
-  const scope = new Map<string, string>(platformArgs());
+export function globalArgValues(df: ParsedDockerfile, buildArgs: Map<string, string>, target?: Platform): Map<string, string> {
+  const scope = new Map<string, string>(target ? platformArgs(target) : platformArgs(hostPlatform()));
   for (const ins of df.globalArgs) {
     for (const d of argDecls(ins, df.escape)) {
       const given = buildArgs.get(d.name);
