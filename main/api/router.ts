@@ -25,9 +25,9 @@ export function splitVersion(pathname: string): { version?: string; path: string
 function compile(r: Route): Compiled {
   const names: string[] = [];
   const src = r.path
-    .split(/(\{\w+(?::\.\*)?\})/)
+    .split(/(\{\w+(?::\.[*+])?\})/)
     .map((part) => {
-      const p = /^\{(\w+)(:\.\*)?\}$/.exec(part);
+      const p = /^\{(\w+)(:\.[*+])?\}$/.exec(part);
       if (!p) return part.replace(/[.*+?^$()[\]|\\{}]/g, '\\$&');
       names.push(p[1]!);
       return p[2] ? '(.+)' : '([^/]+)';

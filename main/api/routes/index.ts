@@ -4,6 +4,7 @@ import { buildRoutes } from './build.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
+import { networkRoutes } from './networks.js';
 import { systemRoutes } from './system.js';
 
 /**
@@ -39,15 +40,12 @@ export function pending(list: Array<[string, string]>, what: string): Route[] {
  */
 const NONE_OF: Route[] = [
   { method: 'GET', path: '/plugins/{name:.*}/json', handler: (ctx) => Promise.reject(notFound(`plugin ${ctx.params.name} not found`)) },
-  // Until volumes (issue 10) and user-defined networks (netstack) are on the engine's face.
+  // Until volumes (issue 10) are on the engine's face.
   { method: 'GET', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
   { method: 'DELETE', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
-  { method: 'GET', path: '/networks/{id:.+}', handler: (ctx) => Promise.reject(notFound(`network ${ctx.params.id} not found`)) },
-  { method: 'DELETE', path: '/networks/{id:.*}', handler: (ctx) => Promise.reject(notFound(`network ${ctx.params.id} not found`)) },
 ];
 
 const VOLUMES_PENDING: Array<[string, string]> = [['GET', '/volumes'], ['POST', '/volumes/create'], ['POST', '/volumes/prune']];
-const NETWORKS_PENDING: Array<[string, string]> = [['GET', '/networks'], ['POST', '/networks/create'], ['POST', '/networks/prune'], ['POST', '/networks/{id:.*}/connect'], ['POST', '/networks/{id:.*}/disconnect']];
 const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['POST', '/containers/{name:.*}/update'], ['POST', '/containers/{name:.*}/rename']];
 
 export function allRoutes(): Route[] {
@@ -58,8 +56,8 @@ export function allRoutes(): Route[] {
     ...containerRoutes,
     ...imageRoutes,
     ...buildRoutes,
+    ...networkRoutes,
     ...pending(VOLUMES_PENDING, 'volumes'),
-    ...pending(NETWORKS_PENDING, 'user-defined networks'),
     ...pending(ISSUE_10_PENDING, 'this container endpoint'),
     ...NOT_YET.map(([method, path, what]) => ({ method, path, handler: () => Promise.reject(notImplemented(what)) })),
   ];

@@ -94,7 +94,7 @@ export function containerFilter(engine: Engine, all: ContainerRecord[], filters:
         break;
       }
       case 'network':
-        any(vals, (r, v) => r.spec.hostConfig.NetworkMode === v || (v === 'bridge' && ['pasta', 'default', 'bridge'].includes(r.spec.hostConfig.NetworkMode)));
+        any(vals, (r, v) => r.spec.hostConfig.NetworkMode === v || engine.networks.networkNames(r).includes(v) || Object.values(engine.networks.containerEndpoints(r)).some((e) => e.NetworkID.startsWith(v)));
         break;
       case 'volume':
         any(vals, (r, v) => (r.spec.hostConfig.Binds ?? []).some((b) => {
@@ -129,6 +129,14 @@ export function containerFilter(engine: Engine, all: ContainerRecord[], filters:
   return (r) => tests.every((t) => t(r));
 }
 
+/** The container's networks: its endpoints on user-defined networks, else its mode as the one name. */
+function networksOf(engine: Engine, rec: ContainerRecord): Record<string, object> {
+  const eps = engine.networks.containerEndpoints(rec);
+  if (Object.keys(eps).length) return eps;
+  const mode = rec.spec.hostConfig.NetworkMode;
+  return { [mode]: { NetworkID: mode, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } };
+}
+
 /** One item of docker's GET /containers/json. */
 export function containerSummary(engine: Engine, rec: ContainerRecord) {
   const h = rec.spec.hostConfig;
@@ -150,7 +158,7 @@ export function containerSummary(engine: Engine, rec: ContainerRecord) {
     State: displayState(rec),
     Status: statusText(rec),
     HostConfig: { NetworkMode: h.NetworkMode },
-    NetworkSettings: { Networks: { [h.NetworkMode]: { NetworkID: h.NetworkMode, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
+    NetworkSettings: { Networks: networksOf(engine, rec) },
     Mounts: (h.Binds ?? []).map((b) => {
       const p = parseBind(b);
       return { Type: 'bind', Source: p.source, Destination: p.destination, Mode: p.readonly ? 'ro' : '', RW: !p.readonly, Propagation: 'rprivate' };
