@@ -1,8 +1,8 @@
 /*
  * The few Linux calls Node lacks: mknod (device nodes and overlay whiteouts), the l*xattr
  * family (PAX xattrs, overlay opaque markers), mount/umount2 (overlay snapshots in tests
- * and the mount driver), and a SOCK_SEQPACKET client for conmon's attach socket (in
- * seqpacket.c). Every failure becomes a JS Error whose `code` is the errno name, as
+ * and the mount driver), a SOCK_SEQPACKET client for conmon's attach socket (in
+ * seqpacket.c) and a directory listing with every entry's lstat (dirstat.c). Every failure becomes a JS Error whose `code` is the errno name, as
  * Node's own fs errors are, so callers can branch on EPERM/ENOTSUP/ENODATA.
  */
 #define _GNU_SOURCE
@@ -326,6 +326,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
     {"peercred", NULL, js_peercred, NULL, NULL, NULL, napi_default, NULL},
+    {"readdirStats", NULL, slipway_readdir_stats, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketConnect", NULL, slipway_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketSend", NULL, slipway_seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketWatch", NULL, slipway_seqpacket_watch, NULL, NULL, NULL, napi_default, NULL},

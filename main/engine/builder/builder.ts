@@ -25,6 +25,7 @@ import type { StepMount } from './run.js';
 import { SshAgents } from './ssh.js';
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
+import { trace } from '../util/trace.js';
 
 export type { BuildEvent, BuildRequest, BuildResult } from './events.js';
 
@@ -260,7 +261,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
   } catch (e) {
     throw dockerfileError(ins, errorMessage(e));
   }
-  const sources = await sourceDigests(items, sh.hashes, fromKey);
+  const sources = await trace(`build: ${keyword} sources (walk + digests)`, () => sourceDigests(items, sh.hashes, fromKey));
   const flagsText = copyFlagsText(sh, ins, env);
   const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
   // BuildKit's history line names only --parents, --chown and --chmod among the flags.
@@ -675,7 +676,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   };
   const ssh = new SshAgents(req.ssh ?? {}, engine.store.paths.tmp);
   try {
-    const df = await parseDockerfileCached(db, text, file);
+    const df = await trace('build: the Dockerfile (parse cache or parser)', () => parseDockerfileCached(db, text, file));
     for (const message of directiveNotes(df)) onEvent({ type: 'build.warning', message });
     const target = req.platform ? parsePlatform(req.platform) : hostPlatform();
     const globals = globalArgValues(df, buildArgs, target);

@@ -100,6 +100,19 @@ describe('COPY and ADD', () => {
     });
     expect([...fs.keys()].filter((p) => p.startsWith('/ctx/')).sort()).toEqual(['/ctx/.dockerignore', '/ctx/keep.tmp', '/ctx/src', '/ctx/src/c.txt']);
   });
+  it('.dockerignore of plain names and paths (no globs), with an exception under an ignored dir', async () => {
+    const { fs } = await buildText('FROM localhost/busybox:latest\nCOPY . /ctx/\n', {
+      '.dockerignore': 'logs\n/src/secret.txt\n!logs/keep.log\nDockerfile\n',
+      'logs/a.log': 'x',
+      'logs/keep.log': 'k',
+      'src/secret.txt': 's',
+      'src/c.txt': 'c',
+      'other/logs/x': 'x',
+    });
+    expect([...fs.keys()].filter((p) => p.startsWith('/ctx/')).sort()).toEqual([
+      '/ctx/.dockerignore', '/ctx/logs', '/ctx/logs/keep.log', '/ctx/other', '/ctx/other/logs', '/ctx/other/logs/x', '/ctx/src', '/ctx/src/c.txt',
+    ]);
+  });
   it('a missing source names the path and the context', async () => {
     const p = buildText('FROM localhost/busybox:latest\nCOPY nothere.txt /x\n');
     await expect(p).rejects.toThrow(/Dockerfile:2: COPY nothere.txt \/x: "nothere.txt" not found in the build context \/.*slipway-ctx-/);
