@@ -155,6 +155,10 @@ function listen(server: NetServer, ...args: [string] | [number, string]): Promis
 
 /** The CLI verb: runs until idle, SIGINT or SIGTERM. */
 export async function runService(opts: ServiceOptions): Promise<void> {
+  // A bug in one request's handling must not take every client's daemon down: say it, keep serving.
+  const report = (e: unknown) => process.stderr.write(`slipway service: internal error (please report it): ${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+  process.on('uncaughtException', report);
+  process.on('unhandledRejection', report);
   const svc = await startService(opts);
   const onSignal = () => void svc.close();
   process.once('SIGINT', onSignal);

@@ -1,6 +1,10 @@
-import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, readlinkSync, rmSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { cleanEntryPath } from '../layer/entry-path.js';
+import { newId } from '../util/ids.js';
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from './types.js';
 import { containerFiles, mountRootfs, unmountRootfs } from './bundle.js';
@@ -169,13 +173,49 @@ export async function getArchive(engine: Engine, ref: string, path: string): Pro
 }
 
 /**
- * PUT /containers/{id}/archive (docker cp in): extract a tar into the directory at `path`,
- * with a layer's checks on every entry (no `..`, no absolute names, no link followed on the
- * way, no hard link out of it), the container frozen meanwhile. An invalid tar is a 400.
+ * Read a spooled tar through once: it must be a whole tar (every entry's data there, an end)
+ * whose names and hard links all stay inside it. Checked before anything is written, so a
+ * broken or hostile archive leaves the container as it was.
+ */
+async function checkArchive(file: string): Promise<void> {
+  const ex = tar.extract();
+  const bad = (name: string, why: string) => new InvalidArgumentError(`refusing to extract "${name}": ${why}; the archive is unsafe`);
+  ex.on('entry', (h, body, next) => {
+    // Destroying the extract errors the current entry's stream too: reported once, below.
+    body.on('error', () => {});
+    if (cleanEntryPath(h.name) === null) return ex.destroy(bad(h.name, h.name.startsWith('/') ? 'the path is absolute' : 'the path leads outside the destination with ".."'));
+    if (h.type === 'link' && (cleanEntryPath(h.linkname ?? '') ?? '.') === '.') return ex.destroy(bad(h.name, `it is a hard link to "${h.linkname}", outside the archive`));
+    body.on('end', () => next());
+    body.resume();
+  });
+  try {
+    await pipeline(createReadStream(file), ex);
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new InvalidArgumentError(`the archive is not a valid tar: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * PUT /containers/{id}/archive (docker cp in): extract a tar into the directory at `path`.
+ * The body is spooled to the store's tmp/ and checked whole first (checkArchive); then
+ * extracted with a layer's checks on every entry (no link followed on the way), the container
+ * frozen meanwhile. An invalid tar is a 400 and writes nothing.
  */
 export async function putArchive(engine: Engine, ref: string, path: string, src: Readable, opts: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
   checkPath(path);
   const rec = await engine.containers.get(ref);
+  const spool = join(engine.store.paths.tmp, `archive-${newId().slice(0, 16)}.tar`);
+  try {
+    await pipeline(src, createWriteStream(spool, { mode: 0o600 }));
+    await checkArchive(spool);
+    await extractInto(engine, rec, ref, path, spool, opts);
+  } finally {
+    rmSync(spool, { force: true });
+  }
+}
+
+async function extractInto(engine: Engine, rec: ContainerRecord, ref: string, path: string, spool: string, opts: { noOverwriteDirNonDir?: boolean }): Promise<void> {
   await withRootfs(engine, rec, async (rootfs) => {
     const host = resolveInRoot(rootfs, path, true);
     let st: Stats;
@@ -186,7 +226,7 @@ export async function putArchive(engine: Engine, ref: string, path: string, src:
     }
     if (!st.isDirectory()) throw new InvalidArgumentError(`extraction point is not a directory: ${path}`);
     try {
-      await applyLayer(src, host, { mode: 'flatten', rootless: isRootless(), keepKinds: opts.noOverwriteDirNonDir });
+      await applyLayer(createReadStream(spool), host, { mode: 'flatten', rootless: isRootless(), keepKinds: opts.noOverwriteDirNonDir });
     } catch (e) {
       if (e instanceof EngineError) throw e;
       throw new InvalidArgumentError(`the archive for ${path} is not a valid tar: ${errorMessage(e)}`);

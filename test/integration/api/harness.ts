@@ -130,10 +130,20 @@ export function tmpDir(svc: Service, prefix: string): string {
 export { rmSync };
 
 export interface TarEntry {
-  type?: 'file' | 'dir' | 'symlink';
+  type?: 'file' | 'dir' | 'symlink' | 'hardlink';
   body?: string;
   linkname?: string;
   mode?: number;
+}
+
+/** Change a ustar header's type flag (the writer has no hard links) and fix its checksum. */
+function retype(h: Buffer, flag: number): void {
+  const b = h.subarray(h.length - 512);
+  b[156] = flag;
+  b.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += b[i]!;
+  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
 }
 
 /** A tar built by hand, entry by entry (names and links as given, however odd): contexts, archives, attacks. */
@@ -142,7 +152,9 @@ export function tarOf(files: Record<string, string | TarEntry>): Buffer {
   for (const [name, v] of Object.entries(files)) {
     const e: TarEntry = typeof v === 'string' ? { body: v } : v;
     const data = Buffer.from(e.body ?? '');
-    parts.push(tarHeader({ name, type: e.type ?? 'file', size: e.type && e.type !== 'file' ? 0 : data.length, mode: e.mode ?? (e.type === 'dir' ? 0o755 : 0o644), mtime: 1_700_000_000, linkname: e.linkname }));
+    const h = tarHeader({ name, type: e.type === 'hardlink' ? 'symlink' : e.type ?? 'file', size: e.type && e.type !== 'file' ? 0 : data.length, mode: e.mode ?? (e.type === 'dir' ? 0o755 : 0o644), mtime: 1_700_000_000, linkname: e.linkname });
+    if (e.type === 'hardlink') retype(h, 0x31);
+    parts.push(h);
     if (!e.type || e.type === 'file') parts.push(data, Buffer.alloc(pad(data.length)));
   }
   parts.push(Buffer.alloc(1024));
