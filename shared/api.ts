@@ -268,6 +268,10 @@ export const methods = {
     result: z.object({ session: z.string() }),
   },
   'exec.input': { params: z.object({ session: Id, data: z.string().max(65536) }).strict(), result: Nothing },
+  'exec.resize': {
+    params: z.object({ session: Id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(4).max(500) }).strict(),
+    result: Nothing,
+  },
   'exec.close': { params: z.object({ session: Id }).strict(), result: Nothing },
   'build.start': { params: BuildRequest.strict(), result: TaskStarted, task: true },
   'build.readDockerfile': {

@@ -116,3 +116,7 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): Lazy<M[K]> 
 }
 type Lazy<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 export { statContainerPath, getArchive, putArchive, type PathStat } from './container/archive.js';
+
+// --- attach and exec sessions (conmon's attach socket): run -it, attach, exec, the app's terminal, the Engine API
+export { AttachSession, DEFAULT_DETACH_KEYS, parseDetachKeys, type AttachEnd, type AttachOptions, type OutputChunk, type TerminalSize } from './container/attach.js';
+export type { ExecOptions, RunningExec } from './container/exec.js';

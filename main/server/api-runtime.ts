@@ -19,7 +19,7 @@ export interface ApiRuntime {
 export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {}): ApiRuntime {
   const hub = new EventHub();
   const tasks = new TaskRunner(hub);
-  const execs = new ExecSessions(hub, engine.store.paths.root);
+  const execs = new ExecSessions(hub, engine);
   const handlers = createHandlers(engine, tasks, hub, execs);
   const poller = new EventPoller(() => engine.store.db, hub, opts.pollMs ?? 250);
   poller.start();

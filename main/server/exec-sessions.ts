@@ -1,70 +1,72 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { EngineError, ErrorCode, NotFoundError } from '../engine/index.js';
+import { StringDecoder } from 'node:string_decoder';
+import { EngineError, ErrorCode, NotFoundError, type AttachSession, type Engine, type RunningExec } from '../engine/index.js';
 import type { EventHub } from './hub.js';
 
-/** bin/slipway.js of this install (the terminal runs `slipway exec -it` under a pty). */
-function cliPath(): string {
-  let dir = import.meta.dirname;
-  for (let i = 0; i < 6; i++) {
-    const p = join(dir, 'bin', 'slipway.js');
-    if (existsSync(p)) return p;
-    dir = resolve(dir, '..');
-  }
-  throw new EngineError(ErrorCode.SYSTEM, 'cannot find bin/slipway.js for the terminal');
-}
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /**
- * Terminal sessions for the Container page: `slipway exec -it` run under util-linux
- * `script`, which gives it a real pseudo-terminal (Node has none without a native addon), so
- * echo, line editing and full-screen programs behave as in a terminal. Output goes out as
- * `exec.output` events; keystrokes come back through `exec.input`.
+ * Terminal sessions for the Container page: an exec with a pty through the engine's attach
+ * path (conmon holds the pty; container/attach.ts), so echo, line editing and full-screen
+ * programs behave as in a terminal. Output goes out as `exec.output` events; keystrokes come
+ * back through `exec.input`, sizes through `exec.resize`. Closing a terminal hangs up its shell.
  */
 export class ExecSessions {
-  private readonly sessions = new Map<string, ChildProcess>();
+  private readonly sessions = new Map<string, { exec: RunningExec; session: AttachSession }>();
   private static readonly max = 16;
 
   constructor(
     private readonly hub: EventHub,
-    private readonly root: string,
+    private readonly engine: Engine,
   ) {}
 
-  start(containerId: string, cmd: string[], cols: number, rows: number): string {
+  async start(containerId: string, cmd: string[], cols: number, rows: number): Promise<string> {
     if (this.sessions.size >= ExecSessions.max) throw new EngineError(ErrorCode.CONFLICT, `too many open terminals (${ExecSessions.max}); close one first`);
-    const session = randomBytes(8).toString('hex');
-    const inner = [process.execPath, cliPath(), 'exec', '-it', containerId, ...cmd].map(quote).join(' ');
-    const child = spawn('script', ['-qfec', `stty cols ${cols} rows ${rows} 2>/dev/null; exec ${inner}`, '/dev/null'], {
-      env: { ...process.env, SLIPWAY_ROOT: this.root, TERM: 'xterm-256color', ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const id = randomBytes(8).toString('hex');
+    const exec = await this.engine.containers.exec(containerId, {
+      cmd,
+      tty: true,
+      interactive: true,
+      env: ['TERM=xterm-256color'],
+      // No detach keys: every key belongs to the shell.
+      attach: { stdin: true, detachKeys: '', size: { rows, cols } },
     });
-    this.sessions.set(session, child);
-    const out = (d: Buffer) => this.hub.publish('exec.output', { session, data: d.toString('utf8') });
-    child.stdout!.on('data', out);
-    child.stderr!.on('data', out);
-    child.stdin!.on('error', () => {});
-    child.on('error', (e) => out(Buffer.from(`\r\n${e.message}\r\n`)));
-    child.on('close', (code) => {
-      this.sessions.delete(session);
-      this.hub.publish('exec.exit', { session, code });
+    const session = exec.session!;
+    this.sessions.set(id, { exec, session });
+    const text = new StringDecoder('utf8');
+    session.output.on('data', (c: { data: Buffer }) => this.hub.publish('exec.output', { session: id, data: text.write(c.data) }));
+    void session.ended.then(async () => {
+      const code = await exec.wait().catch(() => null);
+      this.sessions.delete(id);
+      this.hub.publish('exec.exit', { session: id, code });
     });
-    return session;
+    return id;
+  }
+
+  private get(session: string) {
+    const s = this.sessions.get(session);
+    if (!s) throw new NotFoundError(`No such terminal session: ${session} (it has ended)`);
+    return s;
   }
 
   input(session: string, data: string): void {
-    const c = this.sessions.get(session);
-    if (!c) throw new NotFoundError(`No such terminal session: ${session} (it has ended)`);
-    c.stdin!.write(data);
+    this.get(session).session.input.write(Buffer.from(data, 'utf8'));
   }
 
+  resize(session: string, cols: number, rows: number): void {
+    this.get(session).session.resize({ rows, cols });
+  }
+
+  /** Hang up the shell (as closing a terminal window does) and end the session. */
   close(session: string): void {
-    this.sessions.get(session)?.kill('SIGHUP');
+    const s = this.sessions.get(session);
+    if (!s) return;
+    try {
+      process.kill(s.exec.pid, 'SIGHUP');
+    } catch {
+      // already gone
+    }
   }
 
   closeAll(): void {
-    for (const c of this.sessions.values()) c.kill('SIGHUP');
+    for (const id of this.sessions.keys()) this.close(id);
   }
 }

@@ -140,7 +140,7 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
  * work is the engine's (and runs as a task when it is long).
  */
-export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine.store.paths.root)): Handlers {
+export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine)): Handlers {
   const settings = new UiSettings(join(engine.store.paths.root, 'ui-settings.json'));
   const db = () => engine.store.db;
 
@@ -309,10 +309,14 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'exec.start': async ({ id, cmd, cols, rows }) => {
       const rec = await engine.containers.get(id);
       if (rec.state !== 'running') throw new EngineError(ErrorCode.CONFLICT, `container ${rec.name} is not running: start it to open a terminal`);
-      return { session: execs.start(rec.id, cmd, cols, rows) };
+      return { session: await execs.start(rec.id, cmd, cols, rows) };
     },
     'exec.input': ({ session, data }) => {
       execs.input(session, data);
+      return null;
+    },
+    'exec.resize': ({ session, cols, rows }) => {
+      execs.resize(session, cols, rows);
       return null;
     },
     'exec.close': ({ session }) => {

@@ -1,8 +1,9 @@
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
-import { changeOrTimeout, Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, LogEntry, LogReader, trace, traceBegin } from '../../engine/index.js';
+import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { createSpec, type CreateFlags } from '../flags/create.js';
+import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -13,9 +14,9 @@ export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: st
   }
 }
 
-async function createContainer(engine: Engine, image: string, cmd: string[], o: CreateFlags) {
+async function createContainer(engine: Engine, image: string, spec: ContainerCreateSpec) {
   try {
-    const rec = await engine.containers.create(createSpec(image, cmd, o), (line) => process.stderr.write(`${line}\n`));
+    const rec = await engine.containers.create(spec, (line) => process.stderr.write(`${line}\n`));
     for (const w of engine.networks.createWarnings(rec.spec.hostConfig.NetworkMode)) process.stderr.write(`WARNING: ${w}\n`);
     return rec;
   } catch (e) {
@@ -29,66 +30,63 @@ async function createContainer(engine: Engine, image: string, cmd: string[], o: 
 
 export async function create(image: string, cmd: string[], o: CreateFlags): Promise<void> {
   await withEngine(async (engine) => {
-    const rec = await createContainer(engine, image, cmd, o);
+    const rec = await createContainer(engine, image, createSpec(image, cmd, o));
     process.stdout.write(`${rec.id}\n`);
   });
 }
 
-export async function run(image: string, cmd: string[], o: CreateFlags): Promise<void> {
+/** docker's --sig-proxy=true|false (a bare --sig-proxy is true). */
+function sigProxyFlag(v: string | boolean | undefined): boolean {
+  if (v === undefined || v === true) return true;
+  if (v === false || /^(false|0)$/i.test(v)) return false;
+  if (/^(true|1)$/i.test(v)) return true;
+  throw new EngineError(ErrorCode.INVALID, `invalid argument "${v}" for "--sig-proxy" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
+/**
+ * Run an attached session to its end in this terminal. The container's exit code when it
+ * exited; 0 when the detach keys left it running (docker prints nothing then).
+ */
+async function attached(engine: Engine, id: string, session: AttachSession, o: { stdin: boolean; sigProxy: boolean }): Promise<number> {
+  const end = await trace('attach: the session', () => joinTerminal(engine, id, session, o));
+  if (end === 'detached') return 0;
+  return engine.containers.waitExited(id);
+}
+
+interface RunFlags extends CreateFlags {
+  sigProxy?: string | boolean;
+  detachKeys?: string;
+}
+
+export async function run(image: string, cmd: string[], o: RunFlags): Promise<void> {
+  if (o.detach && o.attach?.length) throw new EngineError(ErrorCode.INVALID, 'Conflicting options: -a and -d');
+  const spec = createSpec(image, cmd, o);
+  const want = { stdin: !!spec.Config.AttachStdin, stdout: !!spec.Config.AttachStdout, stderr: !!spec.Config.AttachStderr };
+  const sigProxy = sigProxyFlag(o.sigProxy) && !o.tty;
+  if (!o.detach) checkTerminal(!!o.tty, want.stdin);
   const code = await withEngine(async (engine) => {
-    const rec = await createContainer(engine, image, cmd, o);
+    const rec = await createContainer(engine, image, spec);
     if (o.detach) {
       await engine.containers.start(rec.id);
       process.stdout.write(`${rec.id}\n`);
       return 0;
     }
-    if (o.interactive || o.tty) return engine.containers.runForeground(rec.id, { tty: !!o.tty, interactive: !!o.interactive });
-    const { logOffset } = await engine.containers.start(rec.id);
-    return attach(engine, rec.id, logOffset);
+    const { session } = await engine.containers.start(rec.id, { attach: { ...want, detachKeys: o.detachKeys, size: terminalSize() } });
+    return attached(engine, rec.id, session!, { stdin: want.stdin, sigProxy });
   });
   if (code !== 0) throw new ExitCode(code);
 }
 
-function writeEntries(entries: LogEntry[]): void {
-  for (const e of entries) (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.full ? `${e.text}\n` : e.text);
-}
-
-/**
- * Print a started container's output as conmon logs it, forwarding Ctrl-C/TERM to it (docker's
- * sig-proxy), until it exits; then record the exit and return its code.
- */
-export async function attach(engine: Engine, id: string, offset: number): Promise<number> {
-  const mgr = engine.containers;
-  const f = mgr.files(id);
-  const reader = new LogReader(f.log, offset);
-  reader.open();
-  const endFollow = traceBegin('attach: print the log until the exit');
-  const forward = (sig: string) => () => {
-    // docker's sigproxy: the attached CLI passes the signal on as a kill of the container.
-    void engine.containers.kill(id, sig).catch(() => {});
-  };
-  const onInt = forward('INT');
-  const onTerm = forward('TERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  try {
-    for (;;) {
-      writeEntries(reader.read());
-      if (await mgr.waitExit(id, 0)) break;
-      await changeOrTimeout(f.dir, 30);
-    }
-    // conmon writes the exit file after draining the container's pipes: read what is left.
-    writeEntries(reader.read());
-  } finally {
-    endFollow();
-    reader.close();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-  }
-  const code = mgr.exitCodeFromFile(id);
-  await trace('exit: record (finalize)', () => mgr.finalize(id));
-  const after = mgr.find(id);
-  return code ?? (after && after.state !== 'running' ? after.exitCode : mgr.lastExitCode(id) ?? 0);
+/** docker attach: join a running container's stdio; its exit code when it exits, 0 on detach. */
+export async function attach(name: string, o: { stdin?: boolean; sigProxy?: string | boolean; detachKeys?: string }): Promise<void> {
+  const code = await withEngine(async (engine) => {
+    const rec = await engine.containers.get(name);
+    const stdin = o.stdin !== false && rec.spec.config.OpenStdin;
+    checkTerminal(rec.spec.config.Tty, stdin);
+    const session = await engine.containers.attach(rec.id, { stdin, stdout: true, stderr: true, detachKeys: o.detachKeys, size: terminalSize() });
+    return attached(engine, rec.id, session, { stdin, sigProxy: sigProxyFlag(o.sigProxy) && !rec.spec.config.Tty });
+  });
+  if (code !== 0) throw new ExitCode(code);
 }
 
 /** Run `fn` for each name; failures print one line each and make the exit code 1 (docker). */
@@ -107,16 +105,18 @@ async function each(names: string[], fn: (engine: Engine, name: string) => Promi
   if (failed) throw new ExitCode(1);
 }
 
-export async function start(names: string[], o: { attach?: boolean; interactive?: boolean }): Promise<void> {
+export async function start(names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<void> {
   if ((o.attach || o.interactive) && names.length > 1) {
     throw new EngineError(ErrorCode.INVALID, 'you cannot start and attach multiple containers at once');
   }
   if (o.attach || o.interactive) {
     const code = await withEngine(async (engine) => {
       const rec = await engine.containers.get(names[0]!);
-      if (o.interactive) return engine.containers.runForeground(rec.id, { tty: rec.spec.config.Tty, interactive: true });
-      const { logOffset } = await engine.containers.start(rec.id);
-      return attach(engine, rec.id, logOffset);
+      const { Tty: tty, OpenStdin } = rec.spec.config;
+      const stdin = !!o.interactive && OpenStdin;
+      checkTerminal(tty, stdin);
+      const { session } = await engine.containers.start(rec.id, { attach: { stdin, stdout: true, stderr: true, detachKeys: o.detachKeys, size: terminalSize() } });
+      return attached(engine, rec.id, session!, { stdin, sigProxy: !tty });
     });
     if (code !== 0) throw new ExitCode(code);
     return;

@@ -5,6 +5,7 @@ import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, h
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 import { pipeline } from 'node:stream/promises';
+import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
 export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
@@ -140,10 +141,28 @@ export async function logs(name: string, o: { follow?: boolean; timestamps?: boo
 
 // ------------------------------------------------------------------ exec
 
-export async function exec(name: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string }): Promise<void> {
-  const code = await withEngine((engine) =>
-    engine.containers.exec(name, { cmd, env: o.env, workdir: o.workdir, user: o.user, tty: o.tty, interactive: o.interactive, detach: o.detach }),
-  );
+export async function exec(
+  name: string,
+  cmd: string[],
+  o: { interactive?: boolean; tty?: boolean; detach?: boolean; detachKeys?: string; env?: string[]; workdir?: string; user?: string },
+): Promise<void> {
+  const stdin = !!o.interactive;
+  if (!o.detach) checkTerminal(!!o.tty, stdin);
+  const code = await withEngine(async (engine) => {
+    const p = await engine.containers.exec(name, {
+      cmd,
+      env: o.env,
+      workdir: o.workdir,
+      user: o.user,
+      tty: o.tty,
+      interactive: o.interactive,
+      attach: o.detach ? undefined : { stdin, stdout: true, stderr: true, detachKeys: o.detachKeys, size: terminalSize() },
+    });
+    if (!p.session) return 0;
+    // docker exec proxies no signals: ctrl-c without a tty ends this CLI, not the process.
+    if ((await joinTerminal(engine, name, p.session, { stdin, sigProxy: false })) === 'detached') return 0;
+    return p.wait();
+  });
   if (code !== 0) throw new ExitCode(code);
 }
 

@@ -43,8 +43,9 @@ function createFlags(c: Command): Command {
     .option('--stop-signal <signal>', 'signal to stop the container')
     .option('--stop-timeout <seconds>', 'timeout (in seconds) to stop a container', int)
     .option('--rm', 'automatically remove the container when it exits')
-    .option('-i, --interactive', 'keep STDIN open')
-    .option('-t, --tty', 'allocate a pseudo-TTY');
+    .option('-i, --interactive', 'keep STDIN open even if not attached')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable)', collect, []);
 }
 
 /** docker's container verbs, top-level and under `container`. */
@@ -64,6 +65,8 @@ export function registerContainerCommands(program: Command): void {
   both('run', (c) =>
     createFlags(c.description('Create and run a new container from an image'))
       .option('-d, --detach', 'run container in background and print container ID')
+      .option('--sig-proxy [bool]', 'proxy received signals to the process (not with a tty)')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default "ctrl-p,ctrl-q")')
       .action(async (image: string, cmd: string[], o) => (await life()).run(image, cmd, o)),
   );
   both('start', (c) =>
@@ -71,7 +74,16 @@ export function registerContainerCommands(program: Command): void {
       .argument('<container...>')
       .option('-a, --attach', "attach STDOUT/STDERR and forward signals")
       .option('-i, --interactive', "attach container's STDIN")
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
       .action(async (names: string[], o) => (await life()).start(names, o)),
+  );
+  both('attach', (c) =>
+    c.description('Attach local standard input, output, and error streams to a running container')
+      .argument('<container>')
+      .option('--no-stdin', 'do not attach STDIN')
+      .option('--sig-proxy [bool]', 'proxy all received signals to the process (not with a tty)')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
+      .action(async (name: string, o) => (await life()).attach(name, o)),
   );
   both('stop', (c) =>
     c.description('Stop one or more running containers')
@@ -142,6 +154,7 @@ export function registerContainerCommands(program: Command): void {
       .option('-i, --interactive', 'keep STDIN open')
       .option('-t, --tty', 'allocate a pseudo-TTY')
       .option('-d, --detach', 'detached mode: run command in the background')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
       .option('-e, --env <KEY=VALUE>', 'set environment variables', collect, [])
       .option('-w, --workdir <dir>', 'working directory inside the container')
       .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')

@@ -1,4 +1,4 @@
-import type { ContainerCreateSpec } from '../../engine/index.js';
+import { EngineError, ErrorCode, type ContainerCreateSpec } from '../../engine/index.js';
 import { expandEnv, labelMap, readEnvFile } from './env.js';
 import { portBindings } from './publish.js';
 import { parseBytes, parseCpus } from './units.js';
@@ -33,6 +33,20 @@ export interface CreateFlags {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
+  /** -a STDIN|STDOUT|STDERR (repeatable) */
+  attach?: string[];
+}
+
+/** docker's -a/--attach values: STDIN, STDOUT, STDERR in any case. */
+function attachStreams(list: string[] | undefined): ('stdin' | 'stdout' | 'stderr')[] | undefined {
+  if (!list?.length) return undefined;
+  return list.map((v) => {
+    const s = v.toLowerCase();
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') {
+      throw new EngineError(ErrorCode.INVALID, `invalid argument "${v}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+    }
+    return s;
+  });
 }
 
 /**
@@ -42,7 +56,11 @@ export interface CreateFlags {
  */
 export function createSpec(image: string, cmd: string[], o: CreateFlags): ContainerCreateSpec {
   const ports = portBindings(o.publish ?? []);
+  // As docker's CLI: without -a, stdout and stderr; -i attaches stdin too; StdinOnce only
+  // when stdin is attached at run (so `run -di` keeps stdin open across attaches).
   const attach = !o.detach;
+  const streams = attachStreams(o.attach);
+  const attachStdin = attach && (!!o.interactive || !!streams?.includes('stdin'));
   const network = o.network ?? o.net ?? '';
   // --network-alias and --ip are the endpoint's settings on that network, as docker's CLI sends them
   const endpoint = {
@@ -66,10 +84,10 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
       Tty: !!o.tty,
       OpenStdin: !!o.interactive,
-      StdinOnce: !!o.interactive,
-      AttachStdin: !!o.interactive,
-      AttachStdout: attach,
-      AttachStderr: attach,
+      StdinOnce: !!o.interactive && attachStdin,
+      AttachStdin: attachStdin,
+      AttachStdout: attach && (streams?.includes('stdout') ?? true),
+      AttachStderr: attach && (streams?.includes('stderr') ?? true),
     },
     HostConfig: {
       Binds: o.volume?.length ? o.volume : null,

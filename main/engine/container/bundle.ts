@@ -27,6 +27,9 @@ export function containerFiles(root: string, id: string) {
     log: join(dir, 'ctr.log'),
     pidfile: join(dir, 'pidfile'),
     monitorPid: join(dir, 'conmon.pid'),
+    // conmon's attach socket and ctl FIFO (--full-attach puts them in the bundle)
+    attach: join(dir, 'attach'),
+    ctl: join(dir, 'ctl'),
     exitFile: join(root, 'exits', id),
   };
 }

@@ -11,6 +11,7 @@ import { parseSignal } from '../runtime/signals.js';
 import { containerSpec } from './create-config.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
+import { AttachSession, type AttachOptions, type AttachTarget } from './attach.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
 import { trace, traceBegin } from '../util/trace.js';
@@ -194,21 +195,24 @@ export class ContainerManager {
 
   /**
    * Start through conmon (detached from the caller). Returns the running record and the
-   * size the log had before this start, so an attached caller prints only this run.
+   * size the log had before this start. With `attach`, the session is connected after
+   * `runc create` and before `runc start`, so it sees all of the output (docker start -a,
+   * run without -d); a container that was running already is attached as it is.
    */
-  async start(ref: string): Promise<{ rec: ContainerRecord; logOffset: number }> {
+  async start(ref: string, opts: { attach?: AttachOptions } = {}): Promise<{ rec: ContainerRecord; logOffset: number; session?: AttachSession }> {
     const rec = await trace('start: find + reconcile the row', () => this.get(ref));
     const f = this.files(rec.id);
     const logOffset = existsSync(f.log) ? statSync(f.log).size : 0;
-    if (rec.state === 'running') return { rec, logOffset };
+    if (rec.state === 'running') return { rec, logOffset, session: opts.attach && (await this.attach(rec.id, opts.attach)) };
     if (rec.state === 'paused') throw new ConflictError(`cannot start a paused container ${rec.name}: try unpause instead`);
-    const { Tty: tty, OpenStdin: stdin } = rec.spec.config;
+    const { Tty: tty, OpenStdin: stdin, StdinOnce: stdinOnce } = rec.spec.config;
     await this.prepareRun(rec, tty);
     let pid: number;
     try {
       pid = await trace('start: conmon + runc create', () => startMonitor({
         tty,
         stdin,
+        leaveStdinOpen: !stdinOnce,
         id: rec.id,
         name: rec.name,
         bundle: f.dir,
@@ -221,10 +225,54 @@ export class ContainerManager {
     } catch (e) {
       throw await this.failStart(rec, e);
     }
+    let session: AttachSession | undefined;
+    try {
+      if (opts.attach) session = trace('start: attach', () => new AttachSession(this.attachTarget(rec), opts.attach));
+    } catch (e) {
+      throw await this.failStart(rec, e);
+    }
     const r = await trace('start: runc start', () => runc(this.store.paths.runtimeState, ['start', rec.id]));
-    if (r.code !== 0) throw await this.failStart(rec, new RuntimeStartError(r.stderr));
+    if (r.code !== 0) {
+      session?.detach();
+      throw await this.failStart(rec, new RuntimeStartError(r.stderr));
+    }
     trace('start: record running', () => this.markRunning(rec.id, pid));
-    return { rec: this.row(rec.id)!, logOffset };
+    return { rec: this.row(rec.id)!, logOffset, session };
+  }
+
+  private attachTarget(rec: ContainerRecord): AttachTarget {
+    const f = this.files(rec.id);
+    return { socket: f.attach, ctl: f.ctl, tty: rec.spec.config.Tty };
+  }
+
+  /**
+   * docker attach: a session on a running container's stdio (container/attach.ts). Its
+   * process keeps running when the session ends; `waitExited` gives the exit code after.
+   */
+  async attach(ref: string, opts: AttachOptions = {}): Promise<AttachSession> {
+    const rec = await this.get(ref);
+    if (rec.state === 'paused') throw new ConflictError('You cannot attach to a paused container, unpause it first');
+    if (rec.state !== 'running') throw new ConflictError('You cannot attach to a stopped container, start it first');
+    if (opts.stdin && !rec.spec.config.OpenStdin) opts = { ...opts, stdin: false };
+    try {
+      return new AttachSession(this.attachTarget(rec), opts);
+    } catch (e) {
+      // The socket goes away when the process exits between the check and the connect.
+      if (await this.waitExit(rec.id, 0)) throw new ConflictError('You cannot attach to a stopped container, start it first');
+      throw new EngineError(ErrorCode.SYSTEM, `cannot attach to container ${rec.name}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * After an attached session saw the process's output end: wait for conmon's exit file,
+   * record the exit and return its code (from the die event when --rm removed the row).
+   */
+  async waitExited(id: string): Promise<number> {
+    await this.waitExit(id, 10_000);
+    const code = this.exitCodeFromFile(id);
+    await trace('exit: record (finalize)', () => this.finalize(id));
+    const after = this.find(id);
+    return code ?? (after && after.state !== 'running' && after.state !== 'paused' ? after.exitCode : this.lastExitCode(id) ?? 0);
   }
 
   markRunning(id: string, pid: number): void {
@@ -469,14 +517,9 @@ export class ContainerManager {
     this.store.emit('container', 'unpause', rec.id, { name: rec.name, image: rec.imageRef });
   }
 
-  /** docker exec; the process's exit code. */
-  async exec(ref: string, o: import('./exec.js').ExecOptions): Promise<number> {
+  /** docker exec through conmon (container/exec.ts): attached when `o.attach` is given. */
+  async exec(ref: string, o: import('./exec.js').ExecOptions): Promise<import('./exec.js').RunningExec> {
     return (await import('./exec.js')).execInContainer(this, ref, o);
-  }
-
-  /** run -i/-t, start -i: runc in the foreground with the caller's stdio; the exit code. */
-  async runForeground(ref: string, o: { tty: boolean; interactive: boolean }): Promise<number> {
-    return (await import('./foreground.js')).runForeground(this, ref, o);
   }
 
   async diff(ref: string) {
