@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   // An ordinary user's command runs again inside the rootless namespaces (main/engine/rootless).
   if (process.getuid?.() !== 0 && !process.env.SLIPWAY_USERNS) await reexecInRootlessNamespaceIfNeeded();
   // Loaded after that check: the re-executing parent never needs the command tree.
-  const program = await trace('load + build the command tree', async () => (await import('./program.js')).buildProgram());
+  const program = await trace('load + build the command tree', async () => (await import('./program.js')).buildProgram(args));
   if (tracing) {
     let endVerb = (): void => {};
     program.hook('preAction', (_root, cmd) => {

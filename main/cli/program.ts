@@ -11,11 +11,44 @@ import { registerRegistryCommands } from './commands/registry.js';
 import { registerRootlessCommands } from './commands/rootless.js';
 import { registerNetworkCommands } from './commands/network.js';
 
+/** Each area's commands/*.ts registration. */
+export const AREAS = {
+  images: registerImageCommands,
+  containers: registerContainerCommands,
+  info: registerInfoCommands,
+  system: registerSystemCommands,
+  build: registerBuildCommands,
+  ui: registerUiCommands,
+  registry: registerRegistryCommands,
+  rootless: registerRootlessCommands,
+  network: registerNetworkCommands,
+};
+export type Area = keyof typeof AREAS;
+
+/**
+ * The area that declares each top-level word, so a command builds only its own area's verbs
+ * and flags (commander builds every option object up front: the whole tree costs several
+ * times one area). A word not listed here builds the whole tree, so a missing entry only
+ * costs time; test/unit/cli/program.test.ts keeps this list equal to what the areas declare.
+ */
+export const VERB_AREAS: Readonly<Record<string, Area>> = {
+  image: 'images', load: 'images', save: 'images', import: 'images', images: 'images', inspect: 'images', history: 'images', tag: 'images', rmi: 'images',
+  container: 'containers', create: 'containers', run: 'containers', start: 'containers', stop: 'containers', kill: 'containers', restart: 'containers', wait: 'containers', pause: 'containers', unpause: 'containers', rm: 'containers', ps: 'containers', logs: 'containers', exec: 'containers', diff: 'containers', export: 'containers', commit: 'containers', events: 'containers', 'container-cleanup': 'containers',
+  info: 'info',
+  system: 'system',
+  build: 'build', builder: 'build',
+  ui: 'ui', app: 'ui',
+  pull: 'registry', push: 'registry', login: 'registry', logout: 'registry',
+  unshare: 'rootless',
+  port: 'network', network: 'network',
+};
+
 /**
  * The command tree. Each commands/*.ts file only declares verbs and flags; their actions
- * import the engine lazily. Add a new area by writing commands/<area>.ts and one line here.
+ * import the engine lazily. Add a new area by writing commands/<area>.ts and a line in AREAS.
+ * With `argv` (the arguments after node and the script), only the area of its first word.
  */
-export function buildProgram(): Command {
+export function buildProgram(argv?: string[]): Command {
   const program = new Command('slipway')
     .description('Slipway: build, run and commit containers on your own machine (docker-compatible CLI)')
     .version(VERSION, '-v, --version')
@@ -28,15 +61,8 @@ export function buildProgram(): Command {
       const parent = action.parent;
       setVerb(parent && parent !== program && parent.name() !== 'container' ? `${parent.name()} ${action.name()}` : action.name());
     });
-  registerImageCommands(program);
-  registerContainerCommands(program);
-  registerInfoCommands(program);
-  registerSystemCommands(program);
-  registerBuildCommands(program);
-  registerUiCommands(program);
-  registerRegistryCommands(program);
-  registerRootlessCommands(program);
-  registerNetworkCommands(program);
+  const only = argv?.[0] !== undefined ? VERB_AREAS[argv[0]] : undefined;
+  for (const [area, register] of Object.entries(AREAS)) if (!only || area === only) register(program);
   return program;
 }
 
