@@ -61,8 +61,9 @@ export async function startService(opts: { empty?: boolean; args?: string[]; tim
     // docker's clients ask for "busybox" (docker.io/library/busybox:latest)
     sw('tag', 'localhost/busybox:latest', 'busybox:latest');
   }
+  // The service's own registry logins (used when a client sends no X-Registry-Auth) stay in the store dir.
   const proc = spawn(process.execPath, [BIN, 'system', 'service', '--socket', sock, '--time', opts.time ?? '0', ...(opts.args ?? [])], {
-    env: { ...process.env, SLIPWAY_ROOT: root },
+    env: { ...process.env, SLIPWAY_ROOT: root, XDG_CONFIG_HOME: join(root, 'service-config'), DOCKER_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
