@@ -22,7 +22,8 @@ export function tunUsable(path = TUN): boolean {
  */
 export function rootlessNetworkMode<M extends string>(mode: M | 'none', asked: { network?: string; published: boolean }): M | 'none' {
   if (mode !== 'pasta' || !isRootless() || tunUsable()) return mode;
-  const explicit = (asked.network ?? '').trim() !== '';
+  // docker's clients send "default" when the user named no network: that is not explicit
+  const explicit = !['', 'default'].includes((asked.network ?? '').trim());
   if (!explicit && !asked.published) return 'none';
   throw new InvalidArgumentError(`${asked.published ? 'publishing ports' : `--network ${asked.network}`} needs the pasta network, and rootless pasta needs ${TUN}, which this user cannot open: ` +
       `ask root to run \`chmod 0666 ${TUN}\` (the usual mode), or use --network none or host`);
