@@ -65,6 +65,7 @@ export { BuildStepError } from './builder/errors.js';
 export const build = lazy(() => import('./builder/builder.js'), 'build');
 export const pruneBuildCache = lazy(() => import('./builder/builder.js'), 'pruneBuildCache');
 export type { BuildCacheRecord } from './builder/cache-usage.js';
+export { parseCacheFrom, parseCacheTo, type CacheFrom, type CacheTo } from './builder/cache-io.js';
 export const buildCacheRecords = lazy(() => import('./builder/cache-usage.js'), 'buildCacheRecords');
 export const pruneBuildCacheRecords = lazy(() => import('./builder/cache-usage.js'), 'pruneBuildCacheRecords');
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build as runBuild, buildCacheRecords, BuildStepError, Engine, humanAgo, humanSize, InvalidArgumentError, pruneBuildCacheRecords, referenceProblem, normalizeTagged, type BuildCacheRecord, type BuildRequest, type BuildResult } from '../../engine/index.js';
+import { build as runBuild, buildCacheRecords, BuildStepError, Engine, humanAgo, humanSize, InvalidArgumentError, pruneBuildCacheRecords, referenceProblem, normalizeTagged, parseCacheFrom, parseCacheTo, type BuildCacheRecord, type BuildRequest, type BuildResult } from '../../engine/index.js';
 import { tabwriter } from '../format.js';
 import { confirm, withEngine } from './images.js';
 import { FlagError } from '../exit-codes.js';
@@ -24,6 +24,8 @@ interface BuildFlags {
   platform?: string;
   output: string[];
   metadataFile?: string;
+  cacheFrom: string[];
+  cacheTo: string[];
 }
 
 /** `-o DIR`, `-o -`, `--output type=local,dest=DIR|type=tar,dest=FILE|type=image` (buildx's forms). */
@@ -146,6 +148,14 @@ export async function build(context: string, o: BuildFlags): Promise<void> {
     epoch: epochFromEnv(),
     secrets: parseSecrets(o.secret ?? []),
     outputs: parseOutputs(o.output ?? []),
+    cacheFrom: (o.cacheFrom ?? []).map((c) => {
+      const f = parseCacheFrom(c);
+      return f.type === 'local' ? { ...f, src: resolve(f.src) } : f;
+    }),
+    cacheTo: (o.cacheTo ?? []).map((c) => {
+      const t = parseCacheTo(c);
+      return t.type === 'local' ? { ...t, dest: resolve(t.dest) } : t;
+    }),
     platform: platformFlag(o.platform),
     ssh: parseSsh(o.ssh ?? []),
     allow: (o.allow ?? []).flatMap((a) => a.split(',')).map((a) => {

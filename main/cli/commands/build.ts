@@ -24,6 +24,8 @@ export function registerBuildCommands(program: Command): void {
       .option('--platform <platform>', 'target platform os/arch[/variant] (default: this machine)')
       .option('-o, --output <output>', 'where the result goes: DIR or type=local,dest=DIR, - or type=tar,dest=FILE, type=image (default)', collect, [])
       .option('--metadata-file <file>', 'write the build result metadata (BuildKit\'s JSON) to the file')
+      .option('--cache-from <source>', 'external cache: type=local,src=DIR or IMAGE (its inline cache); repeatable', collect, [])
+      .option('--cache-to <dest>', 'export the cache: type=local,dest=DIR[,mode=min|max] or type=inline; repeatable', collect, [])
       .option('--allow <entitlement>', 'allow extra privileges: security.insecure (RUN --security=insecure), network.host; repeatable', collect, [])
       .action(async (context: string, o) => (await act()).build(context, o));
   };

@@ -23,6 +23,8 @@ import { parseMount } from './run-mounts.js';
 import { openMounts, planMounts, type MountSource } from './step-mounts.js';
 import type { StepMount } from './run.js';
 import { SshAgents } from './ssh.js';
+import { ImportedCache } from './imported-cache.js';
+import { INLINE_KEY, inlineCacheValue, portable, readInlineCache, readLocalCache, writeLocalCache, type CacheFrom, type CacheSource } from './cache-io.js';
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
 import { trace } from '../util/trace.js';
@@ -39,6 +41,8 @@ interface StageResult {
   rootImageId?: string;
   /** what its RUN steps execute as (FROM --platform, else the build's target) */
   platform: Platform;
+  /** the cache keys of its steps, its base stages' first (what --cache-to exports) */
+  keys: string[];
 }
 
 interface State extends StageResult {
@@ -68,6 +72,10 @@ interface Shared {
   ssh: SshAgents;
   /** `build --platform` (default: this machine) */
   target: Platform;
+  /** rows from --cache-from */
+  imported: ImportedCache;
+  /** steps being made now, by cache key */
+  inflight: Map<string, Promise<void>>;
 }
 
 function nowIso(sh: Shared): string {
@@ -106,7 +114,7 @@ function history(st: State, created: string, createdBy: string, emptyLayer: bool
 /** A config-only step: cached only for its timestamp, so rebuilds give the same image ID. */
 function configStep(sh: Shared, st: State, createdBy: string, inHistory = true): void {
   const key = stepKey(st.key, createdBy, '');
-  const row = sh.req.noCache ? undefined : sh.cache.get(key);
+  const row = sh.req.noCache ? undefined : (sh.cache.get(key) ?? sh.imported.configRow(key));
   const created = row?.created ?? nowIso(sh);
   if (!row) {
     sh.cache.put({ key, parentKey: st.key, instruction: createdBy, inputs: '', created });
@@ -115,6 +123,7 @@ function configStep(sh: Shared, st: State, createdBy: string, inHistory = true):
   // BuildKit writes no history entry for ONBUILD itself (its triggers get theirs in the child).
   if (inHistory) history(st, created, createdBy, true);
   st.key = key;
+  st.keys.push(key);
 }
 
 interface LayerWork {
@@ -133,7 +142,13 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
   try {
     const w = await prepare();
     const key = stepKey(st.key, w.instruction, w.inputs);
-    const row = sh.req.noCache ? undefined : sh.cache.get(key);
+    const parentChain = st.layers[st.layers.length - 1]?.chainId;
+    // The same step in two stages at once (same parent, same inputs) runs once, as BuildKit's
+    // solver merges equal vertices; the other waits and takes it as a cache hit.
+    const running = sh.inflight.get(key);
+    if (running) await running;
+    let row = sh.req.noCache ? undefined : sh.cache.get(key);
+    if (!row && !sh.req.noCache && !sh.imported.empty) row = await sh.imported.layerRow(key, parentChain);
     let layer: LayerRecord | undefined;
     let created: string;
     if (row && (!row.diff_id || (row.chain_id && layerAvailable(sh.engine, row.chain_id, row.blob_digest!)))) {
@@ -150,9 +165,16 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       st.firstMiss ??= w.instruction;
       rec.reason = reason;
       sh.emit({ type: 'step.miss', step: info, reason });
-      layer = await w.make(info);
-      created = nowIso(sh);
-      sh.cache.put({ key, parentKey: st.key, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
+      let settle!: () => void;
+      sh.inflight.set(key, new Promise<void>((r) => (settle = r)));
+      try {
+        layer = await w.make(info);
+        created = nowIso(sh);
+        sh.cache.put({ key, parentKey: st.key, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
+      } finally {
+        sh.inflight.delete(key);
+        settle();
+      }
       rec.status = 'done';
     }
     if (layer) {
@@ -164,6 +186,7 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
     }
     history(st, created, w.createdBy, !layer);
     st.key = key;
+    st.keys.push(key);
     rec.ms = Math.round(performance.now() - t0);
     if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
   } catch (e) {
@@ -565,12 +588,12 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
     const platform = stagePlatform(sh, stage.from);
     if (plan.base.kind === 'stage') {
       const r = await getStage(sh, plan.base.index);
-      st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, platform: flag(stage.from, 'platform') !== undefined ? platform : r.platform, args: new Map(), cs: undefined as never };
+      st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, platform: flag(stage.from, 'platform') !== undefined ? platform : r.platform, keys: [...r.keys], args: new Map(), cs: undefined as never };
     } else if (plan.base.kind === 'image') {
       const img = await resolveImage(sh, stage.from, plan.base.ref, platform);
       await ensureSnapshots(sh.engine, img.layers);
       const cfg = sh.engine.images.config(img);
-      st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, platform, args: new Map(), cs: undefined as never };
+      st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, platform, keys: [], args: new Map(), cs: undefined as never };
     } else {
       st = {
         // BuildKit's empty image: PATH is added below, WorkingDir is "/".
@@ -578,6 +601,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         layers: [],
         key: samePlatform(platform, hostPlatform()) ? 'scratch' : `scratch:${formatPlatform(platform)}`,
         platform,
+        keys: [],
         args: new Map(),
         cs: undefined as never,
       };
@@ -624,7 +648,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)), ins.keyword !== 'ONBUILD');
     }
   }
-  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform };
+  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys };
 }
 
 /** `# syntax=` and `# check=` are accepted; say what they do (and do not do) here. */
@@ -635,6 +659,28 @@ function directiveNotes(df: ParsedDockerfile): string[] {
   }
   if (df.check !== undefined) notes.push(`# check=${df.check}: slipway runs no build checks, so this directive changes nothing`);
   return notes;
+}
+
+/** --cache-from sources; one that cannot be read is a warning, as in BuildKit (the build goes on cold). */
+async function cacheSources(engine: Engine, from: CacheFrom[], warn: (m: string) => void): Promise<CacheSource[]> {
+  const out: CacheSource[] = [];
+  for (const f of from) {
+    try {
+      if (f.type === 'local') {
+        out.push(readLocalCache(f.src, f.tag));
+        continue;
+      }
+      let img = engine.images.find(f.ref);
+      if (!img) {
+        const { ensureImage } = await import('../registry/index.js');
+        img = await ensureImage(engine, f.ref);
+      }
+      out.push(readInlineCache(engine, engine.images.config(img), img.layers, `image ${f.ref}`));
+    } catch (e) {
+      warn(`cache import from ${f.type === 'local' ? f.src : f.ref} failed: ${errorMessage(e)}`);
+    }
+  }
+  return out;
 }
 
 function readDockerfile(req: BuildRequest): { text: string; file: string; path?: string } {
@@ -681,9 +727,12 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     const target = req.platform ? parsePlatform(req.platform) : hostPlatform();
     const globals = globalArgValues(df, buildArgs, target);
     const { plans, needed } = planStages(df, globals, req.target);
+    const cache = new BuildCache(db);
+    const warn = (message: string) => onEvent({ type: 'build.warning', message });
     const sh: Shared = {
       engine, df, req, ctx,
-      cache: new BuildCache(db),
+      cache,
+      imported: new ImportedCache(engine, cache, await cacheSources(engine, req.cacheFrom ?? [], warn), warn),
       hashes: new FileHashCache(db),
       buildArgs,
       usedArgs: new Set(df.globalArgs.flatMap((i) => argDecls(i, df.escape).map((d) => d.name))),
@@ -696,6 +745,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       vertex: 0,
       ssh,
       target,
+      inflight: new Map(),
     };
     req.signal?.addEventListener('abort', () => sh.abort.abort());
     if (ctx.dir) sh.hashes.preload(ctx.dir);
@@ -723,6 +773,12 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       rootfs: { type: 'layers', diff_ids: result.layers.map((l) => l.diffId) },
       history: hist,
     };
+    // --cache-to: min = the steps behind the final image's layers, max = every stage's steps
+    const cacheRows = async (mode: 'min' | 'max') => {
+      const keys = mode === 'min' ? result.keys : [...new Set((await Promise.all(sh.results.values())).flatMap((r) => r.keys))];
+      return keys.map((k) => cache.get(k)).filter((r): r is NonNullable<typeof r> => !!r).map(portable);
+    };
+    if (req.cacheTo?.some((c) => c.type === 'inline')) image[INLINE_KEY] = inlineCacheValue(await cacheRows('min'), image.rootfs.diff_ids);
     const outputs = req.outputs?.length ? req.outputs : [{ type: 'image' as const }];
     const id = sha256(JSON.stringify(image));
     let img: ImageRecord | undefined;
@@ -747,6 +803,9 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       if (o.type === 'image') continue;
       const { exportOutput } = await import('./outputs.js');
       await exportOutput(o, snapshotDirs(engine, { layers: result.layers }).reverse());
+    }
+    for (const c of req.cacheTo ?? []) {
+      if (c.type === 'local') writeLocalCache(engine, await cacheRows(c.mode), c.dest, c.tag);
     }
     const unused = [...buildArgs.keys()].filter((k) => !sh.usedArgs.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length) onEvent({ type: 'build.warning', message: `one or more build-args [${unused.join(' ')}] were not consumed` });

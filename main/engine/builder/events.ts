@@ -9,6 +9,8 @@ export type BuildOutput =
   /** a tar of the files: to `dest`, or written to `stream` (`-o -`) */
   | { type: 'tar'; dest?: string; stream?: NodeJS.WritableStream };
 
+import type { CacheFrom, CacheTo } from './cache-io.js';
+
 export interface BuildRequest {
   /** context directory; undefined = an empty context (Dockerfile from stdin with CONTEXT "-") */
   context?: string;
@@ -28,6 +30,10 @@ export interface BuildRequest {
   secrets?: Record<string, { file: string } | { env: string }>;
   /** `--ssh ID=SOCKET|KEY...`: agent sockets or key files per id */
   ssh?: Record<string, string[]>;
+  /** --cache-from: step caches from an OCI layout dir or an image's inline cache */
+  cacheFrom?: CacheFrom[];
+  /** --cache-to: write the step cache to an OCI layout dir, or inline into the image */
+  cacheTo?: CacheTo[];
   /** default: the image store only */
   outputs?: BuildOutput[];
   /** `--platform os/arch[/variant]`: the target platform (default: this machine's) */

@@ -8,6 +8,7 @@ import { cliStoreWithBase, makeContext } from './build-helpers.js';
 // The CLI as a user runs it (compiled: `npx tsc -p tsconfig.json` first).
 const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'slipway.js');
 const store = cliStoreWithBase();
+const ciStore = cliStoreWithBase();
 
 function slipway(args: string[]) {
   const r = spawnSync('node', [BIN, ...args], { env: { ...process.env, SLIPWAY_ROOT: store.root }, encoding: 'utf8' });
@@ -79,5 +80,16 @@ describe('build cache from the CLI', () => {
     expect(all.stdout).toContain('Deleted build cache objects:');
     expect(slipway(['builder', 'du']).stdout.trim().split('\n').pop()).toMatch(/^Total:\s+0B$/);
     expect(slipway(['run', '--rm', '--network', 'none', 'du:test', 'cat', '/made']).stdout).toBe('made\n');
+  });
+
+  it('--cache-to type=local on one store, --cache-from type=local on an empty one: every step CACHED', () => {
+    const ctx = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n', 'a.txt': 'a' });
+    const dir = join(ctx, '..', 'ci-cache');
+    expect(slipway(['build', '-q', '--cache-to', `type=local,dest=${dir},mode=max`, ctx]).code).toBe(0);
+    const r = spawnSync('node', [BIN, 'build', '--progress', 'plain', '--cache-from', `type=local,src=${dir}`, ctx], { env: { ...process.env, SLIPWAY_ROOT: ciStore.root }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/COPY a.txt \/a.txt\n#\d+ CACHED/);
+    expect(r.stderr).toMatch(/RUN cat \/a.txt > \/b.txt\n#\d+ CACHED/);
+    expect(slipway(['build', '--cache-to', 'type=s3,bucket=x', ctx]).stderr.trim()).toBe('Error: cache type "s3" is not supported for --cache-to: use local or inline');
   });
 });
