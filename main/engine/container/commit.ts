@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { lastLine } from '../util/text.js';
 import { createReadStream, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/ids.js';
 import { applyLayer } from '../layer/apply.js';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
@@ -126,7 +126,7 @@ export async function commitContainer(engine: Engine, ref: string, o: CommitOpti
 /** A fresh temp dir among the snapshots (same filesystem: renamed into place; system check
  *  removes `.tmp-*` leftovers after a crash). */
 function tempSnapshotDir(engine: Engine): string {
-  return join(engine.store.paths.snapshots, `.tmp-commit-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(engine.store.paths.snapshots, `.tmp-commit-${process.pid}-${randomHex(4)}`);
 }
 
 /** cp -a keeps what a snapshot needs: owners, modes, times, xattrs, whiteout devices. */

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomIndex } from '../util/ids.js';
 
 // A short version of docker's namesgenerator lists: adjective_surname.
 const LEFT = [
@@ -32,8 +32,8 @@ const RIGHT = [
 
 /** docker-style "adjective_surname"; `attempt` > 0 appends a digit as docker does on clashes. */
 export function randomName(attempt = 0): string {
-  const n = `${LEFT[randomInt(LEFT.length)]}_${RIGHT[randomInt(RIGHT.length)]}`;
-  return attempt > 0 ? `${n}${randomInt(10)}` : n;
+  const n = `${LEFT[randomIndex(LEFT.length)]}_${RIGHT[randomIndex(RIGHT.length)]}`;
+  return attempt > 0 ? `${n}${randomIndex(10)}` : n;
 }
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

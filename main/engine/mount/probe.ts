@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/ids.js';
 import type { DriverName, MountDriver } from './driver.js';
 import { KernelOverlay } from './overlay.js';
 import { FuseOverlay } from './fuse.js';
@@ -65,7 +65,7 @@ async function probe(root: string): Promise<DriverChoice> {
 
 /** Mount two layers, write through, check the write lands in upper; undefined = works. */
 async function tryDriver(root: string, d: MountDriver): Promise<string | undefined> {
-  const dir = join(root, 'tmp', `probe-${d.name}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dir = join(root, 'tmp', `probe-${d.name}-${process.pid}-${randomHex(3)}`);
   const m = { lowers: [join(dir, 'l1'), join(dir, 'l2')], upper: join(dir, 'u'), work: join(dir, 'w'), target: join(dir, 'm'), linkDir: join(dir, 'links') };
   try {
     for (const p of [...m.lowers, m.upper, m.work, m.target]) mkdirSync(p, { recursive: true });

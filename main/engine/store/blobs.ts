@@ -2,7 +2,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmS
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { join } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from '../util/ids.js';
 import type { StorePaths } from './paths.js';
 import { type Digest, digestMismatch, hexOf, isDigest, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
@@ -50,7 +51,7 @@ export class BlobStore {
 
   tempPath(): string {
     mkdirSync(this.paths.tmp, { recursive: true });
-    return join(this.paths.tmp, `blob-${process.pid}-${randomBytes(6).toString('hex')}`);
+    return join(this.paths.tmp, `blob-${process.pid}-${randomHex(6)}`);
   }
 
   putBuffer(data: Uint8Array | string, expected?: string): BlobInfo {

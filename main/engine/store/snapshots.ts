@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/ids.js';
 import type { StorePaths } from './paths.js';
 import { hexOf } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
@@ -26,7 +26,7 @@ export class Snapshots {
   async prepare(chainId: string, fill: (dir: string) => Promise<void>): Promise<string> {
     const dest = this.path(chainId);
     if (existsSync(dest)) return dest;
-    const tmp = join(this.paths.snapshots, `.tmp-${hexOf(chainId).slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.paths.snapshots, `.tmp-${hexOf(chainId).slice(0, 16)}-${process.pid}-${randomHex(4)}`);
     mkdirSync(tmp, { mode: 0o755 });
     try {
       await fill(tmp);
@@ -49,7 +49,7 @@ export class Snapshots {
     const dir = this.path(chainId);
     // Rename first so a crash mid-delete leaves a temp dir (cleaned by system check), not a
     // snapshot with missing files under a valid name.
-    const trash = join(this.paths.snapshots, `.tmp-rm-${hexOf(chainId).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    const trash = join(this.paths.snapshots, `.tmp-rm-${hexOf(chainId).slice(0, 16)}-${randomHex(4)}`);
     try {
       renameSync(dir, trash);
     } catch {

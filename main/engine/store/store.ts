@@ -36,7 +36,8 @@ export class Store {
   }
 
   close(): void {
-    this._db?.close();
+    // the last connection to close checkpoints the WAL into the database file (and syncs it)
+    if (this._db) trace('store: close SQLite', () => this._db!.close());
     this._db = undefined;
   }
 

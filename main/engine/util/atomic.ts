@@ -1,6 +1,6 @@
 import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './ids.js';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { NotFoundError } from '../model/errors.js';
@@ -19,7 +19,7 @@ export function fsyncDir(dir: string): void {
 }
 
 export function tempSibling(path: string): string {
-  return join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${randomHex(4)}`);
 }
 
 /** Write a file so that readers see either the old or the new content, never a torn one. */
@@ -48,7 +48,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
  */
 export async function writeStreamAtomic(dest: string, write: (out: Writable) => Promise<void>): Promise<void> {
   if (!existsSync(dirname(dest))) throw new NotFoundError(`open ${dest}: no such file or directory (the directory ${dirname(dest)} does not exist)`);
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomHex(4)}`);
   const out = createWriteStream(tmp, { mode: 0o644 });
   try {
     await write(out);
