@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --`: Node 20 reads `--env-file` anywhere in argv (even after the script) and exits when
+// the file is missing, so `slipway run --env-file x` would never reach us without it.
 // Launcher: runs the CLI bundle (dist/bundle/cli.cjs, made by `npm run build`) with V8's code
 // cache. Node 20 has no compile cache of its own, and compiling the bundle is most of what a
 // CLI call costs after Node's own start, so the code compiled by the first run of each verb

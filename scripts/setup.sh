@@ -17,10 +17,11 @@ say() { echo "[setup] $*" >&2; }
 # the Engine API tests drive `slipway system service` with them (their dockerd is never run);
 # python3: the attach tests drive a real terminal with its pty module; build-essential: node-gyp
 # builds the native addon with it (and the docker cp CVE-2019-14271 test compiles a tiny library);
-# netavark + aardvark-dns (podman 4's network stack) and iptables: user-defined bridge networks.
+# netavark + aardvark-dns (podman 4's network stack) and iptables: user-defined bridge networks;
+# tini: its static build (tini-static) is what `run --init` binds in as /sbin/docker-init.
 PKGS=(runc conmon busybox-static uidmap fuse-overlayfs skopeo umoci passt netavark aardvark-dns iptables docker-registry
       apache2-utils chromium iproute2 jq curl ca-certificates util-linux attr time git
-      openssh-client docker.io docker-compose python3-docker python3 build-essential)
+      openssh-client docker.io docker-compose python3-docker python3 build-essential tini)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

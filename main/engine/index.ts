@@ -23,7 +23,7 @@ export {
 // --- the engine and its stores ---------------------------------------------------------------
 export { Engine, openEngine } from './engine.js';
 export type { ImageRecord } from './image/images.js';
-export type { ContainerRecord } from './container/types.js';
+export type { ContainerRecord, LogConfig } from './container/types.js';
 export type {
   ContainerCreateSpec,
   CreateConfig,
@@ -83,6 +83,10 @@ export { checkStore } from './store/check.js';
 export type { DB } from './store/db.js';
 export { chooseDriver } from './mount/probe.js';
 export { runcPath } from './runtime/runc.js';
+export type { SandboxHostConfig } from './runtime/sandbox.js';
+export { parseUlimit } from './runtime/ulimits.js';
+export { parseDevice } from './runtime/devices.js';
+export { parseSysctl } from './runtime/sysctls.js';
 export { isRootless } from './rootless/detect.js';
 export { runtimeDir } from './rootless/pause.js';
 export { rootlessSummary } from './rootless/summary.js';

@@ -4,6 +4,9 @@ import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, trace
 import { ExitCode } from '../output.js';
 import { createSpec, type CreateFlags } from '../flags/create.js';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { FlagError } from '../exit-codes.js';
+import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -14,13 +17,20 @@ export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: st
   }
 }
 
-async function createContainer(engine: Engine, image: string, spec: ContainerCreateSpec) {
+/** Create with the CLI's own flags applied: --pull, --platform, --cidfile (docker's CLI does these). */
+async function createContainer(engine: Engine, image: string, spec: ContainerCreateSpec, o: CreateFlags) {
+  const pull = pullPolicy(o.pull);
+  checkPlatform(o.platform);
+  if (o.cidfile && existsSync(o.cidfile)) {
+    throw new FlagError(`container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
+  }
   try {
-    const rec = await engine.containers.create(spec, (line) => process.stderr.write(`${line}\n`));
+    const rec = await engine.containers.create(spec, (line) => process.stderr.write(`${line}\n`), { pull });
+    if (o.cidfile) writeFileSync(o.cidfile, rec.id);
     for (const w of engine.networks.createWarnings(rec.spec.hostConfig.NetworkMode)) process.stderr.write(`WARNING: ${w}\n`);
     return rec;
   } catch (e) {
-    if (e instanceof ImageNotFoundError && !e.pullError) {
+    if (e instanceof ImageNotFoundError && !e.pullError && pull !== 'never') {
       const shown = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`;
       process.stderr.write(`Unable to find image '${shown}' locally\n`);
     }
@@ -30,7 +40,7 @@ async function createContainer(engine: Engine, image: string, spec: ContainerCre
 
 export async function create(image: string, cmd: string[], o: CreateFlags): Promise<void> {
   await withEngine(async (engine) => {
-    const rec = await createContainer(engine, image, createSpec(image, cmd, o));
+    const rec = await createContainer(engine, image, createSpec(image, cmd, o), o);
     process.stdout.write(`${rec.id}\n`);
   });
 }
@@ -65,7 +75,7 @@ export async function run(image: string, cmd: string[], o: RunFlags): Promise<vo
   const sigProxy = sigProxyFlag(o.sigProxy) && !o.tty;
   if (!o.detach) checkTerminal(!!o.tty, want.stdin);
   const code = await withEngine(async (engine) => {
-    const rec = await createContainer(engine, image, spec);
+    const rec = await createContainer(engine, image, spec, o);
     if (o.detach) {
       await engine.containers.start(rec.id);
       process.stdout.write(`${rec.id}\n`);

@@ -45,7 +45,30 @@ function createFlags(c: Command): Command {
     .option('--rm', 'automatically remove the container when it exits')
     .option('-i, --interactive', 'keep STDIN open even if not attached')
     .option('-t, --tty', 'allocate a pseudo-TTY')
-    .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable)', collect, []);
+    .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable)', collect, [])
+    .option('--security-opt <option>', 'security options: no-new-privileges[=bool], seccomp=unconfined|FILE.json, apparmor=..., label=...', collect, [])
+    .option('--cap-add <cap>', 'add Linux capabilities (NET_ADMIN, CAP_SYS_TIME, ALL)', collect, [])
+    .option('--cap-drop <cap>', 'drop Linux capabilities', collect, [])
+    .option('--privileged', 'give extended privileges: all capabilities and host devices, no seccomp or masked paths')
+    .option('--read-only', "mount the container's root filesystem as read only")
+    .option('--group-add <group>', 'add additional groups to join', collect, [])
+    .option('--init', 'run an init inside the container that forwards signals and reaps processes')
+    .option('--ulimit <name=soft[:hard]>', 'ulimit options (lowering only, unless this process may raise them)', collect, [])
+    .option('--device <host[:ctr][:rwm]>', "add a host device to the container", collect, [])
+    .option('--shm-size <bytes>', 'size of /dev/shm (default 64m)')
+    .option('--sysctl <KEY=VALUE>', 'namespaced kernel parameters (net.*, kernel.msg*/sem/shm*, fs.mqueue.*)', collect, [])
+    .option('--ipc <mode>', 'IPC mode: private, shareable, none, host, container:NAME')
+    .option('--pid <mode>', 'PID namespace: host or container:NAME')
+    .option('--uts <mode>', 'UTS namespace: host or container:NAME')
+    .option('--cidfile <file>', 'write the container ID to the file')
+    .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+    .option('--pull <policy>', 'pull image before running: always, missing, never', 'missing')
+    .option('--platform <platform>', 'platform (only this host\'s, e.g. linux/amd64)')
+    .option('-c, --cpu-shares <n>', 'CPU shares (relative weight)', int)
+    .option('--cpuset-cpus <cpus>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--memory-swap <bytes>', "swap limit equal to memory plus swap: -1 for unlimited swap")
+    .option('--memory-reservation <bytes>', 'memory soft limit')
+    .option('--log-opt <KEY=VALUE>', 'log driver options: max-size (max-file 1)', collect, []);
 }
 
 /** docker's container verbs, top-level and under `container`. */

@@ -2,9 +2,10 @@ import { EngineError, ErrorCode, type ContainerCreateSpec } from '../../engine/i
 import { expandEnv, labelMap, readEnvFile } from './env.js';
 import { portBindings } from './publish.js';
 import { parseBytes, parseCpus } from './units.js';
+import { exposeKeys, logConfig, sandboxHostConfig, type SandboxFlags } from './sandbox.js';
 
 /** run/create's flags as commander hands them over. */
-export interface CreateFlags {
+export interface CreateFlags extends SandboxFlags {
   name?: string;
   env?: string[];
   envFile?: string[];
@@ -35,6 +36,11 @@ export interface CreateFlags {
   detach?: boolean;
   /** -a STDIN|STDOUT|STDERR (repeatable) */
   attach?: string[];
+  cidfile?: string;
+  expose?: string[];
+  pull?: string;
+  platform?: string;
+  logOpt?: string[];
 }
 
 /** docker's -a/--attach values: STDIN, STDOUT, STDERR in any case. */
@@ -79,7 +85,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       User: o.user ?? '',
       Hostname: o.hostname ?? '',
       Labels: labelMap(o.label ?? []),
-      ExposedPorts: Object.fromEntries(Object.keys(ports).map((k) => [k, {}])),
+      ExposedPorts: Object.fromEntries([...(exposeKeys(o.expose) ?? []), ...Object.keys(ports)].map((k) => [k, {}])),
       ...(o.stopSignal !== undefined ? { StopSignal: o.stopSignal } : {}),
       ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
       Tty: !!o.tty,
@@ -102,6 +108,9 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       NanoCpus: parseCpus(o.cpus),
       PidsLimit: o.pidsLimit ?? null,
       AutoRemove: !!o.rm,
+      ...sandboxHostConfig(o),
+      ...(o.logOpt?.length ? { LogConfig: logConfig(o.logOpt) } : {}),
+      ...(o.cidfile ? { ContainerIDFile: o.cidfile } : {}),
     },
     ...(Object.keys(endpoint).length ? { NetworkingConfig: { EndpointsConfig: { [network || 'default']: endpoint } } } : {}),
   };

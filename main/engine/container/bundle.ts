@@ -11,6 +11,8 @@ import { parseBind } from './create-config.js';
 import type { ContainerRecord } from './types.js';
 import { EngineError, ErrorCode } from '../model/errors.js';
 import { ensureInitLayer } from './init-layer.js';
+import { resolveSandbox } from '../runtime/sandbox.js';
+import { joinedNamespaces } from './join.js';
 import { isRootless } from '../rootless/detect.js';
 import { cgroupsPathFor } from '../rootless/cgroups.js';
 
@@ -93,6 +95,8 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
     binds,
     resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },
     cgroupsPath: cgroupsPathFor(rec.id, isRootless()),
+    sandbox: resolveSandbox(h, { hostNet: network === 'host', rootfs: f.rootfs }),
+    joinPaths: joinedNamespaces(engine, h),
   });
   writeFileSync(f.config, JSON.stringify(spec));
 }

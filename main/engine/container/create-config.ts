@@ -8,6 +8,8 @@ import { parseSignal } from '../runtime/signals.js';
 import { exposedWithPublished, networkHostConfig } from '../network/options.js';
 import { isRootless } from '../rootless/detect.js';
 import { assertLimitsAllowed } from '../rootless/cgroups.js';
+import { resolveSandbox, type SandboxHostConfig } from '../runtime/sandbox.js';
+import type { LogConfig } from './types.js';
 
 /** Later entries win by key; order of first appearance is kept. */
 export function mergeEnv(base: string[], over: string[]): string[] {
@@ -131,7 +133,14 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
     PidsLimit: pids && pids > 0 ? pids : null,
     AutoRemove: !!h.AutoRemove,
     Runtime: 'runc',
+    ...sandboxFields(h),
+    LogConfig: checkLogConfig(h.LogConfig),
+    ...(h.ContainerIDFile ? { ContainerIDFile: h.ContainerIDFile } : {}),
   };
+  // As docker's daemon: swap defaults to as much again as the memory limit.
+  if (hostConfig.Memory > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = hostConfig.Memory * 2;
+  // Everything the runtime will be asked for is checked now, before the container exists.
+  resolveSandbox(hostConfig, { hostNet: hostConfig.NetworkMode === 'host' });
   if (isRootless()) assertLimitsAllowed({ memory: hostConfig.Memory, nanoCpus: hostConfig.NanoCpus, pidsLimit: hostConfig.PidsLimit });
   return { config, hostConfig, path: argv[0]!, args: argv.slice(1), driver };
 }
@@ -140,4 +149,69 @@ function nonNegative(v: number | undefined, field: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${field} must be a number of 0 or more`);
   return Math.round(v);
+}
+
+/** The sandbox fields of docker's HostConfig the spec sets (unset ones stay out: docker's defaults). */
+const SANDBOX_FIELDS = [
+  'CapAdd', 'CapDrop', 'SecurityOpt', 'Privileged', 'ReadonlyRootfs', 'Init', 'Ulimits', 'Devices', 'ShmSize', 'Sysctls',
+  'IpcMode', 'PidMode', 'UTSMode', 'GroupAdd', 'CpuShares', 'CpusetCpus', 'MemorySwap', 'MemoryReservation',
+] as const satisfies readonly (keyof SandboxHostConfig)[];
+
+function sandboxFields(h: NonNullable<ContainerCreateSpec['HostConfig']>): SandboxHostConfig {
+  const out: Record<string, unknown> = {};
+  for (const k of SANDBOX_FIELDS) {
+    const v = h[k];
+    if (v === undefined || v === null || v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+    out[k] = v;
+  }
+  return out as SandboxHostConfig;
+}
+
+/** Decimal sizes as docker's json-file driver reads max-size (units.FromHumanSize: 10m = 10,000,000). */
+function humanSize(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }[m[2]!.toLowerCase() as 'k'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+/**
+ * HostConfig.LogConfig: conmon writes the k8s-file log and truncates it at max-size
+ * (--log-size-max). Debian's conmon (2.1) keeps no older files, so max-file can only be 1.
+ */
+export function checkLogConfig(c: { Type?: string; Config?: Record<string, string> } | null | undefined): LogConfig {
+  const type = c?.Type || 'k8s-file';
+  if (type !== 'k8s-file' && type !== 'json-file') throw new InvalidArgumentError(`log driver ${type} is not supported: Slipway logs through conmon's k8s-file`);
+  const cfg = { ...(c?.Config ?? {}) };
+  for (const [k, v] of Object.entries(cfg)) {
+    if (k === 'max-size') {
+      const n = humanSize(v);
+      if (n === undefined || n <= 0) throw new InvalidArgumentError(`failed to initialize logging driver: invalid size: '${v}'`);
+    } else if (k === 'max-file') {
+      if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`failed to initialize logging driver: strconv.Atoi: parsing "${v}": invalid syntax`);
+      if (Number(v) < 1) throw new InvalidArgumentError('failed to initialize logging driver: max-file cannot be less than 1');
+      if (Number(v) > 1) throw new InvalidArgumentError(`failed to initialize logging driver: max-file=${v}: conmon keeps a single log file (truncated at max-size), so max-file can only be 1`);
+    } else throw new InvalidArgumentError(`unknown log opt '${k}' for k8s-file log driver`);
+  }
+  return { Type: 'k8s-file', Config: cfg };
+}
+
+/** LogConfig max-size in bytes for conmon's --log-size-max, or undefined for no limit. */
+export function logSizeMax(c: LogConfig | undefined): number | undefined {
+  const v = c?.Config['max-size'];
+  return v === undefined ? undefined : humanSize(v);
+}
+
+/**
+ * What create can refuse before it even looks at the image: a field it does not honour, a bad
+ * sandbox setting, log option or stop signal. So a bad flag never pulls or creates anything.
+ */
+export function preflight(spec: ContainerCreateSpec): void {
+  refuseUnhonoured(spec);
+  const h = spec.HostConfig ?? {};
+  const memory = nonNegative(h.Memory, 'HostConfig.Memory');
+  resolveSandbox({ ...sandboxFields(h), Memory: memory }, { hostNet: h.NetworkMode === 'host' });
+  checkLogConfig(h.LogConfig);
+  if (spec.Config?.StopSignal) parseSignal(spec.Config.StopSignal);
 }

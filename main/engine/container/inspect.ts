@@ -3,6 +3,8 @@ import { parseBind } from './create-config.js';
 import { containerFiles } from './bundle.js';
 import type { ContainerRecord } from './types.js';
 import { inspectNetwork } from '../network/ports-view.js';
+import type { HostConfig } from './types.js';
+import { DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
 
 /** The state docker shows: our internal 'exiting' is already exited to a user. */
 export function displayState(rec: ContainerRecord): string {
@@ -58,10 +60,7 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
       NanoCpus: h.NanoCpus,
       PidsLimit: h.PidsLimit,
       Runtime: h.Runtime,
-      Privileged: false,
-      ReadonlyRootfs: false,
-      CapAdd: null,
-      CapDrop: null,
+      ...sandboxInspect(h),
     },
     GraphDriver: {
       Name: rec.spec.driver,
@@ -83,5 +82,35 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
       MacAddress: '',
       ...net.settings,
     },
+  };
+}
+
+/** The sandbox fields of HostConfig as docker's inspect shows them (its defaults when unset). */
+function sandboxInspect(h: HostConfig): Record<string, unknown> {
+  const privileged = !!h.Privileged;
+  const unmasked = privileged || (h.SecurityOpt ?? []).includes('systempaths=unconfined');
+  return {
+    Privileged: privileged,
+    ReadonlyRootfs: !!h.ReadonlyRootfs,
+    CapAdd: h.CapAdd ?? null,
+    CapDrop: h.CapDrop ?? null,
+    SecurityOpt: h.SecurityOpt ?? null,
+    ...(h.Init ? { Init: true } : {}),
+    GroupAdd: h.GroupAdd ?? null,
+    IpcMode: h.IpcMode || 'private',
+    PidMode: h.PidMode ?? '',
+    UTSMode: h.UTSMode ?? '',
+    ShmSize: h.ShmSize || DEFAULT_SHM_SIZE,
+    ...(h.Sysctls && Object.keys(h.Sysctls).length ? { Sysctls: h.Sysctls } : {}),
+    Ulimits: h.Ulimits ?? null,
+    Devices: h.Devices ?? [],
+    CpuShares: h.CpuShares ?? 0,
+    CpusetCpus: h.CpusetCpus ?? '',
+    MemorySwap: h.MemorySwap ?? 0,
+    MemoryReservation: h.MemoryReservation ?? 0,
+    LogConfig: h.LogConfig ?? { Type: 'k8s-file', Config: {} },
+    ContainerIDFile: h.ContainerIDFile ?? '',
+    MaskedPaths: unmasked ? [] : MASKED_PATHS,
+    ReadonlyPaths: unmasked ? [] : READONLY_PATHS,
   };
 }

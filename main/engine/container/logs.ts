@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, fstatSync, watch } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, fstatSync, statSync, watch } from 'node:fs';
 
 /** One record of conmon's k8s-file log: `<RFC3339Nano> <stdout|stderr> <P|F> <text>`. */
 export interface LogEntry {
@@ -51,6 +51,25 @@ export class LogReader {
   read(): LogEntry[] {
     if (!this.open()) return [];
     const out: LogEntry[] = [];
+    this.drain();
+    // --log-opt max-size: conmon renames a fresh file over the log when it is full. What
+    // the old one got is read above; then follow the new one from its start.
+    for (let i = 0; i < 4 && this.replaced(); i++) {
+      closeSync(this.fd!);
+      this.fd = openSync(this.path, 'r');
+      this.offset = 0;
+      this.drain();
+    }
+    let nl: number;
+    while ((nl = this.rest.indexOf('\n')) >= 0) {
+      const e = parseLogLine(this.rest.slice(0, nl));
+      this.rest = this.rest.slice(nl + 1);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  private drain(): void {
     const size = fstatSync(this.fd!).size;
     if (size < this.offset) this.offset = 0; // truncated
     const buf = Buffer.alloc(64 * 1024);
@@ -60,13 +79,15 @@ export class LogReader {
       this.offset += n;
       this.rest += buf.subarray(0, n).toString('utf8');
     }
-    let nl: number;
-    while ((nl = this.rest.indexOf('\n')) >= 0) {
-      const e = parseLogLine(this.rest.slice(0, nl));
-      this.rest = this.rest.slice(nl + 1);
-      if (e) out.push(e);
+  }
+
+  /** Whether the path now names another file than the one we read (it may be gone: --rm). */
+  private replaced(): boolean {
+    try {
+      return statSync(this.path).ino !== fstatSync(this.fd!).ino;
+    } catch {
+      return false;
     }
-    return out;
   }
 
   close(): void {

@@ -8,7 +8,9 @@ import { checkImageRef, familiarName, normalizeTagged } from '../image/reference
 import { chooseDriver } from '../mount/probe.js';
 import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
-import { containerSpec } from './create-config.js';
+import { containerSpec, logSizeMax, preflight } from './create-config.js';
+import { checkJoinTargets } from './join.js';
+import { lsmWarnings, parseSecurityOpts } from '../runtime/security-opts.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { AttachSession, type AttachOptions, type AttachTarget } from './attach.js';
@@ -17,6 +19,9 @@ import { NAME_RE, randomName } from './names.js';
 import { trace, traceBegin } from '../util/trace.js';
 import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow } from './types.js';
 import type { ContainerCreateSpec } from '../model/container-spec.js';
+
+/** --pull: when create asks the registry for the image. */
+export type PullPolicy = 'always' | 'missing' | 'never';
 
 /** How long a half-done exit ('exiting') may stay before another process takes it over. */
 const STALE_EXITING_MS = 15_000;
@@ -90,9 +95,15 @@ export class ContainerManager {
     return this.row(rec.id);
   }
 
-  private async resolveImage(ref: string, notify?: (line: string) => void): Promise<ImageRecord> {
+  private async resolveImage(ref: string, notify?: (line: string) => void, policy: PullPolicy = 'missing'): Promise<ImageRecord> {
+    if (policy === 'always') {
+      // --pull always: the registry's image, even when one is here (docker run --pull always)
+      const { pull, progressLines } = await import('../registry/index.js');
+      return (await pull(this.engine, ref, {}, notify ? progressLines(notify) : undefined)).image;
+    }
     const found = this.engine.images.find(ref);
     if (found) return found;
+    if (policy === 'never') throw new ImageNotFoundError(ref);
     const { ensureSeedImage } = await import('../image/seed.js');
     const seeded = await ensureSeedImage(this.engine, ref, notify);
     if (seeded) return seeded;
@@ -108,12 +119,17 @@ export class ContainerManager {
   }
 
   /** docker's create: a ContainerCreateSpec (model/container-spec.ts), validated whoever sent it. */
-  async create(spec: ContainerCreateSpec, notify?: (line: string) => void): Promise<ContainerRecord> {
+  /**
+   * docker's create. `opts.pull` is the CLI's --pull (not part of docker's create body): by
+   * default an image the store lacks is pulled, as `docker run` does.
+   */
+  async create(spec: ContainerCreateSpec, notify?: (line: string) => void, opts: { pull?: PullPolicy } = {}): Promise<ContainerRecord> {
     if (!spec || typeof spec.Config !== 'object' || spec.Config === null || typeof spec.Config.Image !== 'string' || !spec.Config.Image) {
       throw new InvalidArgumentError('Config.Image is required: name the image to create the container from');
     }
     const image = spec.Config.Image;
     checkImageRef(image);
+    preflight(spec);
     if (spec.name !== undefined) {
       const n = spec.name.replace(/^\//, '');
       if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${spec.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -122,12 +138,14 @@ export class ContainerManager {
         throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
-    const img = await trace('create: resolve the image', () => this.resolveImage(image, notify));
+    const img = await trace('create: resolve the image', () => this.resolveImage(image, notify, opts.pull));
     const cfg = this.engine.images.config(img);
     const id = newId();
     const { driver } = await trace('create: choose the mount driver', () => chooseDriver(this.store.paths.root));
     const endRow = traceBegin('create: spec, container dir, row');
     const stored = containerSpec(spec, cfg, id, driver);
+    checkJoinTargets(this.engine, stored.hostConfig);
+    for (const w of lsmWarnings(parseSecurityOpts(stored.hostConfig.SecurityOpt))) notify?.(w);
     // the network it joins must exist (docker: "network X not found" before anything is made)
     const attachment = this.engine.networks.attachmentFor(stored.hostConfig.NetworkMode, spec.NetworkingConfig?.EndpointsConfig);
     const f = this.files(id);
@@ -179,16 +197,21 @@ export class ContainerManager {
     endClear();
     // The network first: a taken host port is an error before anything is mounted or started.
     await trace('start: network', () => this.engine.networks.setUpContainer(rec));
+    let bundleFailed = false;
     try {
       await trace('start: mount the rootfs', () => mountRootfs(this.engine, rec));
       try {
         trace('start: write config.json', () => writeBundle(this.engine, rec, { tty }));
       } catch (e) {
+        bundleFailed = true;
         await unmountRootfs(this.engine, rec);
         throw e;
       }
     } catch (e) {
       await this.engine.networks.tearDownContainer(rec);
+      // What the spec could not be made from (a --group-add the image lacks...) fails the
+      // start: a --rm container goes, as docker removes it.
+      if (bundleFailed && rec.spec.hostConfig.AutoRemove) await this.destroy(rec);
       throw e;
     }
   }
@@ -221,6 +244,7 @@ export class ContainerManager {
         socketDir: this.store.paths.runtimeState,
         stateRoot: this.store.paths.runtimeState,
         storeRoot: this.store.paths.root,
+        logSizeMax: logSizeMax(rec.spec.hostConfig.LogConfig),
       }));
     } catch (e) {
       throw await this.failStart(rec, e);

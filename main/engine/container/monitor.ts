@@ -20,6 +20,8 @@ export interface MonitorPaths {
   stdin?: boolean;
   /** without StdinOnce: stdin stays open when an attached client goes away */
   leaveStdinOpen?: boolean;
+  /** --log-opt max-size: conmon truncates the log when it would grow past this */
+  logSizeMax?: number;
 }
 
 /** The repo's bin/slipway.js, found from this file (main/... in tests, dist/main/... when built). */
@@ -158,6 +160,7 @@ export async function startMonitor(p: MonitorPaths): Promise<number> {
     '--api-version', '1', '-c', p.id, '-u', p.id, '-n', p.name, '-r', runcPath(), '-b', p.bundle,
     '-p', join(p.bundle, 'pidfile'), '-P', join(p.bundle, 'conmon.pid'), '-l', `k8s-file:${p.log}`,
     ...conmonStdioArgs(p),
+    ...(p.logSizeMax ? ['--log-size-max', String(p.logSizeMax)] : []),
     '--exit-dir', p.exitDir, '--socket-dir-path', p.socketDir, '--full-attach', '--syslog',
     ...runcGlobalArgs(p.stateRoot).flatMap((a) => ['--runtime-arg', a]),
     // The exit command records the exit (slipway container-cleanup). An attached CLI usually

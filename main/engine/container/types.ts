@@ -1,4 +1,5 @@
 import type { DriverName } from '../mount/driver.js';
+import type { SandboxHostConfig } from '../runtime/sandbox.js';
 
 /** Docker's container Config (what `inspect .Config` shows), as this container was created. */
 export interface ContainerConfig {
@@ -24,7 +25,13 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, object>;
 }
 
-export interface HostConfig {
+/** docker's LogConfig: the log driver is conmon's k8s-file; max-size (and max-file 1) are honoured. */
+export interface LogConfig {
+  Type: string;
+  Config: Record<string, string>;
+}
+
+export interface HostConfig extends SandboxHostConfig {
   Binds: string[] | null;
   NetworkMode: string;
   Memory: number;
@@ -39,6 +46,8 @@ export interface HostConfig {
   Dns?: string[];
   DnsSearch?: string[];
   DnsOptions?: string[];
+  LogConfig?: LogConfig;
+  ContainerIDFile?: string;
 }
 
 /** Everything `create` decided, stored as JSON in containers.spec. */

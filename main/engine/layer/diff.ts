@@ -13,6 +13,7 @@ import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from './tar-for
 import { walkTree, type WalkEntry } from './walk.js';
 import { rootfsDiff } from './rootfs-diff.js';
 import { walkMerged } from './merged.js';
+import { major, minor } from '../util/devno.js';
 
 export interface PackUpperOptions {
   /** the upper dir belongs to a userxattr overlay: opaque dirs carry user.overlay.opaque */
@@ -397,14 +398,4 @@ function readXattrs(path: string): Map<string, Buffer> | undefined {
 
 function clampTime(t: number, epoch: number | undefined): number {
   return epoch !== undefined && t > epoch ? epoch : t;
-}
-
-// glibc's gnu_dev_major/minor, on the 64-bit dev_t Node gives as a number.
-function major(dev: number): number {
-  const d = BigInt(dev);
-  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
-}
-function minor(dev: number): number {
-  const d = BigInt(dev);
-  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
 }

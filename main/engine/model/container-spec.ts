@@ -191,6 +191,10 @@ export const HONOURED = {
   HostConfig: new Set<keyof CreateHostConfig>([
     'Binds', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'ExtraHosts', 'Dns', 'DnsSearch',
     'DnsOptions', 'Memory', 'NanoCpus', 'PidsLimit', 'Runtime',
+    // the sandbox (runtime/sandbox.ts), the log and the CLI's ID file
+    'CapAdd', 'CapDrop', 'SecurityOpt', 'Privileged', 'ReadonlyRootfs', 'Init', 'Ulimits', 'Devices', 'ShmSize',
+    'Sysctls', 'IpcMode', 'PidMode', 'UTSMode', 'GroupAdd', 'CpuShares', 'CpusetCpus', 'MemorySwap',
+    'MemoryReservation', 'LogConfig', 'ContainerIDFile',
   ]),
   // each endpoint's own fields are checked by the networks service (aliases and --ip are honoured)
   NetworkingConfig: new Set<keyof NetworkingConfig>(['EndpointsConfig']),

@@ -26,7 +26,7 @@ export async function reexecInNamespace(): Promise<never> {
   const ids = subIdsForCurrentUser();
   const pid = await trace('rootless: find or start the pause process', () => ensurePauseProcess(ids));
   const endChild = traceBegin('rootless: the command, re-run inside the namespaces');
-  const args = ['--user', '--mount', '--preserve-credentials', '-t', String(pid), '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+  const args = ['--user', '--mount', '--preserve-credentials', '-t', String(pid), '--', process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)];
   const child = spawn('nsenter', args, { stdio: 'inherit', env: { ...process.env, [USERNS_ENV]: '1' } });
   // The child shares our process group, so terminal signals (Ctrl-C, hangup) reach it
   // directly; only a signal sent to this pid alone needs passing on.

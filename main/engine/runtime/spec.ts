@@ -1,11 +1,9 @@
 import type { ResolvedUser } from './user.js';
 import { defaultSeccomp } from './seccomp.js';
+import { DEFAULT_CAPS } from './capabilities.js';
+import { DEFAULT_SHM_SIZE, INIT_PATH, type ResolvedSandbox } from './sandbox.js';
 
-/** Docker's default capability set: what a container may do as root without --cap-add. */
-export const DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
+export { DEFAULT_CAPS, DEFAULT_SHM_SIZE };
 
 export const MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -40,34 +38,51 @@ export interface SpecInput {
   resources?: { memory?: number; nanoCpus?: number; pidsLimit?: number };
   /** cgroupfs path, e.g. /slipway/<id> */
   cgroupsPath?: string;
+  /** the container's HostConfig security, namespace, device and limit settings (runtime/sandbox.ts); docker's defaults without */
+  sandbox?: ResolvedSandbox;
+  /** namespaces joined from another container (`--ipc/--pid/--uts container:NAME`): /proc/PID/ns/... */
+  joinPaths?: { ipc?: string; pid?: string; uts?: string };
 }
 
 /**
  * The OCI runtime config (config.json) for one container, shaped as docker's: namespaces,
- * default caps, no_new_privileges, masked/read-only paths, the usual /proc /dev /sys mounts.
- * Deliberately no process.rlimits: the container inherits the caller's, because raising one
- * needs CAP_SYS_RESOURCE, which these machines lack. runc adds the default device nodes and
- * their cgroup rules itself.
+ * capabilities, seccomp, masked/read-only paths, the usual /proc /dev /sys mounts, and what
+ * the HostConfig asks for (privileged, devices, ulimits, sysctls, shm size, namespace modes,
+ * init, a read-only rootfs). no_new_privileges is off unless asked for, as in docker: setuid
+ * programs must work. process.rlimits only for --ulimit: otherwise the container inherits
+ * the caller's (raising one needs CAP_SYS_RESOURCE, which these machines lack). runc adds the
+ * default device nodes and their cgroup rules itself.
  */
 export function buildSpec(i: SpecInput): Record<string, unknown> {
+  const sb = i.sandbox;
   const hostNet = i.network === 'host';
+  const ipc = sb?.ipc.kind ?? 'private';
+  const pidMode = sb?.pid.kind ?? 'private';
+  const utsMode = hostNet ? 'host' : sb?.uts.kind ?? 'private';
+  const privileged = !!sb?.privileged;
   const env = [...i.env];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${i.hostname}`);
   if (i.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${i.user.home || '/'}`);
+  const sysRo = privileged ? [] : ['ro'];
+  const shm = ipc === 'host'
+    ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] }
+    : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${sb?.shmSize ?? DEFAULT_SHM_SIZE}`] };
   const mounts: Record<string, unknown>[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    // --ipc none: no /dev/shm at all (docker's words: "own private IPC namespace, with /dev/shm not mounted")
+    ...(ipc === 'none' ? [] : [shm]),
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     // With --network host there is no new netns, and sysfs cannot be mounted fresh then.
     hostNet
-      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', ...sysRo] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...sysRo] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', ...sysRo] },
   ];
+  if (ipc === 'host') mounts.splice(mounts.findIndex((m) => m.destination === '/dev/mqueue'), 1); // the host's mqueue fs is not ours to mount
   const etc = i.etcFiles ?? {};
   if (etc.hostname) mounts.push({ destination: '/etc/hostname', type: 'bind', source: etc.hostname, options: ['rbind', 'rprivate'] });
   if (etc.hosts) mounts.push({ destination: '/etc/hosts', type: 'bind', source: etc.hosts, options: ['rbind', 'rprivate'] });
@@ -75,28 +90,57 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   for (const b of i.binds ?? []) {
     mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate', ...(b.readonly ? ['ro'] : [])] });
   }
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'mount' }, { type: 'cgroup' }];
-  if (!hostNet) namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' }, { type: 'uts' });
-  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  let args = i.args;
+  if (sb?.init) {
+    mounts.push({ destination: INIT_PATH, type: 'bind', source: sb.init, options: ['rbind', 'rprivate', 'ro'] });
+    args = [INIT_PATH, '--', ...args];
+  }
+  const join = i.joinPaths ?? {};
+  const ns = (type: string, mode: string, path?: string): { type: string; path?: string }[] =>
+    mode === 'host' ? [] : mode === 'container' && path ? [{ type, path }] : [{ type }];
+  const namespaces: { type: string; path?: string }[] = [
+    ...ns('pid', pidMode, join.pid),
+    ...ns('ipc', ipc, join.ipc),
+    { type: 'mount' },
+    { type: 'cgroup' },
+  ];
+  if (!hostNet) namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' });
+  namespaces.push(...ns('uts', utsMode, join.uts));
+  const deviceRules: Record<string, unknown>[] = privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }];
+  for (const d of sb?.devices ?? []) if (!privileged) deviceRules.push(d.rule);
+  const resources: Record<string, unknown> = { devices: deviceRules };
   const r = i.resources ?? {};
-  if (r.memory) resources.memory = { limit: r.memory };
-  if (r.nanoCpus) resources.cpu = { quota: Math.round((r.nanoCpus / 1e9) * 100000), period: 100000 };
+  const x = sb?.resources ?? {};
+  const memory: Record<string, number> = {};
+  if (r.memory) memory.limit = r.memory;
+  if (x.memorySwap) memory.swap = x.memorySwap;
+  if (x.memoryReservation) memory.reservation = x.memoryReservation;
+  if (Object.keys(memory).length) resources.memory = memory;
+  const cpu: Record<string, unknown> = {};
+  if (r.nanoCpus) Object.assign(cpu, { quota: Math.round((r.nanoCpus / 1e9) * 100000), period: 100000 });
+  if (x.cpuShares) cpu.shares = x.cpuShares;
+  if (x.cpusetCpus) cpu.cpus = x.cpusetCpus;
+  if (Object.keys(cpu).length) resources.cpu = cpu;
   if (r.pidsLimit && r.pidsLimit > 0) resources.pids = { limit: r.pidsLimit };
-  const caps = DEFAULT_CAPS;
+  const caps = sb?.caps ?? DEFAULT_CAPS;
+  const seccomp = sb ? sb.seccomp : defaultSeccomp(caps);
+  const unmasked = !!sb?.unmaskedPaths;
   const linux: Record<string, unknown> = {
     namespaces,
     resources,
-    seccomp: defaultSeccomp(),
-    maskedPaths: MASKED_PATHS,
-    readonlyPaths: READONLY_PATHS,
+    ...(seccomp ? { seccomp } : {}),
+    ...(unmasked ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+    ...(sb?.devices.length ? { devices: sb.devices.map((d) => d.node) } : {}),
+    ...(sb?.sysctl ? { sysctl: sb.sysctl } : {}),
   };
   if (i.cgroupsPath) linux.cgroupsPath = i.cgroupsPath;
+  const gids = [...i.user.additionalGids, ...(sb?.groupAdd ?? []).filter((g) => !i.user.additionalGids.includes(g))];
   return {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: i.tty,
-      user: { uid: i.user.uid, gid: i.user.gid, ...(i.user.additionalGids.length ? { additionalGids: i.user.additionalGids } : {}) },
-      args: i.args,
+      user: { uid: i.user.uid, gid: i.user.gid, ...(gids.length ? { additionalGids: gids } : {}) },
+      args,
       env,
       cwd: i.cwd || '/',
       capabilities: {
@@ -106,10 +150,11 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
         permitted: i.user.uid === 0 ? caps : [],
         inheritable: [],
       },
-      noNewPrivileges: true,
+      noNewPrivileges: sb?.noNewPrivileges ?? false,
+      ...(sb?.rlimits.length ? { rlimits: sb.rlimits } : {}),
     },
-    root: { path: i.rootfs, readonly: false },
-    hostname: hostNet ? undefined : i.hostname,
+    root: { path: i.rootfs, readonly: !!sb?.readonlyRootfs },
+    hostname: utsMode === 'private' ? i.hostname : undefined,
     mounts,
     linux,
   };

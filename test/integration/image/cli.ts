@@ -20,7 +20,8 @@ export interface Run {
 
 /** `slipway ARGS` as a user runs it, against the store at `root`. */
 export function slipway(root: string, args: string[], opts: { input?: Buffer | string; env?: Record<string, string> } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  // `--` as bin/slipway.js's shebang has it: Node 20 would take a --env-file among the args as its own
+  const r = spawnSync(process.execPath, ['--', BIN, ...args], {
     env: { ...process.env, SLIPWAY_ROOT: root, ...opts.env },
     input: typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input,
     maxBuffer: 64 << 20,

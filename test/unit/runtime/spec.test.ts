@@ -3,6 +3,8 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSpec, DEFAULT_CAPS } from '../../../main/engine/runtime/spec.js';
+import { resolveSandbox, type SandboxHostConfig } from '../../../main/engine/runtime/sandbox.js';
+import { allCapabilities, hasCapability } from '../../../main/engine/runtime/capabilities.js';
 import { resolveUser } from '../../../main/engine/runtime/user.js';
 import { scopedPath } from '../../../main/engine/runtime/rootfs-path.js';
 import { parseSignal } from '../../../main/engine/runtime/signals.js';
@@ -17,14 +19,14 @@ const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
 
 describe('buildSpec', () => {
   const base = { rootfs: '/r', args: ['sh'], env: ['A=1'], cwd: '/', user: root, hostname: 'h', tty: false } as const;
-  it('has no rlimits, docker caps, no_new_privileges and the namespaces', () => {
+  it("has no rlimits, docker caps, docker's no_new_privileges (off: setuid programs work) and the namespaces", () => {
     const s = buildSpec({ ...base, network: 'none' }) as any;
     expect(s.process.rlimits).toBeUndefined();
     expect(s.linux.seccomp.defaultAction).toBe('SCMP_ACT_ALLOW');
     expect(s.linux.seccomp.syscalls[0].names).toEqual(expect.arrayContaining(['keyctl', 'bpf', 'setns', 'unshare', 'kexec_load']));
     expect(s.process.capabilities.bounding).toEqual(DEFAULT_CAPS);
     expect(s.process.capabilities.effective).toEqual(DEFAULT_CAPS);
-    expect(s.process.noNewPrivileges).toBe(true);
+    expect(s.process.noNewPrivileges).toBe(false);
     expect(s.linux.namespaces.map((n: { type: string }) => n.type).sort()).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
     expect(s.linux.maskedPaths).toContain('/proc/kcore');
     expect(s.linux.readonlyPaths).toContain('/proc/sys');
@@ -105,5 +107,69 @@ describe('small parsers', () => {
     expect(c.config.Hostname).toBe('ffffffffffff');
     expect(() => containerSpec({ Config: { Image: 'i', WorkingDir: 'rel' } }, img, 'f'.repeat(64), 'overlay')).toThrow(/absolute path/);
     expect(() => containerSpec({ Config: { Image: 'i', Entrypoint: [''] } }, { ...img, config: {} }, 'f'.repeat(64), 'overlay')).toThrow(/No command specified/);
+  });
+});
+
+describe('buildSpec with a HostConfig sandbox (runtime/sandbox.ts)', () => {
+  const base = { rootfs: '/r', args: ['sh'], env: [], cwd: '/', user: root, hostname: 'h', tty: false, network: 'none' } as const;
+  const spec = (h: SandboxHostConfig, extra: Partial<Parameters<typeof buildSpec>[0]> = {}) =>
+    buildSpec({ ...base, sandbox: resolveSandbox(h, { hostNet: false }), ...extra }) as any;
+
+  it('caps: add/drop with or without CAP_, ALL both ways; the default seccomp opens what an added cap allows', () => {
+    const s = spec({ CapAdd: ['net_admin', 'CAP_SYS_ADMIN'], CapDrop: ['chown'] });
+    expect(s.process.capabilities.bounding).toContain('CAP_NET_ADMIN');
+    expect(s.process.capabilities.bounding).not.toContain('CAP_CHOWN');
+    expect(s.linux.seccomp.syscalls[0].names).not.toContain('mount');
+    expect(spec({}).linux.seccomp.syscalls[0].names).toContain('mount');
+    expect(spec({ CapDrop: ['ALL'], CapAdd: ['KILL'] }).process.capabilities.bounding).toEqual(['CAP_KILL']);
+    expect(spec({ CapAdd: ['ALL'], CapDrop: ['MKNOD'] }).process.capabilities.bounding).not.toContain('CAP_MKNOD');
+    expect(() => spec({ CapAdd: ['FOO'] })).toThrow('invalid CapAdd: unknown capability: "CAP_FOO"');
+  });
+
+  it('privileged: every cap this process can hand on, no seccomp, no masked paths, rw /sys, all devices allowed', () => {
+    const s = spec({ Privileged: true });
+    expect(s.process.capabilities.bounding).toEqual(allCapabilities());
+    expect(s.linux.seccomp).toBeUndefined();
+    expect(s.linux.maskedPaths).toBeUndefined();
+    expect(s.mounts.find((m: any) => m.destination === '/sys').options).not.toContain('ro');
+    expect(s.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    expect(s.linux.devices.some((d: any) => d.path === '/dev/null')).toBe(true);
+  });
+
+  it('security opts, read-only rootfs, init, ulimits, shm, sysctls, namespace modes, resources', () => {
+    const s = spec(
+      { SecurityOpt: ['no-new-privileges', 'seccomp=unconfined'], ReadonlyRootfs: true, Ulimits: [{ Name: 'nofile', Soft: 10, Hard: 20 }], ShmSize: 1 << 20,
+        Sysctls: { 'net.ipv4.ip_forward': '1' }, IpcMode: 'none', PidMode: 'host', UTSMode: 'container:x', CpuShares: 512, CpusetCpus: '0', Memory: 64 << 20, MemorySwap: 128 << 20, MemoryReservation: 32 << 20 },
+      { joinPaths: { uts: '/proc/42/ns/uts' }, resources: { memory: 64 << 20 } },
+    );
+    expect(s.process.noNewPrivileges).toBe(true);
+    expect(s.linux.seccomp).toBeUndefined();
+    expect(s.root.readonly).toBe(true);
+    expect(s.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', soft: 10, hard: 20 }]);
+    expect(s.mounts.find((m: any) => m.destination === '/dev/shm')).toBeUndefined(); // --ipc none
+    expect(s.linux.sysctl).toEqual({ 'net.ipv4.ip_forward': '1' });
+    const ns = s.linux.namespaces;
+    expect(ns.find((n: any) => n.type === 'pid')).toBeUndefined();
+    expect(ns.find((n: any) => n.type === 'uts')).toEqual({ type: 'uts', path: '/proc/42/ns/uts' });
+    expect(s.hostname).toBeUndefined();
+    expect(s.linux.resources.cpu).toEqual({ shares: 512, cpus: '0' });
+    expect(s.linux.resources.memory).toEqual({ limit: 64 << 20, swap: 128 << 20, reservation: 32 << 20 });
+    expect(spec({ ShmSize: 1 << 20 }).mounts.find((m: any) => m.destination === '/dev/shm').options).toContain(`size=${1 << 20}`);
+    const init = buildSpec({ ...base, sandbox: { ...resolveSandbox({}, { hostNet: false }), init: '/usr/bin/tini-static' } }) as any;
+    expect(init.process.args).toEqual(['/sbin/docker-init', '--', 'sh']);
+    expect(init.mounts.find((m: any) => m.destination === '/sbin/docker-init').source).toBe('/usr/bin/tini-static');
+  });
+
+  it("refuses what docker refuses, in docker's words", () => {
+    expect(() => spec({ Memory: 1 << 20 })).toThrow('Minimum memory limit allowed is 6MB');
+    expect(() => spec({ Sysctls: { 'kernel.foo': '1' } })).toThrow("sysctl 'kernel.foo=1' is not whitelisted");
+    expect(() => buildSpec({ ...base, sandbox: resolveSandbox({ Sysctls: { 'net.core.somaxconn': '1' } }, { hostNet: true }) })).toThrow('not allowed in host network namespace');
+    expect(() => spec({ IpcMode: 'bogus' })).toThrow('Invalid IPC mode: bogus');
+    expect(() => spec({ SecurityOpt: ['foo'] })).toThrow('Invalid --security-opt: "foo"');
+    // raising a hard limit needs CAP_SYS_RESOURCE: refused up front where this process lacks it (as here)
+    const raise = () => spec({ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1e12 }] });
+    if (hasCapability('CAP_SYS_RESOURCE')) expect(raise).not.toThrow();
+    else expect(raise).toThrow(/CAP_SYS_RESOURCE/);
+    expect(() => spec({ CpusetCpus: 'abc' })).toThrow('Invalid value abc for cpuset cpus: invalid format: abc');
   });
 });
