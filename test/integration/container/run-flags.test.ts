@@ -91,7 +91,7 @@ describe('run/create security flags', () => {
 });
 
 describe('run/create process, device and namespace flags', () => {
-  it('--init: the static tini is PID 1 and reaps; signals reach the command', () => {
+  it('--init: the static tini is PID 1 and reaps orphans', () => {
     expect(out('--init', BUSYBOX, 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "')).toBe('/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr "\\0" " " ');
     // an orphan zombie is reaped by tini (without --init, sh as PID 1 would keep it)
     const reaped = out('--init', BUSYBOX, 'sh', '-c', '(sleep 0.1 &) ; sleep 0.5; ps -o stat | grep -c Z || true');

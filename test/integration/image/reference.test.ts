@@ -32,7 +32,7 @@ describe('image references are checked before anything else', () => {
       }
     }
     expect(s.sw('ps', '-aq').stdout).toBe('');
-  });
+  }, 180_000);
 
   it('pull, push, rmi, save, history, commit: exit 1 with the reason', () => {
     s.sw('create', '--name', 'c1', BUSYBOX, 'true');
@@ -45,7 +45,7 @@ describe('image references are checked before anything else', () => {
     // commit checks the repository before it looks for the container, as docker does
     expect(s.sw('commit', 'c1', 'Upper').stderr).toBe(`Error: ${LOWER}\n`);
     expect(s.sw('images', '-q').stdout.trim().split('\n')).toHaveLength(1);
-  });
+  }, 300_000); // 48 CLI runs: minutes on a loaded 2-core machine
 
   it('tag: docker\'s "Error parsing reference" line for either name; a digest target is refused', () => {
     expect(s.sw('tag', BUSYBOX, 'Busybox')).toEqual({

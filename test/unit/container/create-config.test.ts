@@ -46,9 +46,9 @@ describe('containers.create takes docker\'s Config + HostConfig', () => {
       [part]: { ...dockerCliBody[part], [field]: value },
     });
     for (const [part, field, value] of [
-      ['HostConfig', 'Privileged', true],
+      ['HostConfig', 'OomScoreAdj', 500],
       ['HostConfig', 'RestartPolicy', { Name: 'always' }],
-      ['HostConfig', 'CapAdd', ['NET_ADMIN']],
+      ['HostConfig', 'Tmpfs', { '/run': '' }],
       ['HostConfig', 'NoSuchField', 1],
       ['Config', 'Healthcheck', { Test: ['CMD', 'true'] }],
     ] as const) {
