@@ -230,7 +230,6 @@ const REFUSED: [string[], string][] = [
   [['--memory-swap', '10m'], 'You should always set the Memory limit when using Memoryswap limit, see usage'],
   [['-a', 'foo'], 'invalid argument "foo" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR'],
   [['--expose', 'abc'], 'invalid range format for --expose: abc, error: strconv.ParseUint: parsing "abc": invalid syntax'],
-  [['--sig-proxy=maybe'], 'invalid argument "maybe" for "--sig-proxy" flag: strconv.ParseBool: parsing "maybe": invalid syntax'],
   [['--pull', 'sometimes'], 'invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"'],
 ];
 
@@ -243,6 +242,13 @@ describe('bad flags are refused before anything is created, exit 125', () => {
       if (typeof words === 'string') expect(r.stderr).toBe(`Error: ${words}\n`);
       else expect(r.stderr.replace(/^Error: |\n$/g, '')).toMatch(words);
     }
+    expect(s.sw('ps', '-aq', '--filter', 'name=never-made').stdout).toBe('');
+  });
+
+  it('--sig-proxy=maybe (run only, as in docker)', () => {
+    expect(s.sw('run', '--name', 'never-made', '--sig-proxy=maybe', BUSYBOX, 'true')).toEqual({
+      code: 125, stdout: '', stderr: 'Error: invalid argument "maybe" for "--sig-proxy" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n',
+    });
     expect(s.sw('ps', '-aq', '--filter', 'name=never-made').stdout).toBe('');
   });
 });
