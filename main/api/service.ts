@@ -8,6 +8,7 @@ import { peerCheck } from './peer.js';
 import { allRoutes } from './routes/index.js';
 import { ExecSessions } from './routes/exec.js';
 import { createApiServer } from './server.js';
+import { watchExits } from './exit-watcher.js';
 
 
 export interface ServiceOptions {
@@ -94,10 +95,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     }
   }
 
+  const exits = watchExits(engine, err);
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve) => {
       if (idleTimer) clearTimeout(idleTimer);
+      exits.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }).then(() => {
