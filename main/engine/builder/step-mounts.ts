@@ -1,5 +1,5 @@
 import { chownSync, copyFileSync, linkSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { Engine } from '../engine.js';
 import { EngineError, ErrorCode, InvalidArgumentError } from '../model/errors.js';
 import type { BuildContext } from './context.js';
@@ -54,6 +54,7 @@ function linkTree(ctx: BuildContext, rel: string, at: string): void {
   // A context filtered by .dockerignore: the mount shows only what the build may see.
   const [top] = ctx.match(rel);
   if (!top!.stat.isDirectory()) {
+    mkdirSync(dirname(at), { recursive: true });
     linkOrCopy(top!.abs, at);
     return;
   }
