@@ -197,7 +197,7 @@ const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optiona
 export const methods = {
   'system.info': {
     params: none,
-    result: z.object({ root: z.string(), version: z.string(), features: z.record(z.string(), z.boolean()) }),
+    result: z.object({ root: z.string(), version: z.string() }),
   },
   'images.list': { params: none, result: z.array(ImageSummary) },
   'images.inspect': { params: z.object({ ref: Ref }).strict(), result: ImageDetail },
@@ -399,7 +399,6 @@ export type Reply<T = unknown> = { result: T } | { error: ApiError };
 export const ClientFrame = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('call'), id: z.number().int(), method: z.string().max(64), params: z.unknown() }),
   z.object({ kind: z.literal('subscribe'), event: z.string().max(64) }),
-  z.object({ kind: z.literal('unsubscribe'), event: z.string().max(64) }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ServerFrame =

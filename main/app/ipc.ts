@@ -20,7 +20,7 @@ export interface IpcEventLike {
   senderFrame?: { url: string } | null;
 }
 
-export const CHANNELS = { invoke: 'slipway:invoke', subscribe: 'slipway:subscribe', unsubscribe: 'slipway:unsubscribe', event: 'slipway:event' } as const;
+export const CHANNELS = { invoke: 'slipway:invoke', subscribe: 'slipway:subscribe', event: 'slipway:event' } as const;
 
 /**
  * The Electron transport of the contract: one `invoke` channel dispatched through the same
@@ -47,9 +47,6 @@ export function bindIpc(ipcMain: IpcMainLike, handlers: Handlers, hub: EventHub,
     }
     s.events.add(event);
   });
-  ipcMain.on(CHANNELS.unsubscribe, (e, event) => {
-    if (typeof event === 'string' && isEvent(event)) subs.get(e.sender.id)?.events.delete(event);
-  });
   const unlisten = hub.listen((event, data) => {
     for (const s of subs.values()) if (s.events.has(event) && !s.wc.isDestroyed()) s.wc.send(CHANNELS.event, event, data);
   });
@@ -57,6 +54,5 @@ export function bindIpc(ipcMain: IpcMainLike, handlers: Handlers, hub: EventHub,
     unlisten();
     ipcMain.removeHandler(CHANNELS.invoke);
     ipcMain.removeAllListeners(CHANNELS.subscribe);
-    ipcMain.removeAllListeners(CHANNELS.unsubscribe);
   };
 }

@@ -41,13 +41,3 @@ export function out(line: string): void {
 export function printJSON(v: unknown): void {
   process.stdout.write(`${JSON.stringify(v, null, 4)}\n`);
 }
-
-/** Left-aligned columns with 3 spaces between, as docker's tabwriter prints them. */
-export function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd())
-    .join('\n');
-}

@@ -41,16 +41,23 @@ export { hostArch } from './image/types.js';
 export { inspectImage, repoDigests } from './image/inspect.js';
 export { imageHistory } from './image/history.js';
 export { removeImage, type RemoveEvent } from './image/remove.js';
-export { pruneImages, labelUntilFilters, parseUntil } from './image/prune.js';
+export { pruneImages, labelUntilFilters } from './image/prune.js';
+export { parseTimeFilter, parseGoDuration } from './model/time-filter.js';
+export { matchLabel, splitFilter } from './model/filters.js';
+export { EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, type EventRecord } from './views/events.js';
+export { imageDetail, imageSummaries, imageLayerFiles, lineageGraph, pairHistory, type HistoryEntry } from './views/images.js';
+export { buildHistory } from './views/builds.js';
+export type { LayerFile } from './layer/files.js';
 export { saveImages } from './image/save.js';
-export { diskUsage } from './image/usage.js';
+export { diskUsage, dirSize } from './image/usage.js';
 export type { LoadedImage } from './image/load.js';
 export const loadArchive = lazy(() => import('./image/load.js'), 'loadArchive');
 export const importRootfs = lazy(() => import('./image/import.js'), 'importRootfs');
 export const seedBusybox = lazy(() => import('./image/seed.js'), 'seedBusybox');
 
 // --- containers --------------------------------------------------------------------------------
-export { displayState, inspectContainer } from './container/inspect.js';
+export { inspectContainer } from './container/inspect.js';
+export { displayState, commandLine, containerOverview } from './views/containers.js';
 export { containerChanges } from './container/diff.js';
 export { LogReader, changeOrTimeout, renderEntries, tailEntries, parseLogLine, dockerTime, type LogEntry } from './container/logs.js';
 export { livePorts, portLines, portsColumn } from './network/ports-view.js';
@@ -60,7 +67,7 @@ export type { NetworkCreateRequest, NetworkResource, IpamConfig, AttachRequest }
 export { cidrContains } from './network/ipam.js';
 
 // --- builds ------------------------------------------------------------------------------------
-export type { BuildEvent, BuildRequest, BuildResult, StepInfo } from './builder/events.js';
+export type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepStatus, StepRecord } from './builder/events.js';
 export { BuildStepError } from './builder/errors.js';
 export const build = lazy(() => import('./builder/builder.js'), 'build');
 export const pruneBuildCache = lazy(() => import('./builder/builder.js'), 'pruneBuildCache');
@@ -72,7 +79,7 @@ export const pruneBuildCacheRecords = lazy(() => import('./builder/cache-usage.j
 // --- registries --------------------------------------------------------------------------------
 export type { LayerProgress, TransferEvent } from './registry/progress.js';
 export type { Credentials } from './registry/credentials.js';
-export { authFilePath, getCredentials } from './registry/credentials.js';
+export { authFilePath, getCredentials, storedLogins } from './registry/credentials.js';
 export { RegistryClient } from './registry/client.js';
 export { login, logout, registryDomain } from './registry/login.js';
 export const pull = lazy(() => import('./registry/index.js'), 'pull');

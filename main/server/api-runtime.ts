@@ -21,7 +21,7 @@ export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {})
   const tasks = new TaskRunner(hub);
   const execs = new ExecSessions(hub, engine);
   const handlers = createHandlers(engine, tasks, hub, execs);
-  const poller = new EventPoller(() => engine.store.db, hub, opts.pollMs ?? 250);
+  const poller = new EventPoller(() => engine, hub, opts.pollMs ?? 250);
   poller.start();
   return {
     engine,

@@ -1,23 +1,6 @@
-import { DB } from '../engine/index.js';
+import { EventFollower, type Engine } from '../engine/index.js';
 import type { ContainerStateEvent, EngineEvent } from '../../shared/api.js';
 import type { EventHub } from './hub.js';
-
-interface EventRow {
-  seq: number;
-  time_nano: number | bigint;
-  type: string;
-  action: string;
-  actor_id: string;
-  attributes: string;
-}
-
-interface ContainerRow {
-  name: string;
-  image_ref: string;
-  exit_code: number;
-  stopped_by_user: number;
-  oom_killed: number;
-}
 
 const stateOfAction: Record<string, ContainerStateEvent['state']> = {
   create: 'created',
@@ -27,15 +10,6 @@ const stateOfAction: Record<string, ContainerStateEvent['state']> = {
   die: 'exited',
   destroy: 'removed',
 };
-
-function parseAttributes(s: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(s) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 function numberOr(v: unknown, fallback: number | null): number | null {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -49,18 +23,17 @@ function numberOr(v: unknown, fallback: number | null): number | null {
  * main thread idle; a change notification would need every writer to cooperate.
  */
 export class EventPoller {
-  private last = 0;
+  private follower: EventFollower | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: () => DB,
+    private readonly engine: () => Engine,
     private readonly hub: EventHub,
     private readonly intervalMs = 250,
   ) {}
 
   start(): void {
-    const row = this.db().prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM events`).get() as { seq: number };
-    this.last = row.seq;
+    this.follower = new EventFollower(() => this.engine().store.db);
     this.timer = setInterval(() => this.poll(), this.intervalMs);
     this.timer.unref();
   }
@@ -72,24 +45,21 @@ export class EventPoller {
 
   /** Read and publish everything new; returns how many rows were seen. */
   poll(): number {
-    let rows: EventRow[];
+    this.follower ??= new EventFollower(() => this.engine().store.db);
+    let rows;
     try {
-      rows = this.db()
-        .prepare(`SELECT seq, time_nano, type, action, actor_id, attributes FROM events WHERE seq > ? ORDER BY seq LIMIT 500`)
-        .safeIntegers(false)
-        .all(this.last) as EventRow[];
+      rows = this.follower.next();
     } catch {
       return 0; // the store is busy or closing; the next tick retries
     }
     for (const r of rows) {
-      this.last = r.seq;
       const ev: EngineEvent = {
         seq: r.seq,
-        time: Math.floor(Number(r.time_nano) / 1e6),
+        time: Number(r.timeNano / 1000000n),
         type: r.type,
         action: r.action,
-        actorId: r.actor_id,
-        attributes: parseAttributes(r.attributes),
+        actorId: r.actorId,
+        attributes: r.attributes,
       };
       this.hub.publish('engine.event', ev);
       if (ev.type === 'container') this.hub.publish('container.state', this.containerState(ev));
@@ -98,28 +68,26 @@ export class EventPoller {
   }
 
   private containerState(ev: EngineEvent): ContainerStateEvent {
-    let row: ContainerRow | undefined;
+    let row;
     try {
-      row = this.db()
-        .prepare(`SELECT name, image_ref, exit_code, stopped_by_user, oom_killed FROM containers WHERE id = ?`)
-        .get(ev.actorId) as ContainerRow | undefined;
+      row = this.engine().containers.find(ev.actorId);
     } catch {
       row = undefined;
     }
     const a = ev.attributes;
     const state = stateOfAction[ev.action] ?? 'other';
-    const exitCode = state === 'exited' ? numberOr(a.exitCode ?? a.exit_code, row?.exit_code ?? null) : null;
+    const exitCode = state === 'exited' ? numberOr(a.exitCode ?? a.exit_code, row?.exitCode ?? null) : null;
     return {
       seq: ev.seq,
       time: ev.time,
       id: ev.actorId,
       name: String(a.name ?? row?.name ?? ev.actorId.slice(0, 12)),
-      image: String(a.image ?? row?.image_ref ?? ''),
+      image: String(a.image ?? row?.imageRef ?? ''),
       action: ev.action,
       state,
       exitCode,
-      byUser: Boolean(a.stoppedByUser ?? a.byUser ?? row?.stopped_by_user),
-      oomKilled: Boolean(a.oomKilled ?? row?.oom_killed),
+      byUser: Boolean(a.stoppedByUser ?? a.byUser ?? row?.stoppedByUser),
+      oomKilled: Boolean(a.oomKilled ?? row?.oomKilled),
     };
   }
 }

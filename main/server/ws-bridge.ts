@@ -33,10 +33,8 @@ export function serveSocket(ws: WebSocket, handlers: Handlers, hub: EventHub): v
       send({ kind: 'reply', id: -1, reply: { error: { code: 'INVALID_ARGUMENT', message: 'bad frame: not JSON' } } });
       return;
     }
-    if (frame.kind === 'subscribe' || frame.kind === 'unsubscribe') {
-      if (!isEvent(frame.event)) return;
-      if (frame.kind === 'subscribe') subscribed.add(frame.event);
-      else subscribed.delete(frame.event);
+    if (frame.kind === 'subscribe') {
+      if (isEvent(frame.event)) subscribed.add(frame.event);
       return;
     }
     const { id, method, params } = frame;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
-import { attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseUntil, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
+import { attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { ApiError, badRequest, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
@@ -78,7 +78,7 @@ async function top(ctx: ApiContext): Promise<void> {
 function timeQuery(ctx: ApiContext, key: string): number | undefined {
   const v = stringQuery(ctx, key);
   if (v === undefined || v === '0') return undefined;
-  return parseUntil(v);
+  return parseTimeFilter(v, 'until filter');
 }
 
 async function logs(ctx: ApiContext): Promise<void> {
@@ -163,7 +163,7 @@ async function prune(ctx: ApiContext): Promise<void> {
   const f = filtersQuery(ctx, ['label', 'label!', 'until']);
   const until = f.get('until')?.[0];
   const labels = [...(f.get('label') ?? []), ...(f.get('label!') ?? []).map((l) => `!${l}`)];
-  const gone = await mgr(ctx).prune({ labels, until: until ? parseUntil(until) : undefined });
+  const gone = await mgr(ctx).prune({ labels, until: until ? parseTimeFilter(until, 'until filter') : undefined });
   ctx.reply.json(200, { ContainersDeleted: gone.length ? gone : null, SpaceReclaimed: 0 });
 }
 

@@ -1,4 +1,4 @@
-import { checkLogin, diskUsage, EVENT_FILTERS, followEvents, listContainers, listImages, parseUntil, systemInfo, systemVersion } from '../../engine/index.js';
+import { checkLogin, diskUsage, EVENT_FILTERS, followEvents, listContainers, listImages, parseTimeFilter, systemInfo, systemVersion } from '../../engine/index.js';
 import { filtersQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { JsonLines } from '../streams/json-lines.js';
@@ -28,7 +28,7 @@ function version(ctx: ApiContext): void {
 /** docker's since/until: unix seconds (fractions allowed), RFC 3339, or a duration back from now. */
 function eventTime(ctx: ApiContext, key: string): number | undefined {
   const v = stringQuery(ctx, key);
-  return v === undefined ? undefined : parseUntil(v);
+  return v === undefined ? undefined : parseTimeFilter(v, key);
 }
 
 /**

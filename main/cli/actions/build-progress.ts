@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { BuildEvent, familiarName, shortId, StepInfo } from '../../engine/index.js';
+import { familiarName, shortId, type BuildEvent, type StepInfo, type StepStatus } from '../../engine/index.js';
 
 /**
  * How `slipway build` shows progress: plain lines in BuildKit's format for logs and CI
@@ -72,7 +72,7 @@ export function plainRenderer(w: Writable): Renderer {
 interface Live {
   info: StepInfo;
   t0: number;
-  status: 'running' | 'cached' | 'done' | 'error';
+  status: StepStatus;
   ms?: number;
   tail: string[];
   reason?: string;
@@ -88,12 +88,12 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
   const draw = () => {
     const lines: string[] = [`[+] Building ${secs(performance.now() - t0)} (${steps.filter((s) => s.status !== 'running').length}/${steps.length})`];
     for (const s of steps) {
-      const right = s.status === 'cached' ? 'CACHED' : s.status === 'running' ? secs(performance.now() - s.t0) : s.status === 'error' ? 'ERROR' : secs(s.ms ?? 0);
-      const mark = s.status === 'running' ? '=>' : s.status === 'error' ? '=> ERROR' : '=>';
+      const right = s.status === 'cached' ? 'CACHED' : s.status === 'running' ? secs(performance.now() - s.t0) : s.status === 'failed' ? 'ERROR' : secs(s.ms ?? 0);
+      const mark = s.status === 'running' ? '=>' : s.status === 'failed' ? '=> ERROR' : '=>';
       const left = `${mark} ${s.info.name}`;
       const room = width() - right.length - 1;
       lines.push(`${left.length > room ? `${left.slice(0, room - 1)}…` : left.padEnd(room)} ${right}`);
-      if (s.status === 'running' || s.status === 'error') for (const l of s.tail.slice(-6)) lines.push(cut(` => => # ${l}`));
+      if (s.status === 'running' || s.status === 'failed') for (const l of s.tail.slice(-6)) lines.push(cut(` => => # ${l}`));
     }
     let buf = drawn ? `\x1b[${drawn}F` : '';
     buf += lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n';
@@ -129,7 +129,7 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
         }
         case 'step.error': {
           const s = find(e.step.id);
-          s.status = 'error';
+          s.status = 'failed';
           if (e.tail.length) s.tail = e.tail;
           break;
         }

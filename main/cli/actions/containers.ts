@@ -1,11 +1,10 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
-import { readdirSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { changeOrTimeout, ContainerRecord, displayState, Engine, errorMessage, humanAgo, humanSize, inspectContainer, InvalidArgumentError, isReference, LogReader, parseUntil, portsColumn, renderEntries, shortId, statusText, tailEntries, writeStreamAtomic } from '../../engine/index.js';
+import { changeOrTimeout, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, LogReader, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, renderEntries, shortId, statusText, tailEntries, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 import { pipeline } from 'node:stream/promises';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
+import { goTime } from '../go-time.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
 export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
@@ -16,18 +15,11 @@ export async function inspectContainerJSON(engine: Engine, ref: string): Promise
 
 /** docker's COMMAND column: the command line, cut to 20 characters with an ellipsis, quoted. */
 export function commandColumn(rec: ContainerRecord, trunc: boolean): string {
-  let cmd = [rec.spec.path, ...rec.spec.args].join(' ');
+  let cmd = commandLine(rec);
   if (trunc && [...cmd].length > 20) cmd = `${[...cmd].slice(0, 19).join('')}…`;
   return JSON.stringify(cmd);
 }
 
-/** docker's STATUS column (the engine's one status text). */
-export const statusColumn = statusText;
-
-function goTime(iso: string): string {
-  const d = new Date(iso);
-  return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
-}
 
 /** The fields docker's ps templates know, as strings (what `{{json .}}` prints). */
 export function psRow(rec: ContainerRecord, trunc: boolean, ports = '', networks = [rec.spec.hostConfig.NetworkMode]): Record<string, string> {
@@ -46,7 +38,7 @@ export function psRow(rec: ContainerRecord, trunc: boolean, ports = '', networks
     RunningFor: humanAgo(rec.created),
     Size: '0B',
     State: displayState(rec),
-    Status: statusColumn(rec),
+    Status: statusText(rec),
   };
 }
 
@@ -73,12 +65,9 @@ function psFilter(engine: Engine, filters: string[]): (r: ContainerRecord) => bo
       case 'id':
         tests.push((r) => r.id.startsWith(v));
         break;
-      case 'label': {
-        const eq = v.indexOf('=');
-        const k = eq < 0 ? v : v.slice(0, eq);
-        tests.push((r) => k in r.spec.config.Labels && (eq < 0 || r.spec.config.Labels[k] === v.slice(eq + 1)));
+      case 'label':
+        tests.push((r) => matchLabel(r.spec.config.Labels, v));
         break;
-      }
       case 'ancestor': {
         const img = isReference(v) ? engine.images.find(v) : undefined;
         tests.push((r) => (img ? r.imageId === img.id : r.imageRef === v));
@@ -215,21 +204,6 @@ export async function inspect(names: string[], o: { format?: string }): Promise<
 
 // ------------------------------------------------------------------ prune
 
-function dirSize(dir: string): number {
-  let n = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    n += st.isDirectory() ? dirSize(p) : st.size;
-  }
-  return n;
-}
 
 export async function prune(o: { force?: boolean; filter?: string[] }): Promise<void> {
   const labels: string[] = [];
@@ -238,7 +212,7 @@ export async function prune(o: { force?: boolean; filter?: string[] }): Promise<
     const m = /^([a-z]+)(!?=)(.*)$/.exec(f);
     if (!m) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
     if (m[1] === 'label') labels.push(m[2] === '!=' ? `!${m[3]}` : m[3]!);
-    else if (m[1] === 'until') until = parseUntil(m[3]!);
+    else if (m[1] === 'until') until = parseTimeFilter(m[3]!, 'until filter');
     else throw new InvalidArgumentError(`invalid filter '${m[1]}': container prune takes label and until`);
   }
   if (!o.force) {
@@ -260,76 +234,26 @@ export async function prune(o: { force?: boolean; filter?: string[] }): Promise<
 
 // ------------------------------------------------------------------ events
 
-/** docker's --since/--until: unix seconds (fractions allowed), RFC 3339, or a Go duration ago. */
-function parseTime(v: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = Date.parse(v);
-  if (!Number.isNaN(d)) return d;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
-  if (m) return now - Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 's'];
-  throw new InvalidArgumentError(`invalid time "${v}": use a unix timestamp, an RFC 3339 date, or a duration such as 10m`);
-}
-
-interface EventRow {
-  seq: number;
-  time_nano: number | bigint;
-  type: string;
-  action: string;
-  actor_id: string;
-  attributes: string;
-}
-
-function nanoTime(n: bigint): string {
-  const ms = Number(n / 1000000n);
-  const frac = (n % 1000000000n).toString().padStart(9, '0');
-  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
-}
-
 export async function events(o: { since?: string; until?: string; filter?: string[]; format?: string }): Promise<void> {
-  const since = o.since ? parseTime(o.since) : undefined;
-  const until = o.until ? parseTime(o.until) : undefined;
-  const filters = new Map<string, string[]>();
-  for (const f of o.filter ?? []) {
-    const i = f.indexOf('=');
-    if (i < 0) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
-    const k = f.slice(0, i) === 'event' ? 'action' : f.slice(0, i);
-    if (!['type', 'action', 'container', 'image', 'label'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}': use type, event, container, image or label`);
-    filters.set(k, [...(filters.get(k) ?? []), f.slice(i + 1)]);
-  }
+  const since = o.since ? parseTimeFilter(o.since, '--since time') : undefined;
+  const until = o.until ? parseTimeFilter(o.until, '--until time') : undefined;
+  const filters = eventFilters(o.filter ?? []);
   const format = o.format ? (await import('../format.js')).formatEach : undefined;
   let stop = false;
   process.on('SIGINT', () => (stop = true));
   await withEngine(async (engine) => {
-    const db = engine.store.db;
-    db.defaultSafeIntegers(false);
-    const stmt = db.prepare(`SELECT * FROM events WHERE seq > ? AND time_nano >= ? ORDER BY seq`).safeIntegers(true);
-    let last = 0n;
-    const start = BigInt(Math.floor(since ?? (until === undefined ? Date.now() : 0))) * 1000000n;
-    const test = (e: EventRow, attrs: Record<string, string>) => {
-      const ok = (k: string, fn: (v: string) => boolean) => !filters.has(k) || filters.get(k)!.some(fn);
-      return (
-        ok('type', (v) => v === e.type) &&
-        ok('action', (v) => v === e.action) &&
-        ok('container', (v) => e.type === 'container' && (e.actor_id.startsWith(v) || attrs.name === v)) &&
-        ok('image', (v) => attrs.image === v || e.actor_id === v || attrs.name === v) &&
-        ok('label', (v) => (v.includes('=') ? attrs[v.split('=')[0]!] === v.slice(v.indexOf('=') + 1) : v in attrs))
-      );
-    };
+    // With only --until, docker replays from the beginning; with neither, only what comes next.
+    const follower = new EventFollower(() => engine.store.db, since ?? (until === undefined ? undefined : 0));
     for (;;) {
-      const rows = stmt.all(last, start) as unknown as (Omit<EventRow, 'time_nano' | 'seq'> & { seq: bigint; time_nano: bigint })[];
-      for (const r of rows) {
-        last = r.seq;
-        if (until !== undefined && Number(r.time_nano / 1000000n) > until) return;
-        const attrs = JSON.parse(r.attributes) as Record<string, string>;
-        if (!test(r as unknown as EventRow, attrs)) continue;
-        const time = Number(r.time_nano / 1000000000n);
+      for (const e of follower.next()) {
+        if (until !== undefined && Number(e.timeNano / 1000000n) > until) return;
+        if (!eventMatches(filters, e)) continue;
         if (format) {
-          process.stdout.write(
-            format(o.format!, [{ Type: r.type, Action: r.action, Status: r.action, ID: r.actor_id, id: r.actor_id, From: attrs.image ?? '', Actor: { ID: r.actor_id, Attributes: attrs }, scope: 'local', time, timeNano: Number(r.time_nano), TimeNano: Number(r.time_nano) }]),
-          );
+          const d = dockerEvent(e);
+          process.stdout.write(format(o.format!, [{ ...d, Status: e.action, ID: e.actorId, From: e.attributes.image ?? '', TimeNano: d.timeNano }]));
         } else {
-          const a = Object.keys(attrs).sort().map((k) => `${k}=${attrs[k]}`).join(', ');
-          process.stdout.write(`${nanoTime(r.time_nano)} ${r.type} ${r.action} ${r.actor_id}${a ? ` (${a})` : ''}\n`);
+          const a = Object.keys(e.attributes).sort().map((k) => `${k}=${e.attributes[k]}`).join(', ');
+          process.stdout.write(`${eventTime(e.timeNano)} ${e.type} ${e.action} ${e.actorId}${a ? ` (${a})` : ''}\n`);
         }
       }
       if (until !== undefined && Date.now() > until) return;

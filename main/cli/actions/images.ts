@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, importRootfs, inspectImage, InvalidArgumentError, InvalidReferenceError, isReference, loadArchive, containerCounts, filterImages, globToRegExp, NotFoundError, pruneImages, referenceProblem, removeImage, repoDigests, saveImages, seedBusybox, shortId, splitRepoTag, type RemoveEvent } from '../../engine/index.js';
 import { formatEach, formatTemplate } from '../format.js';
+import { goTime } from '../go-time.js';
 import { ExitCode, out } from '../output.js';
 
 /** Open the store for one command and always close it. */
@@ -13,12 +14,6 @@ export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T): Promise<
   }
 }
 
-/** Go's time.Time.String() in UTC, which docker prints for CreatedAt. */
-export function goTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
-}
 
 /** Ask docker's y/N question on stderr; anything but y/yes is no. */
 export async function confirm(question: string): Promise<boolean> {

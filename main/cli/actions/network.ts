@@ -1,7 +1,7 @@
 import { ErrorCode, InvalidArgumentError, cidrContains, errorMessage, isEngineError, portLines, type IpamConfig, type NetworkCreateRequest, type NetworkResource } from '../../engine/index.js';
 import { withEngine } from './container-life.js';
 import { ExitCode, out } from '../output.js';
-import { goTime } from './images.js';
+import { goTime } from '../go-time.js';
 
 export async function port(name: string, privatePort?: string): Promise<void> {
   await withEngine(async (engine) => {

@@ -1,4 +1,4 @@
-import { buildCacheRecords, checkStore, diskUsage, humanAgo, humanSize, parseUntil, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
+import { buildCacheRecords, checkStore, diskUsage, humanAgo, humanSize, parseTimeFilter, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
 import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
 import { confirm, withEngine } from './images.js';
@@ -63,9 +63,6 @@ export async function check(opts: { repair?: boolean }): Promise<void> {
   out(`Store OK: ${r.checkedImages} image(s), ${r.checkedBlobs} blob(s) verified${r.problems.length ? `, ${r.problems.length} problem(s) repaired` : ''}`);
 }
 
-interface ContainerPruner {
-  prune?: (filters: { labels?: string[]; until?: number }) => Promise<string[]>;
-}
 
 export async function systemPrune(opts: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
   if (!opts.force) {
@@ -81,21 +78,15 @@ export async function systemPrune(opts: { all?: boolean; force?: boolean; filter
   await withEngine(async (engine) => {
     let reclaimed = 0;
     const filters = opts.filter ?? [];
-    const mgr = (engine as unknown as { containers?: ContainerPruner }).containers;
-    if (mgr?.prune) {
-      const until = filters.find((f) => f.startsWith('until='));
-      const removed = await mgr.prune({
-        labels: filters.filter((f) => f.startsWith('label=')).map((f) => f.slice(6)),
-        until: until ? parseUntil(until.slice(6)) : undefined,
-      });
-      if (removed.length) {
-        out('Deleted Containers:');
-        for (const id of removed) out(id);
-        out('');
-      }
-    } else {
-      const n = engine.store.db.prepare(`SELECT COUNT(*) AS n FROM containers WHERE state IN ('created', 'exited')`).get() as { n: number };
-      if (n.n) process.stderr.write(`Note: ${n.n} stopped container(s) kept: container removal is not available in this build\n`);
+    const until = filters.find((f) => f.startsWith('until='));
+    const removed = await engine.containers.prune({
+      labels: filters.filter((f) => f.startsWith('label=')).map((f) => f.slice(6)),
+      until: until ? parseTimeFilter(until.slice(6), 'until filter') : undefined,
+    });
+    if (removed.length) {
+      out('Deleted Containers:');
+      for (const id of removed) out(id);
+      out('');
     }
     const r = pruneImages(engine.images, { all: opts.all, filters: opts.filter });
     if (r.events.length) {

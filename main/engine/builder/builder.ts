@@ -10,7 +10,9 @@ import { liveTempName, newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
 import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, flags, boolFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
 import { BuildContext } from './context.js';
-import { BuildCache, FileHashCache, stepKey } from './cache.js';
+import { stepKey } from './cache.js';
+import { BuildCache } from '../store/tables/build-cache.js';
+import { FileHashCache } from '../store/tables/build-file-hashes.js';
 import { LayerView } from './fsview.js';
 import { applyConfigInstruction, DEFAULT_SHELL, envMap, setEnv, word, words, goQuoteList, type ConfigState } from './config-steps.js';
 import { argDecls, globalArgValues, planStages, PROXY_ARGS, refOf, type StagePlan } from './stages.js';
@@ -28,6 +30,7 @@ import { INLINE_KEY, inlineCacheValue, portable, readInlineCache, readLocalCache
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
 import { trace } from '../util/trace.js';
+import { buildsTable } from '../store/tables/builds.js';
 
 export type { BuildEvent, BuildRequest, BuildResult } from './events.js';
 
@@ -190,7 +193,7 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
     rec.ms = Math.round(performance.now() - t0);
     if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
   } catch (e) {
-    rec.status = 'error';
+    rec.status = 'failed';
     rec.ms = Math.round(performance.now() - t0);
     const tail = e instanceof BuildStepError ? e.outputTail : [];
     const exitCode = e instanceof BuildStepError ? e.runExitCode : undefined;
@@ -607,7 +610,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
       };
     }
   } catch (e) {
-    rec.status = 'error';
+    rec.status = 'failed';
     if (!(e as { reported?: boolean }).reported) sh.emit({ type: 'step.error', step: info, message: errorMessage(e), tail: [] });
     throw reported(e);
   }
@@ -712,13 +715,9 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     if (val !== undefined) buildArgs.set(k, val);
   }
   const steps: StepRecord[] = [];
-  db.prepare(`INSERT INTO builds (id, dockerfile, context, args, target, steps, status, started) VALUES (?, ?, ?, ?, ?, '[]', 'running', ?)`).run(
-    buildId, path ?? '-', ctx.dir ?? '-', JSON.stringify(Object.fromEntries(buildArgs)), req.target ?? null, Date.now(),
-  );
-  const finish = (status: string, imageId: string | null, error: string | null) => {
-    db.prepare(`UPDATE builds SET status = ?, image_id = ?, error = ?, steps = ?, duration = ? WHERE id = ?`).run(
-      status, imageId, error, JSON.stringify(steps), Math.round(performance.now() - t0), buildId,
-    );
+  buildsTable.start(db, { id: buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', args: Object.fromEntries(buildArgs), target: req.target ?? null, started: Date.now() });
+  const finish = (status: 'succeeded' | 'failed', imageId: string | null, error: string | null) => {
+    buildsTable.finish(db, buildId, { status, imageId, error, steps, durationMs: Math.round(performance.now() - t0) });
   };
   const ssh = new SshAgents(req.ssh ?? {}, engine.store.paths.tmp);
   try {

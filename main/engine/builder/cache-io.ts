@@ -7,7 +7,7 @@ import { MediaTypes } from '../image/types.js';
 import { EngineError, ErrorCode, InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/digest.js';
-import type { CacheRow } from './cache.js';
+import type { CacheRow } from '../store/tables/build-cache.js';
 
 /**
  * `--cache-to` / `--cache-from`: the step cache carried to another machine (a CI runner that

@@ -1,8 +1,9 @@
 import type { Engine } from '../engine.js';
 import { InvalidArgumentError } from '../model/errors.js';
-import { BuildCache } from './cache.js';
+import { BuildCache } from '../store/tables/build-cache.js';
+import { imagesTable } from '../store/tables/images.js';
 import { cacheMountUsage, pruneCacheMounts } from './cache-mounts.js';
-import { parseUntil } from '../image/prune.js';
+import { parseTimeFilter } from '../model/time-filter.js';
 
 /**
  * The build cache as BuildKit reports it (`builder du`, `system df`, `builder prune`):
@@ -85,7 +86,7 @@ function matcher(filters: string[], parseUntil: (v: string) => number): (r: Buil
  * too (their layers stay with the images). Returns what went and the bytes freed.
  */
 export async function pruneBuildCacheRecords(engine: Engine, o: CachePruneOptions = {}): Promise<{ removed: BuildCacheRecord[]; reclaimed: number }> {
-  const match = matcher(o.filters ?? [], (v) => parseUntil(v, o.now));
+  const match = matcher(o.filters ?? [], (v) => parseTimeFilter(v, 'until filter', o.now));
   const records = await buildCacheRecords(engine);
   const removed: BuildCacheRecord[] = [];
   const cache = new BuildCache(engine.store.db);
@@ -114,17 +115,16 @@ export async function pruneBuildCacheRecords(engine: Engine, o: CachePruneOption
  * (a layer an image uses stays with it).
  */
 function dropUnusedLayers(engine: Engine, layers: { chainId: string; blobDigest: string; size: number }[]): { count: number; bytes: number } {
-  const used = engine.store.db.prepare(`SELECT 1 FROM layers WHERE chain_id = ?`);
-  const blobUsed = engine.store.db.prepare(`SELECT 1 FROM image_layers WHERE blob_digest = ?`);
+  const db = engine.store.db;
   let count = 0;
   let bytes = 0;
   for (const l of layers) {
-    if (used.get(l.chainId)) continue;
+    if (imagesTable.hasLayer(db, l.chainId)) continue;
     if (engine.images.snapshots.has(l.chainId)) {
       engine.images.snapshots.remove(l.chainId);
       count++;
     }
-    if (!blobUsed.get(l.blobDigest)) engine.store.blobs.delete(l.blobDigest);
+    if (!imagesTable.holdsBlob(db, l.blobDigest)) engine.store.blobs.delete(l.blobDigest);
     bytes += l.size;
   }
   return { count, bytes };

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
 import type { BuildContext, ContextEntry } from './context.js';
 import type { LayerView } from './fsview.js';
-import type { FileHashCache } from './cache.js';
+import type { FileHashCache } from '../store/tables/build-file-hashes.js';
 import type { Ids } from './users.js';
 import type { Heredoc } from './dockerfile.js';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { buildParseCacheTable } from '../store/tables/build-parse-cache.js';
 import type { Instruction as AstInstruction } from 'dockerfile-ast';
 import type { DB } from '../store/db.js';
 import { sha256 } from '../util/digest.js';
@@ -158,11 +159,11 @@ export async function loadParser(): Promise<void> {
  */
 export async function parseDockerfileCached(db: DB, content: string, file: string): Promise<ParsedDockerfile> {
   const key = sha256(`${MODEL_VERSION}\0${file}\0${content}`);
-  const row = db.prepare(`SELECT model FROM build_parse_cache WHERE key = ?`).get(key) as { model: string } | undefined;
-  if (row) return JSON.parse(row.model) as ParsedDockerfile;
+  const cached = buildParseCacheTable.get(db, key);
+  if (cached) return JSON.parse(cached) as ParsedDockerfile;
   await loadParser();
   const df = parseDockerfile(content, file);
-  db.prepare(`INSERT OR REPLACE INTO build_parse_cache (key, model, used_at) VALUES (?, ?, ?)`).run(key, JSON.stringify(df), Date.now());
+  buildParseCacheTable.put(db, key, JSON.stringify(df));
   return df;
 }
 

@@ -45,7 +45,8 @@ export interface BuildRequest {
   signal?: AbortSignal;
 }
 
-export type StepStatus = 'running' | 'cached' | 'done' | 'error';
+export type { StepStatus, StepRecord } from '../store/tables/builds.js';
+import type { StepRecord } from '../store/tables/builds.js';
 
 export interface StepInfo {
   /** vertex number, in the order steps start (#1, #2...) */
@@ -67,14 +68,6 @@ export type BuildEvent =
   | { type: 'build.warning'; message: string }
   | { type: 'build.done'; buildId: string; imageId: string; tags: string[]; ms: number }
   | { type: 'build.error'; buildId: string; message: string };
-
-export interface StepRecord {
-  id: number;
-  name: string;
-  status: StepStatus;
-  reason?: string;
-  ms?: number;
-}
 
 export interface BuildResult {
   buildId: string;

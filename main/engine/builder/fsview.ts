@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import { lgetxattr, nativeAvailable } from '../util/native.js';
+import { isOpaqueSnapshotDir, isWhiteoutDevice } from '../layer/overlay.js';
 
 /**
  * A read-only merged view of stacked snapshot dirs (bottom first), resolved the way overlayfs
@@ -18,20 +18,6 @@ export interface ViewEntry {
 
 const MAX_LINKS = 40;
 
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
-
-function isOpaque(p: string): boolean {
-  if (!nativeAvailable()) return false;
-  try {
-    const v = lgetxattr(p, 'trusted.overlay.opaque') ?? lgetxattr(p, 'user.overlay.opaque');
-    return v !== null && v.toString() === 'y';
-  } catch {
-    return false;
-  }
-}
-
 export class LayerView {
   constructor(readonly dirs: string[]) {}
 
@@ -47,7 +33,7 @@ export class LayerView {
         if (clean !== '/' && this.opaqueAbove(i, clean)) return undefined;
         continue;
       }
-      if (isWhiteout(st)) return undefined;
+      if (isWhiteoutDevice(st)) return undefined;
       return { hostPath, stat: st, layer: i };
     }
     return undefined;
@@ -58,7 +44,7 @@ export class LayerView {
     while (d !== '/') {
       const p = join(this.dirs[layer]!, d);
       try {
-        if (lstatSync(p).isDirectory() && isOpaque(p)) return true;
+        if (lstatSync(p).isDirectory() && isOpaqueSnapshotDir(p)) return true;
       } catch {
         // not in this layer
       }
@@ -131,9 +117,9 @@ export class LayerView {
       for (const n of readdirSync(d)) {
         if (seen.has(n)) continue;
         const s = lstatSync(join(d, n));
-        seen.set(n, !isWhiteout(s));
+        seen.set(n, !isWhiteoutDevice(s));
       }
-      if (r.path !== '/' && isOpaque(d)) break;
+      if (r.path !== '/' && isOpaqueSnapshotDir(d)) break;
     }
     return [...seen].filter(([, live]) => live).map(([n]) => n).sort();
   }

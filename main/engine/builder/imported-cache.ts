@@ -2,7 +2,7 @@ import type { Engine } from '../engine.js';
 import type { LayerRecord } from '../image/images.js';
 import { EngineError, ErrorCode, errorMessage } from '../model/errors.js';
 import { isRootless } from '../rootless/detect.js';
-import type { BuildCache, CacheRow } from './cache.js';
+import type { BuildCache, CacheRow } from '../store/tables/build-cache.js';
 import type { CacheSource, PortableRow } from './cache-io.js';
 import { chainOf } from './layers.js';
 

@@ -3,7 +3,7 @@ import { dirname, join, posix } from 'node:path';
 import type { Engine } from '../engine.js';
 import { EngineError, ErrorCode, InvalidArgumentError } from '../model/errors.js';
 import type { BuildContext } from './context.js';
-import type { FileHashCache } from './cache.js';
+import type { FileHashCache } from '../store/tables/build-file-hashes.js';
 import { resolveSources, sourceDigests } from './copy.js';
 import { acquireCacheMount } from './cache-mounts.js';
 import { cacheId, mountTarget, secretId, type RunMount } from './run-mounts.js';

@@ -1,3 +1,4 @@
+import { displayState } from '../views/containers.js';
 import type { Engine } from '../engine.js';
 import { parseBind } from './create-config.js';
 import { containerFiles } from './bundle.js';
@@ -5,11 +6,6 @@ import type { ContainerRecord } from './types.js';
 import { inspectNetwork } from '../network/ports-view.js';
 import type { HostConfig } from './types.js';
 import { DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
-
-/** The state docker shows: our internal 'exiting' is already exited to a user. */
-export function displayState(rec: ContainerRecord): string {
-  return rec.state === 'exiting' ? 'exited' : rec.state;
-}
 
 /** docker inspect's container JSON (the fields scripts read). */
 export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<string, unknown> {

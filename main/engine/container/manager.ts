@@ -17,7 +17,10 @@ import { AttachSession, type AttachOptions, type AttachTarget } from './attach.j
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
 import { trace, traceBegin } from '../util/trace.js';
-import { fromRow, ZERO_TIME, type ContainerRecord, type ContainerRow } from './types.js';
+import { ZERO_TIME, type ContainerRecord } from './types.js';
+import { containersTable } from '../store/tables/containers.js';
+import { matchLabel } from '../model/filters.js';
+import { eventsTable } from '../store/tables/events.js';
 import type { ContainerCreateSpec } from '../model/container-spec.js';
 
 /** --pull: when create asks the registry for the image. */
@@ -43,8 +46,7 @@ export class ContainerManager {
   }
 
   private row(id: string): ContainerRecord | undefined {
-    const r = this.store.db.prepare(`SELECT * FROM containers WHERE id = ?`).get(id) as ContainerRow | undefined;
-    return r && fromRow(r);
+    return containersTable.get(this.store.db, id);
   }
 
   /** By full ID, name (with or without the leading /), or unique ID prefix. */
@@ -54,14 +56,19 @@ export class ContainerManager {
     if (!s) return undefined;
     const byId = this.row(s);
     if (byId) return byId;
-    const byName = db.prepare(`SELECT * FROM containers WHERE name = ?`).get(s) as ContainerRow | undefined;
-    if (byName) return fromRow(byName);
+    const byName = containersTable.byName(db, s);
+    if (byName) return byName;
     if (/^[a-f0-9]+$/.test(s)) {
-      const rows = db.prepare(`SELECT * FROM containers WHERE id LIKE ?`).all(`${s}%`) as ContainerRow[];
-      if (rows.length === 1) return fromRow(rows[0]!);
+      const rows = containersTable.byIdPrefix(db, s);
+      if (rows.length === 1) return rows[0]!;
       if (rows.length > 1) throw new ConflictError(`multiple containers match "${s}": give more characters of the ID`);
     }
     return undefined;
+  }
+
+  /** How many containers (any state) use each image. */
+  countByImage(): Map<string, number> {
+    return containersTable.countByImage(this.store.db);
   }
 
   /** The container, reconciled with reality (a dead process becomes exited). */
@@ -74,7 +81,7 @@ export class ContainerManager {
   }
 
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
-    const rows = (this.store.db.prepare(`SELECT * FROM containers ORDER BY created DESC, rowid DESC`).all() as ContainerRow[]).map(fromRow);
+    const rows = containersTable.all(this.store.db);
     const out: ContainerRecord[] = [];
     for (const r of rows) {
       const fresh = await this.reconcile(r);
@@ -133,9 +140,9 @@ export class ContainerManager {
     if (spec.name !== undefined) {
       const n = spec.name.replace(/^\//, '');
       if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${spec.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      const clash = this.store.db.prepare(`SELECT id FROM containers WHERE name = ?`).get(n) as { id: string } | undefined;
+      const clash = containersTable.nameOwner(this.store.db, n);
       if (clash) {
-        throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
     }
     const img = await trace('create: resolve the image', () => this.resolveImage(image, notify, opts.pull));
@@ -158,14 +165,12 @@ export class ContainerManager {
       let name = spec.name?.replace(/^\//, '');
       for (let attempt = 0; !name; attempt++) {
         const candidate = randomName(attempt);
-        if (!db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(candidate)) name = candidate;
+        if (!containersTable.nameOwner(db, candidate)) name = candidate;
       }
-      if (db.prepare(`SELECT 1 FROM containers WHERE name = ?`).get(name)) {
+      if (containersTable.nameOwner(db, name)) {
         throw new ConflictError(`Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
       }
-      db.prepare(
-        `INSERT INTO containers (id, name, image_id, image_ref, created, spec, state) VALUES (?, ?, ?, ?, ?, ?, 'created')`,
-      ).run(id, name, img.id, image, created, JSON.stringify(stored));
+      containersTable.insert(db, { id, name, imageId: img.id, imageRef: image, created, spec: stored });
       if (attachment) this.engine.networks.recordAttachment(id, attachment);
       this.store.emit('container', 'create', id, { name, image });
     });
@@ -301,9 +306,7 @@ export class ContainerManager {
 
   markRunning(id: string, pid: number): void {
     const tx = this.store.db.transaction(() => {
-      this.store.db
-        .prepare(`UPDATE containers SET state = 'running', pid = ?, started_at = ?, finished_at = ?, exit_code = 0, error = '', stopped_by_user = 0 WHERE id = ?`)
-        .run(pid, new Date().toISOString(), ZERO_TIME, id);
+      containersTable.markRunning(this.store.db, id, pid, new Date().toISOString(), ZERO_TIME);
       const rec = this.row(id)!;
       this.store.emit('container', 'start', id, { name: rec.name, image: rec.imageRef });
     });
@@ -321,7 +324,7 @@ export class ContainerManager {
       err = new EngineError(ErrorCode.SYSTEM, `failed to start container ${rec.name}: ${c.message}`, c.cause ? { cause: c.cause } : {});
     } else if (e instanceof EngineError) err = e;
     else err = new EngineError(ErrorCode.SYSTEM, `failed to start container ${rec.name}: ${(e as Error).message}`);
-    this.store.db.prepare(`UPDATE containers SET exit_code = ?, error = ? WHERE id = ?`).run(startFailureExitCode(err.detail.cause), err.message, rec.id);
+    containersTable.recordStartFailure(this.store.db, rec.id, startFailureExitCode(err.detail.cause), err.message);
     if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
     return err;
   }
@@ -350,7 +353,7 @@ export class ContainerManager {
     if (rec.state === 'exiting') {
       // Another process is recording this exit; take over only if it died half way.
       if (Date.now() - new Date(rec.finishedAt).getTime() < STALE_EXITING_MS) return;
-      db.prepare(`UPDATE containers SET finished_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
+      containersTable.touchFinishedAt(db, id, new Date().toISOString());
       await this.teardownAndRecord(this.row(id)!);
       return;
     }
@@ -366,9 +369,7 @@ export class ContainerManager {
       error = 'the container monitor (conmon) exited unexpectedly; the container was stopped';
     }
     // The exit code is recorded here at once; unmount and runc delete follow ('exiting').
-    const won = db
-      .prepare(`UPDATE containers SET state = 'exiting', exit_code = ?, finished_at = ?, pid = 0, error = ? WHERE id = ? AND state IN ('running', 'paused')`)
-      .run(code, new Date().toISOString(), error, id).changes;
+    const won = containersTable.beginExit(db, id, code, new Date().toISOString(), error);
     if (won) await this.teardownAndRecord(this.row(id)!);
   }
 
@@ -386,7 +387,7 @@ export class ContainerManager {
     // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
     rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
-      this.store.db.prepare(`UPDATE containers SET state = 'exited' WHERE id = ? AND state = 'exiting'`).run(rec.id);
+      containersTable.transition(this.store.db, rec.id, 'exiting', 'exited');
       this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
     });
     tx.immediate();
@@ -423,7 +424,7 @@ export class ContainerManager {
     if (rec.state !== 'running' && rec.state !== 'paused') return rec;
     const t = timeout ?? rec.spec.config.StopTimeout ?? 10;
     const sig = parseSignal(signal || rec.spec.config.StopSignal || 'SIGTERM');
-    this.store.db.prepare(`UPDATE containers SET stopped_by_user = 1 WHERE id = ?`).run(rec.id);
+    containersTable.markStoppedByUser(this.store.db, rec.id);
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await this.signal(rec, sig.number);
     if (!(await this.waitExit(rec.id, Math.max(0, t) * 1000))) {
@@ -481,11 +482,9 @@ export class ContainerManager {
 
   /** The exit code from the last `die` event: outlives the row (for --rm containers). */
   lastExitCode(id: string): number | undefined {
-    const e = this.store.db
-      .prepare(`SELECT attributes FROM events WHERE actor_id = ? AND action = 'die' ORDER BY seq DESC LIMIT 1`)
-      .get(id) as { attributes: string } | undefined;
+    const e = eventsTable.last(this.store.db, id, 'die');
     if (!e) return undefined;
-    const n = Number((JSON.parse(e.attributes) as { exitCode?: string }).exitCode);
+    const n = Number(e.attributes.exitCode);
     return Number.isFinite(n) ? n : undefined;
   }
 
@@ -514,8 +513,7 @@ export class ContainerManager {
     await unmountRootfs(this.engine, rec);
     await this.engine.networks.tearDownContainer(rec);
     const tx = this.store.db.transaction(() => {
-      const n = this.store.db.prepare(`DELETE FROM containers WHERE id = ?`).run(rec.id).changes;
-      if (n) this.store.emit('container', 'destroy', rec.id, { name: rec.name, image: rec.imageRef });
+      if (containersTable.remove(this.store.db, rec.id)) this.store.emit('container', 'destroy', rec.id, { name: rec.name, image: rec.imageRef });
     });
     tx.immediate();
     const f = this.files(rec.id);
@@ -528,7 +526,7 @@ export class ContainerManager {
     if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
     const r = await runc(this.store.paths.runtimeState, ['pause', rec.id]);
     if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot pause ${rec.name}: ${runcErrorLine(r.stderr)}`);
-    this.store.db.prepare(`UPDATE containers SET state = 'paused' WHERE id = ? AND state = 'running'`).run(rec.id);
+    containersTable.transition(this.store.db, rec.id, 'running', 'paused');
     this.store.emit('container', 'pause', rec.id, { name: rec.name, image: rec.imageRef });
   }
 
@@ -537,7 +535,7 @@ export class ContainerManager {
     if (rec.state !== 'paused') throw new ConflictError(`Container ${rec.id} is not paused`);
     const r = await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `cannot unpause ${rec.name}: ${runcErrorLine(r.stderr)}`);
-    this.store.db.prepare(`UPDATE containers SET state = 'running' WHERE id = ? AND state = 'paused'`).run(rec.id);
+    containersTable.transition(this.store.db, rec.id, 'paused', 'running');
     this.store.emit('container', 'unpause', rec.id, { name: rec.name, image: rec.imageRef });
   }
 
@@ -569,21 +567,12 @@ export class ContainerManager {
     for (const rec of await this.list({ all: true })) {
       if (rec.state === 'running' || rec.state === 'paused') continue;
       if (filters.until !== undefined && new Date(rec.created).getTime() >= filters.until) continue;
-      if (filters.labels && !filters.labels.every((l) => matchLabel(rec.spec.config.Labels, l))) continue;
+      if (filters.labels && !filters.labels.every((l) => (l.startsWith('!') ? matchLabel(rec.spec.config.Labels, l.slice(1), true) : matchLabel(rec.spec.config.Labels, l)))) continue;
       await this.destroy(rec);
       gone.push(rec.id);
     }
     return gone;
   }
-}
-
-/** label=K or label=K=V (and label!=... for prune, as docker). */
-export function matchLabel(labels: Record<string, string>, filter: string): boolean {
-  const neg = filter.startsWith('!');
-  const f = neg ? filter.slice(1) : filter;
-  const i = f.indexOf('=');
-  const hit = i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
-  return neg ? !hit : hit;
 }
 
 /** run/create of an image the store lacks, after pulling it failed (or was not possible). */

@@ -1,3 +1,5 @@
+import { pairHistory } from '../views/images.js';
+import { lineageTable } from '../store/tables/lineage.js';
 import type { ImageStore, ImageRecord } from './images.js';
 
 /** One row of `docker history`, newest first. */
@@ -14,25 +16,15 @@ export interface HistoryRow {
 }
 
 /**
- * Docker's history: the config's history entries, each non-empty one paired with the next
- * layer in order. An image without (enough) history gets one synthetic row per layer, as docker
- * does. Rows where an ancestor image in this store ends (lineage parent) carry its ID.
+ * Docker's history, newest first: the pairing of history entries with layers is the one rule
+ * in views/images.ts (pairHistory), shared with the app. Rows where an ancestor image in this
+ * store ends (lineage parent) carry its ID.
  */
 export function imageHistory(images: ImageStore, img: ImageRecord): HistoryRow[] {
   const cfg = images.config(img);
-  const hist = cfg.history ?? [];
-  const nonEmpty = hist.filter((h) => !h.empty_layer).length;
-  const rows: HistoryRow[] = [];
-  if (nonEmpty !== img.layers.length) {
-    img.layers.forEach((l) => rows.push({ id: '<missing>', created: cfg.created ?? img.created, createdBy: '', size: l.size, comment: '', emptyLayer: false, tags: [] }));
-  } else {
-    let li = 0;
-    for (const h of hist) {
-      const empty = !!h.empty_layer;
-      const size = empty ? 0 : img.layers[li++]?.size ?? 0;
-      rows.push({ id: '<missing>', created: h.created ?? '', createdBy: h.created_by ?? '', size, comment: h.comment ?? '', emptyLayer: empty, tags: [] });
-    }
-  }
+  const rows: HistoryRow[] = pairHistory(cfg, img).map((h) => ({
+    id: '<missing>', created: h.created ?? '', createdBy: h.createdBy, size: h.size, comment: h.comment, emptyLayer: h.emptyLayer, tags: [],
+  }));
   // Mark where each ancestor (this image, its parent, ...) ends in the list.
   let cur: ImageRecord | undefined = img;
   const seen = new Set<string>();
@@ -44,8 +36,8 @@ export function imageHistory(images: ImageStore, img: ImageRecord): HistoryRow[]
       row.id = cur.id;
       row.tags = cur.tags;
     }
-    const p = images.store.db.prepare(`SELECT parent_image_id AS p FROM lineage WHERE image_id = ?`).get(cur.id) as { p: string | null } | undefined;
-    cur = p?.p ? images.get(p.p) : undefined;
+    const parent: string | null | undefined = lineageTable.get(images.store.db, cur.id)?.parentImageId;
+    cur = parent ? images.get(parent) : undefined;
   }
   return rows.reverse();
 }

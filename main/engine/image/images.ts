@@ -1,3 +1,5 @@
+import { imagesTable, type ImageRow } from '../store/tables/images.js';
+import { lineageTable } from '../store/tables/lineage.js';
 import type { Store } from '../store/store.js';
 import { Snapshots } from '../store/snapshots.js';
 import { chainIds } from './chain.js';
@@ -20,13 +22,7 @@ export interface LayerRecord extends NewLayer {
   chainId: string;
 }
 
-export interface ImageRecord {
-  id: string;
-  manifestDigest: string;
-  configDigest: string;
-  created: string;
-  size: number;
-  addedAt: number;
+export interface ImageRecord extends ImageRow {
   layers: LayerRecord[];
   tags: string[];
 }
@@ -42,14 +38,6 @@ export interface Lineage {
   detail?: Record<string, unknown>;
 }
 
-interface ImageRow {
-  id: string;
-  manifest_digest: string;
-  config_digest: string;
-  created: string;
-  size: number;
-  added_at: number;
-}
 
 /** Image metadata over the store: resolve, add, tag, remove. */
 export class ImageStore {
@@ -60,33 +48,15 @@ export class ImageStore {
 
   private hydrate(row: ImageRow): ImageRecord {
     const db = this.store.db;
-    const layers = db
-      .prepare(
-        `SELECT il.chain_id AS chainId, l.diff_id AS diffId, il.blob_digest AS blobDigest, il.media_type AS mediaType,
-                il.blob_size AS blobSize, l.size AS size
-           FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id WHERE il.image_id = ? ORDER BY il.idx`,
-      )
-      .all(row.id) as LayerRecord[];
-    const tags = (db.prepare(`SELECT name FROM tags WHERE image_id = ? ORDER BY tagged_at, name`).all(row.id) as { name: string }[]).map((t) => t.name);
-    return {
-      id: row.id,
-      manifestDigest: row.manifest_digest,
-      configDigest: row.config_digest,
-      created: row.created,
-      size: row.size,
-      addedAt: row.added_at,
-      layers,
-      tags,
-    };
+    return { ...row, layers: imagesTable.layersOf(db, row.id), tags: imagesTable.tagsOf(db, row.id) };
   }
 
   list(): ImageRecord[] {
-    const rows = this.store.db.prepare(`SELECT * FROM images ORDER BY added_at DESC`).all() as ImageRow[];
-    return rows.map((r) => this.hydrate(r));
+    return imagesTable.all(this.store.db).map((r) => this.hydrate(r));
   }
 
   get(id: string): ImageRecord | undefined {
-    const row = this.store.db.prepare(`SELECT * FROM images WHERE id = ?`).get(id) as ImageRow | undefined;
+    const row = imagesTable.get(this.store.db, id);
     return row && this.hydrate(row);
   }
 
@@ -100,19 +70,29 @@ export class ImageStore {
     // Anything else must be a reference (a short ID is one too): InvalidReferenceError otherwise.
     const r = parseReference(s);
     if (r.digest) {
-      const row = db.prepare(`SELECT * FROM images WHERE manifest_digest = ? OR id = ?`).get(r.digest, r.digest) as ImageRow | undefined;
+      const row = imagesTable.byDigest(db, r.digest);
       if (row) return this.hydrate(row);
     } else {
       const name = `${repositoryOf(r)}:${r.tag ?? 'latest'}`;
-      const t = db.prepare(`SELECT image_id FROM tags WHERE name = ?`).get(name) as { image_id: string } | undefined;
-      if (t) return this.get(t.image_id);
+      const t = imagesTable.tagged(db, name);
+      if (t) return this.get(t);
     }
     if (/^[a-f0-9]{4,63}$/.test(hex)) {
-      const rows = db.prepare(`SELECT * FROM images WHERE id LIKE ?`).all(`sha256:${hex}%`) as ImageRow[];
+      const rows = imagesTable.byIdPrefix(db, `sha256:${hex}`);
       if (rows.length === 1) return this.hydrate(rows[0]!);
       if (rows.length > 1) throw new ConflictError(`short ID "${hex}" is ambiguous: ${rows.length} images match; give more characters`);
     }
     return undefined;
+  }
+
+  /** Images some other image was made from (docker's intermediate images, hidden without -a). */
+  parentIds(): Set<string> {
+    return lineageTable.parents(this.store.db);
+  }
+
+  /** ms since epoch of the image's last tag, if it has one (inspect's Metadata.LastTagTime). */
+  lastTagTime(id: string): number | undefined {
+    return imagesTable.lastTagTime(this.store.db, id);
   }
 
   resolve(ref: string): ImageRecord {
@@ -176,23 +156,17 @@ export class ImageStore {
     const db = this.store.db;
     const now = Date.now();
     const tx = db.transaction(() => {
-      const exists = db.prepare(`SELECT 1 FROM images WHERE id = ?`).get(id);
-      if (!exists) {
-        db.prepare(`INSERT INTO images (id, manifest_digest, config_digest, created, size, added_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
-          id, man.digest, cfg.digest, config.created ?? new Date(0).toISOString(), size, now,
+      if (!imagesTable.get(db, id)) {
+        imagesTable.insert(
+          db,
+          { id, manifestDigest: man.digest, configDigest: cfg.digest, created: config.created ?? new Date(0).toISOString(), size, addedAt: now },
+          opts.layers.map((l, i) => ({ ...l, chainId: chains[i]!, parentChainId: i > 0 ? chains[i - 1]! : null })),
         );
-        opts.layers.forEach((l, i) => {
-          db.prepare(`INSERT OR IGNORE INTO layers (chain_id, diff_id, parent_chain_id, size) VALUES (?, ?, ?, ?)`).run(
-            chains[i], l.diffId, i > 0 ? chains[i - 1] : null, l.size,
-          );
-          db.prepare(`INSERT INTO image_layers (image_id, idx, chain_id, blob_digest, media_type, blob_size) VALUES (?, ?, ?, ?, ?, ?)`).run(
-            id, i, chains[i], l.blobDigest, l.mediaType, l.blobSize,
-          );
-        });
         const lin = opts.lineage;
-        db.prepare(
-          `INSERT INTO lineage (image_id, kind, parent_image_id, container_id, container_name, build_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(id, lin.kind, lin.parentImageId ?? null, lin.containerId ?? null, lin.containerName ?? null, lin.buildId ?? null, JSON.stringify(lin.detail ?? {}), now);
+        lineageTable.insert(db, {
+          imageId: id, kind: lin.kind, parentImageId: lin.parentImageId ?? null, containerId: lin.containerId ?? null,
+          containerName: lin.containerName ?? null, buildId: lin.buildId ?? null, detail: lin.detail ?? {}, createdAt: now,
+        });
       }
       for (const t of tags) this.tagTx(id, t, now);
       this.store.emit('image', opts.lineage.kind, id, { name: tags[0] ?? '' });
@@ -204,10 +178,10 @@ export class ImageStore {
 
   private tagTx(id: string, name: string, now: number): void {
     const db = this.store.db;
-    const prev = db.prepare(`SELECT image_id FROM tags WHERE name = ?`).get(name) as { image_id: string } | undefined;
-    if (prev?.image_id === id) return;
-    db.prepare(`INSERT INTO tags (name, image_id, tagged_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, tagged_at = excluded.tagged_at`).run(name, id, now);
-    if (prev) this.store.emit('image', 'untag', prev.image_id, { name });
+    const prev = imagesTable.tagged(db, name);
+    if (prev === id) return;
+    imagesTable.setTag(db, name, id, now);
+    if (prev) this.store.emit('image', 'untag', prev, { name });
     this.store.emit('image', 'tag', id, { name });
   }
 

@@ -1,3 +1,4 @@
+import { imagesTable } from '../store/tables/images.js';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -77,12 +78,10 @@ export class LayerIngest {
    */
   async unpack(blobDigest: string, diffId: string, chainId: string, label: string): Promise<number> {
     const snaps = this.images.snapshots;
-    const known = this.images.store.db
-      .prepare(`SELECT l.size FROM layers l JOIN image_layers il ON il.chain_id = l.chain_id WHERE l.chain_id = ? AND il.blob_digest = ? LIMIT 1`)
-      .get(chainId, blobDigest) as { size: number } | undefined;
+    const known = imagesTable.layerSizeAsBlob(this.images.store.db, chainId, blobDigest);
     if (snaps.has(chainId)) {
       // This exact blob was verified against this chain before: no need to read it again.
-      if (known) return known.size;
+      if (known !== undefined) return known;
       const got = await diffIdOfBlob(this.blobs.path(blobDigest));
       if (got.diffId !== diffId) throw mismatch(label, got.diffId, diffId);
       return got.size;

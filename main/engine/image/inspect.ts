@@ -1,3 +1,4 @@
+import { lineageTable } from '../store/tables/lineage.js';
 import type { ImageStore, ImageRecord } from './images.js';
 import type { ImageConfig } from './types.js';
 import { familiarName } from './reference.js';
@@ -24,10 +25,7 @@ export interface ImageInspect {
 
 /** The parent image docker would report: the one this image was built or committed from, if still here. */
 export function parentOf(images: ImageStore, id: string): string {
-  const row = images.store.db
-    .prepare(`SELECT l.parent_image_id AS p FROM lineage l JOIN images i ON i.id = l.parent_image_id WHERE l.image_id = ?`)
-    .get(id) as { p: string } | undefined;
-  return row?.p ?? '';
+  return lineageTable.presentParent(images.store.db, id) ?? '';
 }
 
 /** Docker's container-config shape for an image's Config: every field present, as docker prints it. */
@@ -66,7 +64,7 @@ export function dockerConfig(cfg: ImageConfig): Record<string, unknown> {
 
 export function inspectImage(images: ImageStore, img: ImageRecord): ImageInspect {
   const cfg = images.config(img);
-  const lastTag = images.store.db.prepare(`SELECT MAX(tagged_at) AS t FROM tags WHERE image_id = ?`).get(img.id) as { t: number | null };
+  const lastTag = images.lastTagTime(img.id);
   const top = img.layers[img.layers.length - 1];
   const res: ImageInspect = {
     Id: img.id,
@@ -86,7 +84,7 @@ export function inspectImage(images: ImageStore, img: ImageRecord): ImageInspect
       Data: top ? { LowerDir: img.layers.map((l) => images.snapshots.path(l.chainId)).reverse().join(':') } : null,
     },
     RootFS: { Type: 'layers', Layers: cfg.rootfs?.diff_ids ?? [] },
-    Metadata: { LastTagTime: lastTag.t ? new Date(lastTag.t).toISOString() : '0001-01-01T00:00:00Z' },
+    Metadata: { LastTagTime: lastTag ? new Date(lastTag).toISOString() : '0001-01-01T00:00:00Z' },
   };
   if (cfg.variant) res.Variant = cfg.variant;
   return res;
@@ -97,10 +95,10 @@ export function inspectImage(images: ImageStore, img: ImageRecord): ImageInspect
  * images). Pulls record registry, repository and manifest digest in lineage.detail.
  */
 export function repoDigests(images: ImageStore, img: ImageRecord): string[] {
-  const row = images.store.db.prepare(`SELECT kind, detail FROM lineage WHERE image_id = ?`).get(img.id) as { kind: string; detail: string } | undefined;
+  const row = lineageTable.get(images.store.db, img.id);
   if (!row || row.kind !== 'pull') return [];
   try {
-    const d = JSON.parse(row.detail) as { registry?: string; repository?: string; digest?: string };
+    const d = row.detail as { registry?: string; repository?: string; digest?: string };
     if (!d.repository) return [];
     const repo = d.registry ? `${d.registry}/${d.repository}` : d.repository;
     return [`${familiarName(`${repo}:x`).replace(/:x$/, '')}@${d.digest ?? img.manifestDigest}`];

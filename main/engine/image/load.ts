@@ -1,3 +1,4 @@
+import { imagesTable } from '../store/tables/images.js';
 import type { Readable } from 'node:stream';
 import { digestMismatch } from '../util/digest.js';
 import { createHash } from 'node:crypto';
@@ -189,8 +190,8 @@ export async function loadArchive(engine: Engine, src: string | Readable, label 
       const id = sha(p.config);
       const retagged: LoadedImage['retagged'] = [];
       for (const t of p.tags) {
-        const prev = engine.store.db.prepare(`SELECT image_id FROM tags WHERE name = ?`).get(t) as { image_id: string } | undefined;
-        if (prev && prev.image_id !== id) retagged.push({ name: t, previousId: prev.image_id });
+        const prev = imagesTable.tagged(engine.store.db, t);
+        if (prev && prev !== id) retagged.push({ name: t, previousId: prev });
       }
       const rec = images.add({ config: p.config, layers, tags: p.tags, manifest: p.manifest, lineage: { kind: 'load', detail: { archive: label } } });
       out.push({ id: rec.id, tags: p.tags, retagged });

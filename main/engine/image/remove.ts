@@ -1,3 +1,6 @@
+import { imagesTable } from '../store/tables/images.js';
+import { containersTable } from '../store/tables/containers.js';
+import { lineageTable } from '../store/tables/lineage.js';
 import type { ImageStore, ImageRecord } from './images.js';
 import { ConflictError } from '../model/errors.js';
 import { familiarName, normalizeTagged } from './reference.js';
@@ -13,10 +16,8 @@ export interface RemoveResult {
   reclaimed: number;
 }
 
-interface UsingContainer { id: string; state: string }
-
-function containersUsing(images: ImageStore, imageId: string): UsingContainer[] {
-  return images.store.db.prepare(`SELECT id, state FROM containers WHERE image_id = ? ORDER BY created`).all(imageId) as UsingContainer[];
+function containersUsing(images: ImageStore, imageId: string) {
+  return containersTable.usingImage(images.store.db, imageId);
 }
 
 /** Did the user name the image by a tag (busybox, busybox:1) rather than by ID? */
@@ -71,7 +72,7 @@ function untag(images: ImageStore, img: ImageRecord, names: string[]): RemoveRes
   const db = images.store.db;
   const tx = db.transaction(() => {
     for (const n of names) {
-      db.prepare(`DELETE FROM tags WHERE name = ? AND image_id = ?`).run(n, img.id);
+      imagesTable.removeTag(db, n, img.id);
       images.store.emit('image', 'untag', img.id, { name: n });
     }
   });
@@ -90,15 +91,8 @@ export function deleteImage(images: ImageStore, img: ImageRecord): RemoveResult 
   const db = store.db;
   const goneChains: { chain_id: string; size: number }[] = [];
   const tx = db.transaction(() => {
-    db.prepare(`DELETE FROM tags WHERE image_id = ?`).run(img.id);
-    db.prepare(`DELETE FROM image_layers WHERE image_id = ?`).run(img.id);
-    db.prepare(`DELETE FROM lineage WHERE image_id = ?`).run(img.id);
-    db.prepare(`DELETE FROM images WHERE id = ?`).run(img.id);
-    const orphans = db.prepare(`SELECT chain_id, size FROM layer_refs WHERE refcount = 0`).all() as { chain_id: string; size: number }[];
-    for (const o of orphans) {
-      db.prepare(`DELETE FROM layers WHERE chain_id = ?`).run(o.chain_id);
-      goneChains.push(o);
-    }
+    lineageTable.remove(db, img.id);
+    for (const o of imagesTable.remove(db, img.id)) goneChains.push({ chain_id: o.chainId, size: o.size });
     store.emit('image', 'delete', img.id, { name: img.tags[0] ?? '' });
   });
   tx.immediate();

@@ -1,3 +1,4 @@
+import { imagesTable } from '../store/tables/images.js';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -145,8 +146,7 @@ export async function ensureSeedImage(
   const found = engine.images.find(ref);
   if (found) return found;
   if (!isSeedRef(ref)) return undefined;
-  const n = engine.store.db.prepare(`SELECT COUNT(*) AS n FROM images`).get() as { n: number };
-  if (n.n > 0) return undefined;
+  if (imagesTable.count(engine.store.db) > 0) return undefined;
   const { image, busybox } = await seedBusybox(engine);
   notify(`No images in the store: made busybox:latest (${image.id.slice(7, 19)}) from the host's busybox-static (${busybox}), no network needed`);
   return image;

@@ -1,7 +1,8 @@
+import { containersTable } from '../store/tables/containers.js';
+import { commandLine, displayState, statusText } from '../views/containers.js';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageStore, ImageRecord } from './images.js';
-import { humanAgo, humanDuration } from '../util/human.js';
 
 /** Bytes a directory tree takes (file sizes, not blocks; symlinks count their own size). */
 export function dirSize(dir: string): number {
@@ -61,28 +62,6 @@ export interface DiskUsage {
   containersReclaimable: number;
 }
 
-interface ContainerRow { id: string; name: string; image_id: string; image_ref: string; created: string; state: string; spec: string; exit_code: number; started_at: string; finished_at: string }
-
-function statusOf(c: ContainerRow): string {
-  switch (c.state) {
-    case 'running': return `Up ${humanDuration(Date.now() - new Date(c.started_at).getTime())}`;
-    case 'paused': return `Up ${humanDuration(Date.now() - new Date(c.started_at).getTime())} (Paused)`;
-    case 'exited': case 'exiting': return `Exited (${c.exit_code}) ${humanAgo(c.finished_at)}`;
-    case 'created': return 'Created';
-    default: return c.state.charAt(0).toUpperCase() + c.state.slice(1);
-  }
-}
-
-/** The container's command as `ps` shows it: path + args from its spec. */
-function commandOf(spec: string): string {
-  try {
-    const s = JSON.parse(spec) as { path?: string; args?: string[] };
-    return [s.path ?? '', ...(s.args ?? [])].filter(Boolean).join(' ');
-  } catch {
-    return '';
-  }
-}
-
 /**
  * `system df`: each layer counted once however many images share it; an image is active when
  * a container uses it; reclaimable = layers only inactive images use, and the writable layers
@@ -91,9 +70,9 @@ function commandOf(spec: string): string {
 export function diskUsage(images: ImageStore): DiskUsage {
   const db = images.store.db;
   const all = images.list();
-  const ctrs = db.prepare(`SELECT id, name, image_id, image_ref, created, state, spec, exit_code, started_at, finished_at FROM containers ORDER BY created DESC`).all() as ContainerRow[];
+  const ctrs = containersTable.all(db);
   const usedBy = new Map<string, number>();
-  for (const c of ctrs) usedBy.set(c.image_id, (usedBy.get(c.image_id) ?? 0) + 1);
+  for (const c of ctrs) usedBy.set(c.imageId, (usedBy.get(c.imageId) ?? 0) + 1);
   const layerImages = new Map<string, number>();
   const layerSize = new Map<string, number>();
   for (const img of all) {
@@ -116,11 +95,11 @@ export function diskUsage(images: ImageStore): DiskUsage {
   const containers: ContainerUsage[] = ctrs.map((c) => ({
     id: c.id,
     name: c.name,
-    imageRef: c.image_ref,
-    command: commandOf(c.spec),
+    imageRef: c.imageRef,
+    command: commandLine(c),
     created: c.created,
-    state: c.state,
-    status: statusOf(c),
+    state: displayState(c),
+    status: statusText(c),
     size: dirSize(join(images.store.paths.container(c.id), 'upper')),
   }));
   const running = (s: string): boolean => s === 'running' || s === 'paused';

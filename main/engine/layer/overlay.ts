@@ -37,6 +37,11 @@ export function isOpaqueDir(path: string, rootless: boolean | undefined): boolea
   return existsSync(join(path, OPAQUE_WHITEOUT));
 }
 
+/** A snapshot written by either flavour (root: trusted.*, rootless: user.*) keeps this dir opaque. */
+export function isOpaqueSnapshotDir(path: string): boolean {
+  return isOpaqueDir(path, false) || isOpaqueDir(path, true);
+}
+
 /**
  * How an entry of an upper dir reads as a layer change: fuse-overlayfs leaves OCI-style
  * markers in its upper dir (`.wh.<name>` files, `.wh..wh..opq`, and a `.wh..opq` device of its

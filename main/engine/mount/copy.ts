@@ -1,3 +1,4 @@
+import { isWhiteoutDevice } from '../layer/overlay.js';
 import { spawnSync } from 'node:child_process';
 import { lastLine } from '../util/text.js';
 import { existsSync, writeFileSync, rmSync, readdirSync, lstatSync } from 'node:fs';
@@ -47,7 +48,7 @@ function removeWhiteouts(dir: string): void {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     const st = lstatSync(p);
-    if (st.isCharacterDevice() && st.rdev === 0) rmSync(p, { force: true });
+    if (isWhiteoutDevice(st)) rmSync(p, { force: true });
     else if (st.isDirectory()) removeWhiteouts(p);
   }
 }

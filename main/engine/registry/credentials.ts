@@ -68,6 +68,20 @@ export function getCredentials(domain: string, path = authFilePath()): Credentia
   return undefined;
 }
 
+/** The registries this file holds a login for, with the user name only (passwords stay put). */
+export function storedLogins(path = authFilePath()): { registry: string; username: string }[] {
+  const out = new Map<string, { registry: string; username: string }>();
+  for (const key of Object.keys(read(path).auths ?? {})) {
+    const registry = ['https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io'].includes(key)
+      ? 'docker.io'
+      : key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (!registry || out.has(registry)) continue;
+    const creds = getCredentials(registry, path);
+    if (creds) out.set(registry, { registry, username: creds.username });
+  }
+  return [...out.values()].sort((a, b) => a.registry.localeCompare(b.registry));
+}
+
 export function saveCredentials(domain: string, creds: Credentials, path = authFilePath()): void {
   const cfg = read(path);
   cfg.auths ??= {};

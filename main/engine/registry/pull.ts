@@ -1,3 +1,4 @@
+import { imagesTable } from '../store/tables/images.js';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
 import type { ImageRecord, NewLayer } from '../image/images.js';
@@ -192,14 +193,14 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
   const { desc, diffId, chainId, tracker } = job;
   const blobs = engine.store.blobs;
   const snaps = engine.images.snapshots;
-  const known = engine.store.db.prepare(`SELECT size FROM layers WHERE chain_id = ?`).get(chainId) as { size: number } | undefined;
+  const knownSize = imagesTable.layerSize(engine.store.db, chainId);
   const haveBlob = blobs.has(desc.digest);
   const haveSnap = snaps.has(chainId);
   const layer = (size: number): NewLayer => ({ blobDigest: desc.digest, mediaType: desc.mediaType, blobSize: desc.size, diffId, size });
   const what = `layer ${desc.digest.slice(7, 19)} of ${where}`;
 
   if (haveBlob && haveSnap) {
-    const size = known?.size ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size;
+    const size = knownSize ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size;
     tracker.set('exists');
     return layer(size);
   }
@@ -224,7 +225,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
     tracker.set('extracting');
     await unpack(blobs.stream(desc.digest));
     tracker.set('complete');
-    return layer(applied?.size ?? known?.size ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size);
+    return layer(applied?.size ?? knownSize ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size);
   }
 
   const res = await client.getBlob(repo, desc.digest);
@@ -239,13 +240,13 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
       // allSettled: a failed measure must not return before the store has cleaned its temp file.
       const [stored, measuredR] = await Promise.allSettled([
         storeBlob(blobs, toStore, desc.digest),
-        known ? (toMeasure.resume(), Promise.resolve(undefined)) : checkedMeasure(toMeasure, diffId, what),
+        knownSize !== undefined ? (toMeasure.resume(), Promise.resolve(undefined)) : checkedMeasure(toMeasure, diffId, what),
       ]);
       if (stored.status === 'rejected') throw stored.reason;
       if (measuredR.status === 'rejected') throw measuredR.reason;
       const measured = measuredR.value;
       tracker.set('complete');
-      return layer(known?.size ?? measured!.size);
+      return layer(knownSize ?? measured!.size);
     }
     const [toStore, toUnpack] = tee(guarded);
     const storing = storeBlob(blobs, toStore, desc.digest);
@@ -254,7 +255,7 @@ async function fetchLayer(engine: Engine, client: RegistryClient, repo: string, 
     if (s.status === 'rejected') throw s.reason;
     if (u.status === 'rejected') throw u.reason;
     tracker.set('complete');
-    return layer(applied?.size ?? known?.size ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size);
+    return layer(applied?.size ?? knownSize ?? (await checkedMeasure(blobs.stream(desc.digest), diffId, what)).size);
   } catch (e) {
     res.body.destroy();
     if (e instanceof EngineError) throw e;

@@ -14,7 +14,7 @@ import { resolveHostPorts } from '../network/host-ports.js';
 import { addEndpoint, modeOf, readNetworkState, removeEndpoint, setupNetwork, teardownNetwork, writeEtcFiles } from '../network/setup.js';
 import { nextInterface, type BridgeNetwork, type EndpointPlan } from '../network/bridge.js';
 import { rootlessOutboundProblem } from '../network/rootless-netns.js';
-import { parseUntil } from '../image/prune.js';
+import { parseTimeFilter } from '../model/time-filter.js';
 import { isRootless } from '../rootless/detect.js';
 import type { NetworkState, PortMap } from '../network/types.js';
 
@@ -689,7 +689,7 @@ function networkFilter(filters: string[], active: (n: NetworkResource) => number
         break;
       }
       case 'until': {
-        const until = parseUntil(value);
+        const until = parseTimeFilter(value, 'until filter');
         tests.push((n) => new Date(n.Created).getTime() < until);
         break;
       }

@@ -1,3 +1,6 @@
+import { imagesTable } from './tables/images.js';
+import { containersTable } from './tables/containers.js';
+import { lineageTable } from './tables/lineage.js';
 import { existsSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from './store.js';
@@ -108,11 +111,11 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
   const hasBlob = (d: string): boolean => store.blobs.has(d) && !corrupt.has(d);
 
   // 3. every image's manifest, config and layer blobs, and every layer's snapshot
-  const images = db.prepare(`SELECT id, manifest_digest, config_digest FROM images`).all() as { id: string; manifest_digest: string; config_digest: string }[];
+  const images = imagesTable.all(db);
   const dropImages = new Map<string, string>();
-  const layerRows = db.prepare(`SELECT il.image_id, il.chain_id, il.blob_digest FROM image_layers il`).all() as { image_id: string; chain_id: string; blob_digest: string }[];
+  const layerRows = imagesTable.allImageLayers(db);
   for (const img of images) {
-    for (const [what, d] of [['manifest', img.manifest_digest], ['config', img.config_digest]] as const) {
+    for (const [what, d] of [['manifest', img.manifestDigest], ['config', img.configDigest]] as const) {
       if (!hasBlob(d)) {
         note({ kind: 'missing-blob', detail: `image ${img.id}: ${what} blob ${d} is missing` }, false);
         dropImages.set(img.id, `${what} blob missing`);
@@ -120,24 +123,23 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
     }
   }
   for (const l of layerRows) {
-    if (!hasBlob(l.blob_digest)) {
-      note({ kind: 'missing-blob', detail: `image ${l.image_id}: layer blob ${l.blob_digest} is missing` }, false);
-      dropImages.set(l.image_id, 'layer blob missing');
+    if (!hasBlob(l.blobDigest)) {
+      note({ kind: 'missing-blob', detail: `image ${l.imageId}: layer blob ${l.blobDigest} is missing` }, false);
+      dropImages.set(l.imageId, 'layer blob missing');
     }
   }
-  const chains = db.prepare(`SELECT chain_id, diff_id, refcount FROM layer_refs`).all() as { chain_id: string; diff_id: string; refcount: number }[];
-  for (const c of chains) {
-    if (c.refcount === 0 || snaps.has(c.chain_id)) continue;
-    const detail = `layer ${c.chain_id}: snapshot directory ${snaps.path(c.chain_id)} is missing`;
-    const source = layerRows.find((l) => l.chain_id === c.chain_id && hasBlob(l.blob_digest));
+  for (const c of imagesTable.layerRefcounts(db)) {
+    if (c.refcount === 0 || snaps.has(c.chainId)) continue;
+    const detail = `layer ${c.chainId}: snapshot directory ${snaps.path(c.chainId)} is missing`;
+    const source = layerRows.find((l) => l.chainId === c.chainId && hasBlob(l.blobDigest));
     if (repair && source) {
       // The blob is intact: unpack the layer again rather than dropping the images on it.
       const { LayerIngest } = await import('../image/ingest.js');
       const { ImageStore } = await import('../image/images.js');
       const ingest = new LayerIngest(new ImageStore(store));
       try {
-        await ingest.unpack(source.blob_digest, c.diff_id, c.chain_id, `layer ${c.chain_id}`);
-        note({ kind: 'missing-snapshot', detail, repaired: `unpacked again from blob ${source.blob_digest}` }, true);
+        await ingest.unpack(source.blobDigest, c.diffId, c.chainId, `layer ${c.chainId}`);
+        note({ kind: 'missing-snapshot', detail, repaired: `unpacked again from blob ${source.blobDigest}` }, true);
         continue;
       } catch (e) {
         note({ kind: 'missing-snapshot', detail: `${detail}; unpacking it again failed: ${errorMessage(e)}` }, false);
@@ -147,21 +149,19 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
     } else {
       note({ kind: 'missing-snapshot', detail }, false);
     }
-    for (const l of layerRows) if (l.chain_id === c.chain_id) dropImages.set(l.image_id, 'layer snapshot missing');
+    for (const l of layerRows) if (l.chainId === c.chainId) dropImages.set(l.imageId, 'layer snapshot missing');
   }
   if (repair && dropImages.size) {
-    const used = db.prepare(`SELECT id FROM containers WHERE image_id = ? LIMIT 1`);
     for (const [id, why] of dropImages) {
-      const c = used.get(id) as { id: string } | undefined;
+      const c = containersTable.usingImage(db, id)[0];
       if (c) {
         problems.push({ kind: 'missing-blob', detail: `image ${id} (${why}) is used by container ${c.id.slice(0, 12)}`, repaired: 'not dropped: remove the container first' });
         continue;
       }
       const tx = db.transaction(() => {
-        db.prepare(`DELETE FROM tags WHERE image_id = ?`).run(id);
-        db.prepare(`DELETE FROM image_layers WHERE image_id = ?`).run(id);
-        db.prepare(`DELETE FROM lineage WHERE image_id = ?`).run(id);
-        db.prepare(`DELETE FROM images WHERE id = ?`).run(id);
+        lineageTable.remove(db, id);
+        // its layers stay as orphan rows here; step 4 below reports and repairs those
+        imagesTable.removeKeepingLayers(db, id);
       });
       tx.immediate();
       problems.push({ kind: 'missing-blob', detail: `image ${id}: ${why}`, repaired: 'dropped the image rows (load or pull it again)' });
@@ -170,13 +170,13 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
   }
 
   // 4. layer rows no image uses, snapshots with no row, blobs nobody references
-  const orphanRows = (db.prepare(`SELECT chain_id FROM layer_refs WHERE refcount = 0`).all() as { chain_id: string }[]).map((r) => r.chain_id);
+  const orphanRows = imagesTable.layerRefcounts(db).filter((r) => r.refcount === 0).map((r) => r.chainId);
   for (const c of orphanRows) {
     const fixed = repair && busy.length === 0;
-    if (fixed) db.prepare(`DELETE FROM layers WHERE chain_id = ?`).run(c);
+    if (fixed) imagesTable.removeLayer(db, c);
     note({ kind: 'orphan-layer-row', detail: `layer ${c}: no image uses it`, repaired: fixed ? 'row deleted' : undefined }, fixed);
   }
-  const known = new Set((db.prepare(`SELECT chain_id FROM layers`).all() as { chain_id: string }[]).map((r) => hexOf(r.chain_id)));
+  const known = new Set(imagesTable.refs(db).chainIds.map(hexOf));
   const cached = new Set([...foreignChainRefs(store)].map(hexOf));
   for (const hex of snaps.listOnDisk().snapshots) {
     if (cached.has(hex)) continue;
@@ -187,9 +187,7 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
     note({ kind: 'orphan-snapshot', detail: `snapshot ${hex}: no layer row`, repaired: fixed ? 'deleted' : busy.length ? 'kept: an operation is in progress' : undefined }, fixed);
   }
   const referenced = foreignBlobRefs(store);
-  for (const r of db.prepare(`SELECT manifest_digest AS d FROM images UNION SELECT config_digest FROM images UNION SELECT blob_digest FROM image_layers`).all() as { d: string }[]) {
-    referenced.add(r.d);
-  }
+  for (const d of imagesTable.refs(db).blobs) referenced.add(d);
   for (const hex of readdirSync(paths.blobsDir).filter((n) => /^[a-f0-9]{64}$/.test(n))) {
     if (referenced.has(`sha256:${hex}`)) continue;
     const fixed = repair && busy.length === 0;
@@ -198,7 +196,7 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
   }
 
   // 5. container dirs and rows agree
-  const ctrRows = new Map((db.prepare(`SELECT id, state FROM containers`).all() as { id: string; state: string }[]).map((r) => [r.id, r.state]));
+  const ctrRows = new Map(containersTable.brief(db).map((r) => [r.id, r.state]));
   for (const n of existsSync(paths.containers) ? readdirSync(paths.containers) : []) {
     if (ctrRows.has(n)) continue;
     const dir = paths.container(n);
@@ -214,15 +212,13 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
   for (const [id, state] of ctrRows) {
     if (existsSync(paths.container(id))) continue;
     const fixed = repair && state !== 'running' && state !== 'paused';
-    if (fixed) db.prepare(`DELETE FROM containers WHERE id = ?`).run(id);
+    if (fixed) containersTable.remove(db, id);
     note({ kind: 'missing-container-dir', detail: `container ${id.slice(0, 12)}: its directory is missing`, repaired: fixed ? 'row dropped' : undefined }, fixed);
   }
 
   // 6. index.json says what the database says
   const want = new Set(
-    (db.prepare(`SELECT i.manifest_digest AS d, t.name AS n FROM images i LEFT JOIN tags t ON t.image_id = i.id`).all() as { d: string; n: string | null }[]).map(
-      (r) => `${r.d} ${r.n ? familiarName(r.n) : ''}`,
-    ),
+    imagesTable.manifestsByTag(db).map((r) => `${r.digest} ${r.name ? familiarName(r.name) : ''}`),
   );
   let have = new Set<string>();
   try {

@@ -1,5 +1,7 @@
+import { imagesTable } from './tables/images.js';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { StorePaths, defaultRoot } from './paths.js';
+import { eventsTable } from './tables/events.js';
 import { openDatabase, type DB } from './db.js';
 import { BlobStore } from './blobs.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -47,15 +49,11 @@ export class Store {
    * entry per image without tags, so every image stays reachable for tools that GC by index.
    */
   syncOciIndex(): void {
-    const rows = this.db
-      .prepare(
-        `SELECT i.id, i.manifest_digest, t.name FROM images i LEFT JOIN tags t ON t.image_id = i.id ORDER BY i.added_at, t.name`,
-      )
-      .all() as { id: string; manifest_digest: string; name: string | null }[];
+    const rows = imagesTable.manifestsByTag(this.db);
     const manifests: Descriptor[] = [];
     for (const r of rows) {
-      const size = this.blobs.has(r.manifest_digest) ? this.blobs.size(r.manifest_digest) : 0;
-      const d: Descriptor = { mediaType: MediaTypes.ociManifest, digest: r.manifest_digest, size };
+      const size = this.blobs.has(r.digest) ? this.blobs.size(r.digest) : 0;
+      const d: Descriptor = { mediaType: MediaTypes.ociManifest, digest: r.digest, size };
       if (r.name) d.annotations = { 'org.opencontainers.image.ref.name': familiarName(r.name), 'io.containerd.image.name': r.name };
       manifests.push(d);
     }
@@ -69,8 +67,6 @@ export class Store {
 
   /** Append to the events table; the app and `slipway events` read it from there. */
   emit(type: string, action: string, actorId: string, attributes: Record<string, unknown> = {}): void {
-    this.db
-      .prepare(`INSERT INTO events (time_nano, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)`)
-      .run(BigInt(Date.now()) * 1000000n, type, action, actorId, JSON.stringify(attributes));
+    eventsTable.insert(this.db, { type, action, actorId, attributes });
   }
 }

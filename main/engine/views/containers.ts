@@ -1,13 +1,18 @@
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../container/types.js';
-import { displayState } from '../container/inspect.js';
 import { parseBind } from '../container/create-config.js';
 import { livePorts } from '../network/ports-view.js';
 import { InvalidArgumentError } from '../model/errors.js';
 import { humanAgo, humanDuration } from '../util/human.js';
+import { matchLabel } from '../model/filters.js';
+
+/** The state docker shows: our internal 'exiting' (the exit is being recorded) is already exited. */
+export function displayState(rec: Pick<ContainerRecord, 'state'>): 'created' | 'running' | 'paused' | 'exited' | 'dead' {
+  return rec.state === 'exiting' ? 'exited' : rec.state;
+}
 
 /** docker's Status text: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago", "Created". */
-export function statusText(rec: ContainerRecord, now = Date.now()): string {
+export function statusText(rec: Pick<ContainerRecord, 'state' | 'startedAt' | 'finishedAt' | 'exitCode'>, now = Date.now()): string {
   switch (displayState(rec)) {
     case 'running':
       return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`;
@@ -23,7 +28,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
 }
 
 /** The command line docker shows for a container (path and args joined by spaces). */
-export function commandLine(rec: ContainerRecord): string {
+export function commandLine(rec: Pick<ContainerRecord, 'spec'>): string {
   return [rec.spec.path, ...rec.spec.args].join(' ');
 }
 
@@ -32,11 +37,6 @@ export const CONTAINER_FILTERS = ['ancestor', 'before', 'exited', 'id', 'isolati
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
-/** label=K or label=K=V against a container's labels. */
-function labelMatches(labels: Record<string, string>, f: string): boolean {
-  const i = f.indexOf('=');
-  return i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
-}
 
 /** "80", "80/udp", "8000-8080/tcp" -> a test on a "port/proto" key. */
 function portFilter(v: string): (key: string) => boolean {
@@ -73,7 +73,7 @@ export function containerFilter(engine: Engine, all: ContainerRecord[], filters:
         any(vals, (r, v) => r.id.startsWith(v));
         break;
       case 'label':
-        tests.push((r) => vals.every((v) => labelMatches(r.spec.config.Labels ?? {}, v)));
+        tests.push((r) => vals.every((v) => matchLabel(r.spec.config.Labels, v)));
         break;
       case 'ancestor':
         any(vals, (r, v) => {
@@ -178,4 +178,23 @@ export async function listContainers(engine: Engine, o: { all?: boolean; limit?:
   let recs = every.filter((r) => (o.all || wantsStopped || (o.limit ?? 0) > 0 || displayState(r) === 'running' || displayState(r) === 'paused') && keep(r));
   if (o.limit && o.limit > 0) recs = recs.slice(0, o.limit);
   return recs.map((r) => containerSummary(engine, r));
+}
+
+/** What the app's containers list shows for one container (the contract's ContainerSummary, less its links). */
+export function containerOverview(r: ContainerRecord) {
+  return {
+    id: r.id,
+    name: r.name,
+    image: r.imageRef,
+    imageId: r.imageId,
+    command: commandLine(r),
+    created: r.created,
+    state: displayState(r),
+    exitCode: r.exitCode,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    stoppedByUser: r.stoppedByUser,
+    oomKilled: r.oomKilled,
+    ports: Object.keys(r.spec.config.ExposedPorts ?? {}).join(', '),
+  };
 }

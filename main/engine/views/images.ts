@@ -1,9 +1,14 @@
-import type { Engine } from '../engine.js';
-import type { ImageRecord } from '../image/images.js';
+import { stat } from 'node:fs/promises';
+import type { ImageConfig } from '../image/types.js';
+import { InvalidArgumentError, NotFoundError } from '../model/errors.js';
+import { containersTable } from '../store/tables/containers.js';
+import { lineageTable, type LineageRecord } from '../store/tables/lineage.js';
+import { layerFiles, type LayerFile } from '../layer/files.js';
 import { labelUntilFilters } from '../image/prune.js';
 import { repoDigests } from '../image/inspect.js';
 import { familiarName } from '../image/reference.js';
-import { InvalidArgumentError } from '../model/errors.js';
+import type { Engine } from '../engine.js';
+import type { ImageRecord } from '../image/images.js';
 
 /** The filters `docker images` and GET /images/json accept. */
 export const IMAGE_FILTERS = ['dangling', 'label', 'label!', 'before', 'since', 'reference', 'until'] as const;
@@ -23,7 +28,7 @@ export function filterImages(engine: Engine, o: { all?: boolean; filters?: strin
   let list = store.list();
   const { test, rest } = labelUntilFilters(store, o.filters ?? [], ['dangling', 'reference', 'before', 'since']);
   list = list.filter(test);
-  const parents = new Set((engine.store.db.prepare(`SELECT parent_image_id AS p FROM lineage WHERE parent_image_id IS NOT NULL`).all() as { p: string }[]).map((r) => r.p));
+  const parents = store.parentIds();
   const references: RegExp[] = [];
   for (const [k, v] of rest) {
     if (k === 'dangling') {
@@ -43,7 +48,7 @@ export function filterImages(engine: Engine, o: { all?: boolean; filters?: strin
 
 /** How many containers use each image. */
 export function containerCounts(engine: Engine): Map<string, number> {
-  return new Map((engine.store.db.prepare(`SELECT image_id, COUNT(*) AS n FROM containers GROUP BY image_id`).all() as { image_id: string; n: number }[]).map((r) => [r.image_id, r.n]));
+  return engine.containers.countByImage();
 }
 
 /** docker's GET /images/json: one ImageSummary per image (all its names in RepoTags). */
@@ -71,4 +76,170 @@ export function listImages(engine: Engine, o: { all?: boolean; filters?: Map<str
     });
   }
   return out;
+}
+
+/** One history entry of an image, oldest first, with the layer it made (null: config only). */
+export interface HistoryEntry {
+  created: string | null;
+  createdBy: string;
+  comment: string;
+  emptyLayer: boolean;
+  layerIndex: number | null;
+  size: number;
+}
+
+/**
+ * The one rule pairing an image's history with its layers, shared by `slipway history`, the
+ * app's image page and the Engine API: layer i was made by the i-th history entry that is not
+ * `empty_layer`. When the counts disagree (an image written without history), docker pairs
+ * nothing and shows one row per layer instead, and so do we.
+ */
+export function pairHistory(cfg: ImageConfig, img: Pick<ImageRecord, 'layers' | 'created'>): HistoryEntry[] {
+  const hist = cfg.history ?? [];
+  const nonEmpty = hist.filter((h) => !h.empty_layer).length;
+  if (nonEmpty !== img.layers.length) {
+    return img.layers.map((l, i) => ({ created: cfg.created ?? img.created, createdBy: '', comment: '', emptyLayer: false, layerIndex: i, size: l.size }));
+  }
+  let li = 0;
+  return hist.map((h) => {
+    const empty = !!h.empty_layer;
+    const idx = empty ? null : li++;
+    return { created: h.created ?? null, createdBy: h.created_by ?? '', comment: h.comment ?? '', emptyLayer: empty, layerIndex: idx, size: idx === null ? 0 : img.layers[idx]!.size };
+  });
+}
+
+export type LineageInfo = Omit<LineageRecord, 'imageId'>;
+
+function lineageInfo(r: LineageRecord | undefined): LineageInfo | null {
+  if (!r) return null;
+  const { imageId: _id, ...rest } = r;
+  return rest;
+}
+
+/** What the app's image page shows: config, layers with the step that made each, history, origin, users. */
+export function imageDetail(engine: Engine, ref: string) {
+  const img = engine.images.resolve(ref);
+  const cfg = engine.images.config(img);
+  const rc = cfg.config ?? {};
+  const history = pairHistory(cfg, img);
+  const byLayer = new Map(history.filter((h) => h.layerIndex !== null).map((h) => [h.layerIndex!, h]));
+  return {
+    id: img.id,
+    tags: img.tags,
+    created: img.created,
+    size: img.size,
+    author: cfg.author ?? '',
+    comment: typeof cfg.comment === 'string' ? cfg.comment : '',
+    architecture: cfg.architecture ?? '',
+    os: cfg.os ?? '',
+    manifestDigest: img.manifestDigest,
+    config: {
+      env: rc.Env ?? [],
+      entrypoint: rc.Entrypoint ?? null,
+      cmd: rc.Cmd ?? null,
+      workingDir: rc.WorkingDir ?? '',
+      user: rc.User ?? '',
+      exposedPorts: Object.keys(rc.ExposedPorts ?? {}),
+      volumes: Object.keys(rc.Volumes ?? {}),
+      labels: rc.Labels ?? {},
+      stopSignal: rc.StopSignal ?? '',
+    },
+    layers: img.layers.map((l, i) => ({
+      index: i,
+      chainId: l.chainId,
+      diffId: l.diffId,
+      size: l.size,
+      blobDigest: l.blobDigest,
+      blobSize: l.blobSize,
+      mediaType: l.mediaType,
+      createdBy: byLayer.get(i)?.createdBy ?? '',
+      created: byLayer.get(i)?.created ?? null,
+      comment: byLayer.get(i)?.comment ?? '',
+    })),
+    history,
+    lineage: lineageInfo(lineageTable.get(engine.store.db, img.id)),
+    containers: containersTable.usingImage(engine.store.db, img.id),
+  };
+}
+
+/** The images list: each image with how many containers use it and where it came from. */
+export function imageSummaries(engine: Engine) {
+  const db = engine.store.db;
+  const counts = containerCounts(engine);
+  const origins = new Map(lineageTable.all(db).map((r) => [r.imageId, r.kind]));
+  return engine.images.list().map((img) => ({
+    id: img.id,
+    tags: img.tags,
+    created: img.created,
+    size: img.size,
+    layers: img.layers.length,
+    containers: counts.get(img.id) ?? 0,
+    addedAt: img.addedAt,
+    origin: origins.get(img.id) ?? '',
+  }));
+}
+
+/** The entries of one layer of an image, marked added / changed / deleted / opaque. */
+export async function imageLayerFiles(engine: Engine, ref: string, layer: number, limit: number): Promise<{ files: LayerFile[]; truncated: boolean }> {
+  const img = engine.images.resolve(ref);
+  const l = img.layers[layer];
+  if (!l) throw new InvalidArgumentError(`image ${ref} has ${img.layers.length} layers; there is no layer ${layer}`);
+  const snap = engine.images.snapshots.path(l.chainId);
+  try {
+    await stat(snap);
+  } catch {
+    throw new NotFoundError(`the snapshot of layer ${layer} is missing from the store; run \`slipway system check --repair\``);
+  }
+  const lowers = img.layers.slice(0, layer).reverse().map((x) => engine.images.snapshots.path(x.chainId));
+  return layerFiles(snap, lowers, limit);
+}
+
+export interface LineageNode {
+  id: string;
+  kind: 'image' | 'container';
+  label: string;
+  origin: string;
+  parent: string | null;
+  via: string | null;
+  present: boolean;
+}
+
+/** Images, the containers made from them and committed into them, and deleted parents as ghosts. */
+export function lineageGraph(engine: Engine): { nodes: LineageNode[] } {
+  const db = engine.store.db;
+  const images = engine.images.list();
+  const present = new Set(images.map((i) => i.id));
+  const byImage = new Map(lineageTable.all(db).map((r) => [r.imageId, r]));
+  const nodes: LineageNode[] = [];
+  const containerNodes = new Map<string, LineageNode>();
+  for (const img of images) {
+    const lin = byImage.get(img.id);
+    nodes.push({
+      id: img.id,
+      kind: 'image',
+      label: img.tags[0] ?? img.id.slice(7, 19),
+      origin: lin?.kind ?? 'unknown',
+      parent: lin?.parentImageId ?? null,
+      via: lin?.containerId ?? lin?.buildId ?? null,
+      present: true,
+    });
+    if (lin?.kind === 'commit' && lin.containerId && !containerNodes.has(lin.containerId)) {
+      containerNodes.set(lin.containerId, {
+        id: lin.containerId, kind: 'container', label: lin.containerName ?? lin.containerId.slice(0, 12),
+        origin: 'container', parent: lin.parentImageId, via: null, present: false,
+      });
+    }
+  }
+  for (const c of containersTable.brief(db)) {
+    const n = containerNodes.get(c.id);
+    if (n) n.present = true;
+    else containerNodes.set(c.id, { id: c.id, kind: 'container', label: c.name, origin: 'container', parent: c.imageId, via: null, present: true });
+  }
+  // A parent that was deleted since still anchors its children, as a ghost node.
+  for (const n of nodes.slice()) {
+    if (n.parent && !present.has(n.parent) && !nodes.some((m) => m.id === n.parent)) {
+      nodes.push({ id: n.parent, kind: 'image', label: n.parent.slice(7, 19), origin: 'deleted', parent: null, via: null, present: false });
+    }
+  }
+  return { nodes: [...nodes, ...containerNodes.values()] };
 }

@@ -1,3 +1,5 @@
+import { imagesTable } from '../store/tables/images.js';
+import { displayState } from './containers.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
@@ -62,8 +64,8 @@ export function componentVersions(): { runc: { path: string; version: string }; 
  */
 export async function systemInfo(engine: Engine) {
   const containers = await engine.containers.list({ all: true });
-  const by = (s: string) => containers.filter((c) => (c.state === 'exiting' ? 'exited' : c.state) === s).length;
-  const images = (engine.store.db.prepare(`SELECT COUNT(*) AS n FROM images`).get() as { n: number }).n;
+  const by = (s: string) => containers.filter((c) => displayState(c) === s).length;
+  const images = imagesTable.count(engine.store.db);
   const driver = await chooseDriver(engine.store.paths.root);
   const tools = componentVersions();
   const os = osRelease();

@@ -1,12 +1,24 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LayerFile } from '../../shared/api.js';
+import { isOpaqueSnapshotDir, isWhiteoutDevice } from './overlay.js';
+
+/** One entry of a layer, as the app's layer explorer lists it. */
+export interface LayerFile {
+  path: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  size: number;
+  mode: number;
+  /** deleted: an overlay whiteout; opaque: a directory that hides everything below it */
+  mark: 'added' | 'changed' | 'deleted' | 'opaque';
+  target?: string;
+}
 
 /**
  * What one layer holds, read from its unpacked snapshot: every entry with added / changed /
- * deleted marks. A snapshot stores deletions as overlay whiteouts (0/0 character devices),
- * so "deleted" is read straight off the disk; "changed" means a lower layer of the same
- * image already had that path. Async fs calls only: a big layer never blocks the bridge.
+ * deleted / opaque marks. A snapshot stores deletions as overlay whiteouts (0/0 character
+ * devices) and replaced directories as opaque ones (the overlay xattr), so both are read
+ * straight off the disk; "changed" means a lower layer of the same image already had that
+ * path. Async fs calls only: a big layer never blocks the bridge.
  */
 export async function layerFiles(snapshot: string, lowers: string[], limit: number): Promise<{ files: LayerFile[]; truncated: boolean }> {
   const files: LayerFile[] = [];
@@ -17,7 +29,7 @@ export async function layerFiles(snapshot: string, lowers: string[], limit: numb
       try {
         const st = await lstat(join(dir, rel));
         // a whiteout in a lower layer means the path was gone by then
-        return !(st.isCharacterDevice() && st.rdev === 0);
+        return !isWhiteoutDevice(st);
       } catch {
         // not in this layer: look further down
       }
@@ -39,10 +51,11 @@ export async function layerFiles(snapshot: string, lowers: string[], limit: numb
       }
       const childRel = rel ? `${rel}/${name}` : name;
       const st = await lstat(join(snapshot, childRel));
-      const whiteout = st.isCharacterDevice() && st.rdev === 0;
+      const whiteout = isWhiteoutDevice(st);
       const type: LayerFile['type'] = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
       const below = await existsBelow(childRel);
-      const mark: LayerFile['mark'] = whiteout ? 'deleted' : below ? 'changed' : 'added';
+      const opaque = type === 'dir' && isOpaqueSnapshotDir(join(snapshot, childRel));
+      const mark: LayerFile['mark'] = whiteout ? 'deleted' : opaque ? 'opaque' : below ? 'changed' : 'added';
       const entry: LayerFile = { path: `/${childRel}`, type: whiteout ? 'other' : type, size: st.isFile() ? st.size : 0, mode: st.mode & 0o7777, mark };
       if (type === 'symlink') entry.target = await readlink(join(snapshot, childRel)).catch(() => '');
       files.push(entry);

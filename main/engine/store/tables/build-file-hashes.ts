@@ -1,0 +1,70 @@
+import { createReadStream, readFileSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { DB } from '../db.js';
+
+/**
+ * The `build_file_hashes` table, the only SQL for it: content digests of context files, keyed by their stat (size, mtime, mode, inode, owner) so
+ * an unchanged file is never re-read, as BuildKit does. Writes are batched per build.
+ */
+export class FileHashCache {
+  private readonly pending = new Map<string, [string, string]>();
+  private readonly known = new Map<string, [string, string]>();
+  private readonly loaded = new Set<string>();
+  constructor(private readonly db: DB) {}
+
+  static statKey(st: Stats): string {
+    return `${st.size}:${st.mtimeMs}:${st.mode}:${st.ino}:${st.uid}:${st.gid}`;
+  }
+
+  /** One query for every hash under a directory (the context), instead of one per file. */
+  preload(dir: string): void {
+    if (this.loaded.has(dir)) return;
+    this.loaded.add(dir);
+    const rows = this.db
+      .prepare(`SELECT path, stat_key, content_sha AS digest FROM build_file_hashes WHERE path >= ? AND path < ?`)
+      .all(`${dir}/`, `${dir}0`) as { path: string; stat_key: string; digest: string }[];
+    for (const r of rows) this.known.set(r.path, [r.stat_key, r.digest]);
+  }
+
+  /** The digest if the file is unchanged since it was last hashed (no read). */
+  cached(abs: string, st: Stats): string | undefined {
+    const k = this.known.get(abs);
+    return k && k[0] === FileHashCache.statKey(st) ? k[1] : undefined;
+  }
+
+  async digest(abs: string, st: Stats): Promise<string> {
+    const hit = this.cached(abs, st);
+    if (hit) return hit;
+    const sk = FileHashCache.statKey(st);
+    if (!this.loaded.size) {
+      const row = this.db.prepare(`SELECT stat_key, content_sha AS digest FROM build_file_hashes WHERE path = ?`).get(abs) as { stat_key: string; digest: string } | undefined;
+      if (row && row.stat_key === sk) return row.digest;
+    }
+    const h = createHash('sha256');
+    if (st.size < 1 << 20) h.update(readFileSync(abs));
+    else for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+    const d = `sha256:${h.digest('hex')}`;
+    this.pending.set(abs, [sk, d]);
+    this.known.set(abs, [sk, d]);
+    return d;
+  }
+
+  /** builder prune: every remembered hash goes. */
+  static clear(db: DB): number {
+    return db.prepare(`DELETE FROM build_file_hashes`).run().changes;
+  }
+
+  /** Hashes of context files are not store content. */
+  static refs(): { blobs: string[]; chainIds: string[] } {
+    return { blobs: [], chainIds: [] };
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const ins = this.db.prepare(`INSERT OR REPLACE INTO build_file_hashes (path, stat_key, content_sha) VALUES (?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const [p, [sk, d]] of this.pending) ins.run(p, sk, d);
+    })();
+    this.pending.clear();
+  }
+}
