@@ -170,6 +170,46 @@ export const LineageNode = z.object({
 });
 export type LineageNode = z.infer<typeof LineageNode>;
 
+/**
+ * What each long task (main/server/task-ops.ts) takes and answers: the one schema both sides
+ * use (the server's ops are typed from it, the renderer reads results through it).
+ */
+const Credentials = z.object({ username: z.string(), password: z.string() });
+export const TaskParams = {
+  build: z.object({
+    dockerfileFile: z.string(),
+    context: z.string(),
+    tags: z.array(z.string()),
+    buildArgs: z.record(z.string(), z.string()),
+    noCache: z.boolean(),
+    target: z.string().optional(),
+  }),
+  commit: z.object({ id: z.string(), repo: z.string().optional(), message: z.string(), author: z.string(), changes: z.array(z.string()) }),
+  load: z.object({ path: z.string() }),
+  save: z.object({ refs: z.array(z.string()), path: z.string(), format: z.enum(['docker-archive', 'oci-archive']) }),
+  prune: z.object({ all: z.boolean() }),
+  /** credentials: the Electron shell's login (kept with safeStorage), else the engine's auth file is read */
+  pull: z.object({ ref: z.string(), tlsVerify: z.boolean().optional(), credentials: Credentials.optional() }),
+  push: z.object({ ref: z.string(), tlsVerify: z.boolean().optional(), credentials: Credentials.optional() }),
+} as const;
+export type TaskKind = keyof typeof TaskParams;
+export type TaskParamsOf<K extends TaskKind> = z.infer<(typeof TaskParams)[K]>;
+
+export const TaskResults = {
+  build: z.object({ imageId: z.string(), buildId: z.string(), tags: z.array(z.string()), ms: z.number() }),
+  commit: z.object({ id: z.string(), tags: z.array(z.string()) }),
+  load: z.object({ images: z.array(z.object({ id: z.string(), tags: z.array(z.string()) })) }),
+  save: z.object({ path: z.string() }),
+  prune: z.object({ deleted: z.number(), reclaimed: z.number() }),
+  pull: z.object({ id: z.string(), tags: z.array(z.string()), reference: z.string(), digest: z.string(), downloaded: z.boolean() }),
+  push: z.object({ reference: z.string(), tag: z.string(), digest: z.string(), size: z.number() }),
+} as const satisfies Record<TaskKind, z.ZodTypeAny>;
+export type TaskResultOf<K extends TaskKind> = z.infer<(typeof TaskResults)[K]>;
+export const TaskResult = z.union([
+  TaskResults.build, TaskResults.commit, TaskResults.load, TaskResults.save, TaskResults.prune, TaskResults.pull, TaskResults.push,
+]);
+export type TaskResult = z.infer<typeof TaskResult>;
+
 export const TaskInfo = z.object({
   task: z.string(),
   kind: z.string(),
@@ -177,8 +217,10 @@ export const TaskInfo = z.object({
   state: z.enum(['running', 'done', 'failed', 'cancelled']),
   startedAt: z.number(),
   message: z.string(),
-  result: z.unknown().optional(),
+  result: TaskResult.optional(),
   error: z.string().optional(),
+  /** the error's category (ApiErrorCode) when the task failed */
+  code: z.string().optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
@@ -346,8 +388,9 @@ export const TaskDoneEvent = z.object({
   task: z.string(),
   kind: z.string(),
   state: z.enum(['done', 'failed', 'cancelled']),
-  result: z.unknown().optional(),
+  result: TaskResult.optional(),
   error: z.string().optional(),
+  code: z.string().optional(),
 });
 export type TaskDoneEvent = z.infer<typeof TaskDoneEvent>;
 
@@ -369,7 +412,8 @@ export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;
 
 /**
  * Error codes on the wire: the engine's categories (INVALID travels as INVALID_ARGUMENT), plus
- * the contract's own (UNKNOWN_METHOD, a failed TASK) and INTERNAL for a bug.
+ * the contract's own (UNKNOWN_METHOD; DISCONNECTED, said by the renderer's transport) and
+ * INTERNAL for a bug.
  */
 export const ApiErrorCode = z.enum([
   'NOT_FOUND',
@@ -387,6 +431,8 @@ export const ApiErrorCode = z.enum([
   'UNKNOWN',
   'UNKNOWN_METHOD',
   'INTERNAL',
+  /** the renderer's own: the bridge connection dropped */
+  'DISCONNECTED',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
 export interface ApiError {

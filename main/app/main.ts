@@ -30,7 +30,7 @@ app.whenReady().then(async () => {
   const engine = openEngine();
   const api = createApiRuntime(engine);
   // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
-  Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(join(engine.store.paths.root, 'app-registry-logins.json'), safeStorage)));
+  Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(engine.store.paths.appRegistryLogins, safeStorage)));
 
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });

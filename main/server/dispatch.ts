@@ -13,6 +13,11 @@ export function describeZodError(e: ZodError): string {
     .join('; ');
 }
 
+/** Results are checked against the contract everywhere but a production build. */
+export function checkResults(): boolean {
+  return process.env.NODE_ENV !== 'production';
+}
+
 /**
  * The single gate both transports (IPC and WebSocket) go through: the method must be in the
  * contract, the params must pass its schema, and the answer is always `{result}` or
@@ -30,7 +35,14 @@ export async function dispatch(handlers: Handlers, method: string, rawParams: un
   try {
     const handler = handlers[method] as (p: unknown) => unknown;
     const result = await handler(parsed.data);
-    return { result: result === undefined ? null : result };
+    const answer = result === undefined ? null : result;
+    // In development and tests every answer must be what the contract says: the renderer uses
+    // the inferred types without casts, so a handler that drifts fails here, not in the page.
+    if (checkResults()) {
+      const ok = spec.result.safeParse(answer);
+      if (!ok.success) return { error: { code: 'INTERNAL', message: `${method} answered outside its contract: ${describeZodError(ok.error)}` } };
+    }
+    return { result: answer };
   } catch (e) {
     return { error: toApiError(e, describeZodError) };
   }

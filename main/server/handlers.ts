@@ -75,7 +75,7 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  * work is the engine's (and runs as a task when it is long).
  */
 export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine)): Handlers {
-  const settings = new UiSettings(join(engine.store.paths.root, 'ui-settings.json'));
+  const settings = new UiSettings(engine.store.paths.uiSettings);
   return {
     'system.info': () => ({
       root: engine.store.paths.root,
@@ -170,7 +170,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'build.start': async (req) => {
       // The composed text is kept as a file (named by its digest) so the builds table can point
       // at it and Rebuild shows exactly what was built.
-      const dir = join(engine.store.paths.root, 'ui-dockerfiles');
+      const dir = engine.store.paths.uiDockerfiles;
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${createHash('sha256').update(req.dockerfile).digest('hex').slice(0, 32)}.Dockerfile`);
       await writeFile(file, req.dockerfile);

@@ -2,7 +2,8 @@
 // over the IPC channel: progress, then done or failed. It owns its own Engine (SQLite in WAL
 // mode takes the parent and the child at once), so the parent's event loop stays free.
 import { Engine, EngineError, ErrorCode, errorMessage } from '../engine/index.js';
-import { taskOps, type TaskKind } from './task-ops.js';
+import { taskOps } from './task-ops.js';
+import type { TaskKind } from '../../shared/api.js';
 
 interface Start {
   type: 'start';

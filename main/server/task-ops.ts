@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { build, Credentials, Engine, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
+import { build, Engine, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
 import type { TaskContext } from './tasks.js';
+import type { TaskKind, TaskParamsOf, TaskResultOf } from '../../shared/api.js';
 
 /**
  * The long operations, as plain functions of (engine, params, progress). They run in a child
@@ -9,19 +10,8 @@ import type { TaskContext } from './tasks.js';
  * that hosts the window; the same functions run in-process where no compiled child exists.
  * Params arrive already validated by the contract.
  */
-export interface TaskParams {
-  build: { dockerfileFile: string; context: string; tags: string[]; buildArgs: Record<string, string>; noCache: boolean; target?: string };
-  commit: { id: string; repo?: string; message: string; author: string; changes: string[] };
-  load: { path: string };
-  save: { refs: string[]; path: string; format: 'docker-archive' | 'oci-archive' };
-  prune: { all: boolean };
-  /** credentials: the Electron shell's login (kept with safeStorage), else the engine's auth file is read */
-  pull: { ref: string; tlsVerify?: boolean; credentials?: Credentials };
-  push: { ref: string; tlsVerify?: boolean; credentials?: Credentials };
-}
-export type TaskKind = keyof TaskParams;
 
-type Op<K extends TaskKind> = (engine: Engine, p: TaskParams[K], t: Pick<TaskContext, 'progress' | 'signal'>) => Promise<unknown>;
+type Op<K extends TaskKind> = (engine: Engine, p: TaskParamsOf<K>, t: Pick<TaskContext, 'progress' | 'signal'>) => Promise<TaskResultOf<K>>;
 
 /** Registry progress as task events: a layer event carries the whole row, so late listeners catch up. */
 function transferProgress(t: Pick<TaskContext, 'progress'>): (e: TransferEvent) => void {

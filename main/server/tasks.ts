@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { TaskInfo, TaskProgressEvent } from '../../shared/api.js';
+import { TaskResults, type TaskInfo, type TaskKind, type TaskParamsOf, type TaskProgressEvent, type TaskResult } from '../../shared/api.js';
+import { checkResults } from './dispatch.js';
+import { toApiError } from './errors.js';
 import { Engine, EngineError, ErrorCode, errorMessage } from '../engine/index.js';
 import type { EventHub } from './hub.js';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { taskOps, type TaskKind, type TaskParams } from './task-ops.js';
+import { taskOps } from './task-ops.js';
 
 /**
  * The built child entry: beside this module when running from dist/ (the CLI bundle's
@@ -45,7 +47,7 @@ export class TaskRunner {
 
   constructor(private readonly hub: EventHub) {}
 
-  start(kind: string, title: string, work: (ctx: TaskContext) => Promise<unknown>): string {
+  start(kind: string, title: string, work: (ctx: TaskContext) => Promise<TaskResult>): string {
     const task = `${kind}-${randomBytes(6).toString('hex')}`;
     const abort = new AbortController();
     const info: TaskInfo = { task, kind, title, state: 'running', startedAt: Date.now(), message: 'started' };
@@ -62,7 +64,7 @@ export class TaskRunner {
     setImmediate(() => {
       work(ctx).then(
         (result) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'done', result),
-        (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, errorMessage(e)),
+        (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, errorMessage(e), toApiError(e, String).code),
       );
     });
     this.prune();
@@ -73,11 +75,19 @@ export class TaskRunner {
    * Run a long operation off this process's event loop: in a child process with its own
    * engine when the compiled child exists, else in-process (same code, same events).
    */
-  runOp<K extends TaskKind>(engine: Engine, kind: K, title: string, params: TaskParams[K]): string {
+  runOp<K extends TaskKind>(engine: Engine, kind: K, title: string, params: TaskParamsOf<K>): string {
+    return this.start(kind, title, async (ctx) => {
+      const result = await this.runOpOnce(engine, kind, params, ctx);
+      // In development and tests every result must be what the contract says (the renderer trusts it).
+      if (checkResults()) TaskResults[kind].parse(result);
+      return result as TaskResult;
+    });
+  }
+
+  private runOpOnce<K extends TaskKind>(engine: Engine, kind: K, params: TaskParamsOf<K>, ctx: TaskContext): Promise<unknown> {
     const entry = this.childEntry;
-    if (!entry) return this.start(kind, title, (ctx) => (taskOps[kind] as (e: Engine, p: TaskParams[K], c: TaskContext) => Promise<unknown>)(engine, params, ctx));
-    return this.start(kind, title, (ctx) =>
-      new Promise((resolvePromise, reject) => {
+    if (!entry) return (taskOps[kind] as (e: Engine, p: TaskParamsOf<K>, c: TaskContext) => Promise<unknown>)(engine, params, ctx);
+    return new Promise((resolvePromise, reject) => {
         const child = fork(entry, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
         let stderr = '';
         let settled = false;
@@ -94,8 +104,7 @@ export class TaskRunner {
           if (!settled) reject(new EngineError(ErrorCode.SYSTEM, `the ${kind} task ended unexpectedly (${sig ?? `exit ${code}`}): ${stderr.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? stderr.trim().split('\n').pop() ?? ''}`));
         });
         child.send({ type: 'start', root: engine.store.paths.root, kind, params });
-      }),
-    );
+      });
   }
 
   childEntry: string | undefined = taskChildEntry();
@@ -127,14 +136,15 @@ export class TaskRunner {
     });
   }
 
-  private finish(task: string, state: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): void {
+  private finish(task: string, state: 'done' | 'failed' | 'cancelled', result?: TaskResult, error?: string, code?: string): void {
     const t = this.tasks.get(task);
     if (!t) return;
     t.info.state = state;
     t.info.result = result;
     t.info.error = state === 'cancelled' ? 'cancelled' : error;
+    if (state === 'failed' && code) t.info.code = code;
     t.info.message = state === 'done' ? 'done' : state === 'cancelled' ? 'cancelled' : (error ?? 'failed');
-    this.hub.publish('task.done', { task, kind: t.info.kind, state, result, error: t.info.error });
+    this.hub.publish('task.done', { task, kind: t.info.kind, state, result, error: t.info.error, ...(t.info.code ? { code: t.info.code } : {}) });
   }
 
   private prune(): void {

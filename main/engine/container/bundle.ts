@@ -1,3 +1,4 @@
+import { StorePaths } from '../store/paths.js';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
@@ -18,7 +19,8 @@ import { cgroupsPathFor } from '../rootless/cgroups.js';
 
 /** The files of one container dir (see DESIGN.md "The store"). */
 export function containerFiles(root: string, id: string) {
-  const dir = join(root, 'containers', id);
+  const paths = new StorePaths(root);
+  const dir = paths.container(id);
   return {
     dir,
     upper: join(dir, 'upper'),
@@ -32,7 +34,7 @@ export function containerFiles(root: string, id: string) {
     // conmon's attach socket and ctl FIFO (--full-attach puts them in the bundle)
     attach: join(dir, 'attach'),
     ctl: join(dir, 'ctl'),
-    exitFile: join(root, 'exits', id),
+    exitFile: paths.exitFile(id),
   };
 }
 

@@ -1,3 +1,4 @@
+import { StorePaths } from '../store/paths.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomHex } from '../util/ids.js';
@@ -36,7 +37,7 @@ export async function chooseDriver(root: string): Promise<DriverChoice> {
     if (!NAMES.includes(forced)) throw new InvalidArgumentError(`SLIPWAY_MOUNT_DRIVER=${forced} is not a driver: use one of ${NAMES.join(', ')}`);
     return { driver: forced, reason: 'chosen by SLIPWAY_MOUNT_DRIVER', probedAt: new Date().toISOString() };
   }
-  const cache = join(root, 'mount-driver.json');
+  const cache = new StorePaths(root).mountDriverCache;
   if (existsSync(cache)) {
     try {
       const c = JSON.parse(readFileSync(cache, 'utf8')) as DriverChoice;
@@ -65,7 +66,7 @@ async function probe(root: string): Promise<DriverChoice> {
 
 /** Mount two layers, write through, check the write lands in upper; undefined = works. */
 async function tryDriver(root: string, d: MountDriver): Promise<string | undefined> {
-  const dir = join(root, 'tmp', `probe-${d.name}-${process.pid}-${randomHex(3)}`);
+  const dir = join(new StorePaths(root).tmp, `probe-${d.name}-${process.pid}-${randomHex(3)}`);
   const m = { lowers: [join(dir, 'l1'), join(dir, 'l2')], upper: join(dir, 'u'), work: join(dir, 'w'), target: join(dir, 'm'), linkDir: join(dir, 'links') };
   try {
     for (const p of [...m.lowers, m.upper, m.work, m.target]) mkdirSync(p, { recursive: true });

@@ -1,13 +1,14 @@
+import { StorePaths } from '../store/paths.js';
 import { spawn } from 'node:child_process';
 import { lastLine } from '../util/text.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { EngineError, ErrorCode } from '../model/errors.js';
 import { errnoCode, MNT_DETACH, umount2 } from '../util/native.js';
 
 /** Where a container's network namespace is bind-mounted: <root>/netns/<id> (outside the container dir, which rm deletes). */
 export function netnsPath(root: string, id: string): string {
-  return join(root, 'netns', id);
+  return new StorePaths(root).netnsOf(id);
 }
 
 /** Run a helper binary; resolves with its exit code and stderr. */

@@ -19,7 +19,7 @@ import { startPortForwarder, stopPortForwarder } from './port-forward.js';
 export type StoredHostConfig = { NetworkMode: string } & Partial<Omit<NetworkHostConfig, 'NetworkMode'>>;
 
 function files(root: string, id: string) {
-  const dir = join(root, 'containers', id);
+  const dir = new StorePaths(root).container(id);
   return { dir, state: join(dir, 'network.json'), pastaPid: join(dir, 'pasta.pid'), netns: netnsPath(root, id) };
 }
 

@@ -30,4 +30,12 @@ export class StorePaths {
   get netns(): string { return join(this.root, 'netns'); }
   /** netavark's --config: aardvark-dns's per-network name files and pid; the network lock */
   get networkConfig(): string { return join(this.root, 'netavark'); }
+  netnsOf(id: string): string { return join(this.root, 'netns', id); }
+  exitFile(id: string): string { return join(this.root, 'exits', id); }
+  /** which mount driver works here, and why (probed once per store) */
+  get mountDriverCache(): string { return join(this.root, 'mount-driver.json'); }
+  /** the app's own files beside the store: UI settings, Dockerfiles typed in the app, its registry logins */
+  get uiSettings(): string { return join(this.root, 'ui-settings.json'); }
+  get uiDockerfiles(): string { return join(this.root, 'ui-dockerfiles'); }
+  get appRegistryLogins(): string { return join(this.root, 'app-registry-logins.json'); }
 }

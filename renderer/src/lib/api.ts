@@ -1,4 +1,4 @@
-import type { EventData, EventName, MethodName, Params, Reply, Result, ServerFrame } from '../../../shared/api.js';
+import { methods, TaskResults, type EventData, type EventName, type MethodName, type Params, type Reply, type Result, type ServerFrame, type TaskKind, type TaskResultOf } from '../../../shared/api.js';
 
 /** What the Electron preload exposes (and nothing more): see main/app/preload.cts. */
 export interface SlipwayBridge {
@@ -124,15 +124,16 @@ export const inElectron = (): boolean => typeof window !== 'undefined' && Boolea
 export async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
   const reply = await transport().invoke(method, params);
   if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message);
-  return reply.result as Result<M>;
+  // The reply is read through its contract schema: the page gets the inferred type, checked.
+  return methods[method].result.parse(reply.result) as Result<M>;
 }
 
 export function on<E extends EventName>(event: E, fn: (data: EventData<E>) => void): () => void {
   return transport().subscribe(event, fn as Listener);
 }
 
-/** Resolve when a task ends; reject with its error. */
-export function waitTask(task: string, onProgress?: (p: EventData<'task.progress'>) => void): Promise<unknown> {
+/** Resolve with the task's result (read through its contract schema) when it ends; reject with its error. */
+export function waitTask<K extends TaskKind>(kind: K, task: string, onProgress?: (p: EventData<'task.progress'>) => void): Promise<TaskResultOf<K>> {
   return new Promise((resolve, reject) => {
     const offP = on('task.progress', (p) => {
       if (p.task === task) onProgress?.(p);
@@ -141,8 +142,8 @@ export function waitTask(task: string, onProgress?: (p: EventData<'task.progress
       if (d.task !== task) return;
       offP();
       offD();
-      if (d.state === 'done') resolve(d.result);
-      else reject(new ApiError(d.state === 'cancelled' ? 'CANCELLED' : 'TASK_FAILED', d.error ?? d.state));
+      if (d.state === 'done') resolve(TaskResults[kind].parse(d.result) as TaskResultOf<K>);
+      else reject(new ApiError(d.state === 'cancelled' ? 'CANCELLED' : (d.code ?? 'TASK_FAILED'), d.error ?? d.state));
     });
   });
 }

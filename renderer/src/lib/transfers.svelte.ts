@@ -39,8 +39,8 @@ function listen(): void {
     t.state = d.state;
     t.error = d.error;
     t.message = d.state === 'done' ? 'done' : (d.error ?? d.state);
-    const r = d.result as { id?: string } | undefined;
-    if (r?.id) t.imageId = r.id;
+    const r = d.result;
+    if (r && 'id' in r) t.imageId = r.id;
   });
 }
 
