@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
 import { Readable, Transform, Writable } from 'node:stream';
 import { InvalidArgumentError } from '../model/errors.js';
 import { SeqpacketSocket } from '../util/seqpacket.js';
@@ -61,19 +62,29 @@ export class AttachSession {
   readonly output: Readable;
   readonly input: Writable;
   readonly ended: Promise<AttachEnd>;
-  private readonly socket: SeqpacketSocket;
+  private socket: SeqpacketSocket | undefined;
   private readonly demux: Transform;
   private detached = false;
+  private size: TerminalSize | undefined;
+  private readonly connected: Promise<SeqpacketSocket | undefined>;
+  private settleConnected!: (s: SeqpacketSocket | undefined) => void;
+  private settleEnded!: (e: AttachEnd) => void;
 
+  /**
+   * A session on `target`. `connect: false` makes one that waits (the Engine API attaches
+   * before it starts a container): output and input wait until `connect()`.
+   */
   constructor(
     private readonly target: AttachTarget,
     opts: AttachOptions = {},
+    connect = true,
   ) {
     this.tty = target.tty;
+    this.size = opts.size;
     const keys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
     const want = { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true };
-    this.socket = SeqpacketSocket.connect(target.socket);
-    if (opts.size) this.resize(opts.size);
+    this.connected = new Promise((resolve) => (this.settleConnected = resolve));
+    this.ended = new Promise((resolve) => (this.settleEnded = resolve));
     this.output = this.demux = new Transform({
       readableObjectMode: true,
       writableObjectMode: true,
@@ -83,34 +94,55 @@ export class AttachSession {
         else cb();
       },
     });
-    this.socket.pipe(this.demux);
-    // conmon closes the socket when the process's output has ended (it exited): end our side too.
-    this.socket.on('end', () => this.socket.end());
-    this.socket.on('error', () => this.demux.end());
-    this.ended = new Promise((resolve) => this.socket.once('close', () => resolve(this.detached ? 'detached' : 'exited')));
     const scanner = new DetachScanner(keys);
-    const socket = this.socket;
     const session = this;
     this.input = new Writable({
       write(chunk: Buffer, _enc, cb) {
         if (!opts.stdin) return cb();
-        const { pass, detach } = scanner.feed(chunk);
-        // conmon reads at most 32 KiB per packet; more would be cut off.
-        for (let i = 0; i < pass.length; i += 8192) socket.write(pass.subarray(i, i + 8192));
-        if (detach) session.detach();
-        cb();
+        void session.connected.then(async (socket) => {
+          const { pass, detach } = scanner.feed(chunk);
+          let room = true;
+          // conmon reads at most 32 KiB per packet; more would be cut off.
+          if (socket && !socket.destroyed) for (let i = 0; i < pass.length; i += 8192) room = socket.write(pass.subarray(i, i + 8192));
+          if (detach) session.detach();
+          else if (!room && socket && !socket.destroyed) await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+          cb();
+        });
       },
       final(cb) {
-        if (opts.stdin && !session.detached && !socket.destroyed) socket.end();
-        cb();
+        void session.connected.then((socket) => {
+          if (opts.stdin && socket && !session.detached && !socket.destroyed) socket.end();
+          cb();
+        });
       },
     });
     this.input.on('error', () => {});
+    if (connect) this.connect();
+  }
+
+  get isConnected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Connect to conmon's socket (at once, or when a waiting session's process is up). */
+  connect(): void {
+    if (this.socket || this.detached) return;
+    const socket = SeqpacketSocket.connect(this.target.socket);
+    this.socket = socket;
+    if (this.size) this.resize(this.size);
+    socket.pipe(this.demux);
+    // conmon closes the socket when the process's output has ended (it exited): end our side too.
+    socket.on('end', () => socket.end());
+    socket.on('error', () => this.demux.end());
+    socket.once('close', () => this.settleEnded(this.detached ? 'detached' : 'exited'));
+    this.settleConnected(socket);
   }
 
   /** Set the pty's size (conmon applies it with TIOCSWINSZ; the process gets SIGWINCH). */
   resize(size: TerminalSize): void {
     if (!this.tty) return;
+    this.size = size;
+    if (!this.socket) return; // applied at connect
     const rows = Math.max(1, Math.floor(size.rows));
     const cols = Math.max(1, Math.floor(size.cols));
     let fd: number;
@@ -133,8 +165,13 @@ export class AttachSession {
   detach(): void {
     if (this.detached) return;
     this.detached = true;
-    this.socket.unpipe(this.demux);
-    this.socket.destroy();
+    if (this.socket) {
+      this.socket.unpipe(this.demux);
+      this.socket.destroy();
+    } else {
+      this.settleConnected(undefined);
+      this.settleEnded('detached');
+    }
     this.demux.end();
   }
 }

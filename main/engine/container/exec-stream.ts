@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { ContainerManager } from './manager.js';
-import { runcGlobalArgs, runcPath, classifyStartError, runcErrorLine } from '../runtime/runc.js';
-import { resolveUser } from '../runtime/user.js';
-import { mergeEnv } from './create-config.js';
-import { ConflictError, EngineError, ErrorCode } from '../model/errors.js';
+import { execInContainer } from './exec.js';
+import type { OutputChunk, TerminalSize } from './attach.js';
 
 export interface ExecStreamOptions {
   cmd: string[];
@@ -13,6 +11,8 @@ export interface ExecStreamOptions {
   user?: string;
   tty?: boolean;
   stdin?: boolean;
+  /** the pty's first size (tty only) */
+  size?: TerminalSize;
 }
 
 /**
@@ -28,60 +28,50 @@ export interface ExecProcess {
   stderr: Readable | null;
   exit: Promise<number>;
   kill(signal?: NodeJS.Signals): void;
+  /** the pty's size (POST /exec/{id}/resize); ignored without a TTY */
+  resize(size: TerminalSize): void;
 }
 
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /**
- * `runc exec` with pipes. With a TTY, runc needs a terminal of its own: it runs under
- * util-linux `script`, which gives it one, set raw and without echo so that only the
- * container's own terminal (runc's) echoes and translates. Its size cannot follow the client.
+ * An exec through the engine's one attach path (container/exec.ts: conmon holds the process's
+ * stdio, a real pty with a TTY), with its output split into plain streams. A failure to start
+ * rejects with docker's cause (127/126), as `docker exec` reports it.
  */
 export async function execStream(mgr: ContainerManager, ref: string, o: ExecStreamOptions): Promise<ExecProcess> {
-  const rec = await mgr.get(ref);
-  if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
-  if (!o.cmd.length) throw new EngineError(ErrorCode.INVALID, 'No exec command specified');
-  const f = mgr.files(rec.id);
-  const user = resolveUser(f.rootfs, o.user || rec.spec.config.User);
-  const env = mergeEnv([], o.env ?? []);
-  const args = [...runcGlobalArgs(mgr.engine.store.paths.runtimeState), 'exec', '--user', `${user.uid}:${user.gid}`];
-  for (const g of user.additionalGids) args.push('--additional-gids', String(g));
-  if (o.workdir) args.push('--cwd', o.workdir);
-  for (const e of env) args.push('--env', e);
-  if (o.tty) args.push('--tty');
-  args.push(rec.id, ...o.cmd);
-  const child = o.tty
-    ? spawn('script', ['-qfec', `stty raw -echo; exec ${[runcPath(), ...args].map(shq).join(' ')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } })
-    : spawn(runcPath(), args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  // runc's own complaints come on stderr as logrus lines: kept for the error, not shown.
-  let runcErr = '';
+  const run = await execInContainer(mgr, ref, {
+    cmd: o.cmd,
+    env: o.env,
+    workdir: o.workdir,
+    user: o.user || undefined,
+    tty: o.tty,
+    interactive: !!o.stdin,
+    // The API client's bytes are all the process's: no detach keys here.
+    attach: { stdin: !!o.stdin, stdout: true, stderr: true, detachKeys: '', size: o.size },
+  });
+  const session = run.session!;
+  const stdout = new PassThrough();
   const stderr = o.tty ? null : new PassThrough();
-  child.stderr!.on('data', (d: Buffer) => {
-    const s = d.toString();
-    if (o.tty || /^time="[^"]*" level=/m.test(s)) runcErr = (runcErr + s).slice(-65536);
-    else stderr!.write(d);
-  });
-  child.stderr!.on('end', () => stderr?.end());
-  child.stdin?.on('error', () => {});
-  const exit = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c, sig) => resolve(c ?? (sig ? 128 + 9 : 1)));
-  }).then((code) => {
-    mgr.engine.store.emit('container', 'exec_die', rec.id, { name: rec.name, execCommand: o.cmd.join(' '), exitCode: String(code) });
-    if ((code === 255 || code === 1) && /unable to start container process|exec failed/.test(runcErr)) {
-      const c = classifyStartError(runcErr);
-      throw new EngineError(ErrorCode.SYSTEM, `exec failed: ${c.message}`, { cause: c.cause ?? 'not-executable' });
+  void (async () => {
+    for await (const c of session.output as AsyncIterable<OutputChunk>) {
+      const to = c.stream === 'stderr' && stderr ? stderr : stdout;
+      if (!to.write(c.data)) await once(to, 'drain');
     }
-    if (code !== 0 && /level=error/.test(runcErr) && !/exit status/.test(runcErr)) throw new EngineError(ErrorCode.SYSTEM, `exec failed: ${runcErrorLine(runcErr)}`, { cause: 'not-executable' });
-    return code;
-  });
-  mgr.engine.store.emit('container', `exec_start: ${o.cmd.join(' ')}`, rec.id, { name: rec.name, execCommand: o.cmd.join(' ') });
+    stdout.end();
+    stderr?.end();
+  })();
   return {
-    pid: child.pid ?? 0,
-    stdin: o.stdin || o.tty ? child.stdin : null,
-    stdout: child.stdout!,
+    pid: run.pid,
+    stdin: o.stdin ? session.input : null,
+    stdout,
     stderr,
-    exit,
-    kill: (s = 'SIGKILL') => child.kill(s),
+    exit: run.wait(),
+    kill: (signal = 'SIGKILL') => {
+      try {
+        process.kill(run.pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+    resize: (size) => session.resize(size),
   };
 }

@@ -111,7 +111,8 @@ export async function execInContainer(mgr: ContainerManager, ref: string, o: Exe
   } finally {
     conmon.release();
   }
-  mgr.engine.store.emit('container', 'exec_start', rec.id, { name: rec.name, execID: id, execCommand: o.cmd.join(' ') });
+  // docker's action names carry the command: "exec_start: sh -c ..."
+  mgr.engine.store.emit('container', `exec_start: ${o.cmd.join(' ')}`, rec.id, { name: rec.name, execID: id, execCommand: o.cmd.join(' ') });
   let exited: Promise<number> | undefined;
   const wait = () =>
     (exited ??= waitExecExit(f.exitFile, f.exitDir).then((code) => {

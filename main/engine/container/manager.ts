@@ -35,6 +35,9 @@ const STALE_EXITING_MS = 15_000;
  * conmon is each container's monitor, so a container outlives the process that started it.
  */
 export class ContainerManager {
+  /** Sessions of this engine waiting for a container to start (attachAtStart). */
+  private readonly waitingAttach = new Map<string, Set<AttachSession>>();
+
   constructor(readonly engine: Engine) {}
 
   private get store() {
@@ -260,6 +263,13 @@ export class ContainerManager {
     } catch (e) {
       throw await this.failStart(rec, e);
     }
+    for (const waiting of this.waitingAttach.get(rec.id) ?? []) {
+      try {
+        waiting.connect();
+      } catch {
+        waiting.detach();
+      }
+    }
     const r = await trace('start: runc start', () => runc(this.store.paths.runtimeState, ['start', rec.id]));
     if (r.code !== 0) {
       session?.detach();
@@ -278,11 +288,14 @@ export class ContainerManager {
    * docker attach: a session on a running container's stdio (container/attach.ts). Its
    * process keeps running when the session ends; `waitExited` gives the exit code after.
    */
-  async attach(ref: string, opts: AttachOptions = {}): Promise<AttachSession> {
+  async attach(ref: string, opts: AttachOptions = {}, how: { waitForStart?: boolean } = {}): Promise<AttachSession> {
     const rec = await this.get(ref);
     if (rec.state === 'paused') throw new ConflictError('You cannot attach to a paused container, unpause it first');
-    if (rec.state !== 'running') throw new ConflictError('You cannot attach to a stopped container, start it first');
     if (opts.stdin && !rec.spec.config.OpenStdin) opts = { ...opts, stdin: false };
+    if (rec.state !== 'running') {
+      if (!how.waitForStart) throw new ConflictError('You cannot attach to a stopped container, start it first');
+      return this.attachAtStart(rec, opts);
+    }
     try {
       return new AttachSession(this.attachTarget(rec), opts);
     } catch (e) {
@@ -290,6 +303,39 @@ export class ContainerManager {
       if (await this.waitExit(rec.id, 0)) throw new ConflictError('You cannot attach to a stopped container, start it first');
       throw new EngineError(ErrorCode.SYSTEM, `cannot attach to container ${rec.name}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * A session that connects when the container next starts (the Engine API's attach before
+   * start, as `docker run` and `docker start -a` send it). A start by this engine connects it
+   * between `runc create` and `runc start`, so it misses nothing; a start by another process
+   * is seen on the container dir and connected as soon as its socket is up.
+   */
+  private attachAtStart(rec: ContainerRecord, opts: AttachOptions): AttachSession {
+    const session = new AttachSession(this.attachTarget(rec), opts, false);
+    let set = this.waitingAttach.get(rec.id);
+    if (!set) this.waitingAttach.set(rec.id, (set = new Set()));
+    set.add(session);
+    const f = this.files(rec.id);
+    void session.ended.then(() => set.delete(session));
+    void (async () => {
+      while (!session.isConnected && set.has(session)) {
+        const now = this.row(rec.id);
+        if (!now) {
+          session.detach();
+          return;
+        }
+        if (now.state === 'running' && existsSync(f.attach)) {
+          try {
+            session.connect();
+          } catch {
+            // the run ended between the check and the connect: wait for the next one
+          }
+        }
+        await changeOrTimeout(f.dir, 250);
+      }
+    })();
+    return session;
   }
 
   /**
