@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { execStream, type ExecProcess } from '../../engine/index.js';
-import { readJsonObject, type ApiContext } from '../context.js';
+import { intQuery, readJsonObject, type ApiContext } from '../context.js';
 import { ApiError, badRequest, conflict, messageOf, notFound } from '../errors.js';
 import type { Route } from '../router.js';
 import { StreamWriter, STDERR, STDOUT } from '../streams/stdcopy.js';
@@ -25,6 +25,8 @@ export interface ExecSession {
   exitCode: number | null;
   pid: number;
   finishedAt?: number;
+  /** the running process, for resize */
+  process?: ExecProcess;
 }
 
 /** Finished sessions stay inspectable this long (docker keeps them until the container goes). */
@@ -92,6 +94,7 @@ async function run(ctx: ApiContext, s: ExecSession, tty: boolean): Promise<ExecP
     throw e;
   }
   s.pid = p.pid;
+  s.process = p;
   p.exit.then(
     (code) => ((s.exitCode = code), (s.running = false), (s.finishedAt = Date.now())),
     () => ((s.exitCode = 126), (s.running = false), (s.finishedAt = Date.now())),
@@ -128,8 +131,19 @@ async function start(ctx: ApiContext): Promise<void> {
     ctx.reply.empty(200);
     return;
   }
-  const p = await run(ctx, s, tty);
+  // As dockerd: the connection is hijacked (101 sent) before the process starts. Output sent
+  // together with the 101's headers is lost by clients that read the socket past their HTTP
+  // parser (docker-py), and the process's first bytes come at once from conmon.
   const conn = ctx.reply.hijack('application/vnd.docker.raw-stream');
+  const w = new StreamWriter(conn.output, tty);
+  let p: ExecProcess;
+  try {
+    p = await run(ctx, s, tty);
+  } catch (e) {
+    await w.write(STDERR, Buffer.from(`${messageOf(e)}\n`));
+    conn.close();
+    return;
+  }
   const kill = () => p.kill('SIGKILL');
   ctx.signal.addEventListener('abort', kill, { once: true });
   if (p.stdin && s.stdin) {
@@ -138,7 +152,6 @@ async function start(ctx: ApiContext): Promise<void> {
     p.stdin?.end();
     conn.input.resume();
   }
-  const w = new StreamWriter(conn.output, tty);
   try {
     await Promise.all([copyOut(p.stdout, w, STDOUT, s.stdout || tty), copyOut(p.stderr, w, STDERR, s.stderr)]);
     await p.exit;
@@ -153,7 +166,9 @@ async function start(ctx: ApiContext): Promise<void> {
 function resize(ctx: ApiContext): void {
   const s = ctx.services.execs.get(ctx.params.name!);
   if (!s.running) throw conflict(`Exec ${s.id} is not running`);
-  // The terminal of a TTY exec is util-linux script's, sized once; a resize is accepted.
+  const h = intQuery(ctx, 'h');
+  const wd = intQuery(ctx, 'w');
+  if (h !== undefined && wd !== undefined) s.process?.resize({ rows: h, cols: wd });
   ctx.reply.empty(200);
 }
 
