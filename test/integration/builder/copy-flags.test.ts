@@ -209,3 +209,13 @@ describe('ADD of a Git repository (git daemon on loopback)', () => {
     await expect(buildText(`FROM localhost/busybox:latest\nCOPY ${url}#v1 /x\n`)).rejects.toThrow(/source can't be a git ref for COPY/);
   });
 });
+
+describe('parser directives', () => {
+  it('# syntax= and # check= are accepted: check gets a note, so does a frontend that is not Docker\'s', async () => {
+    const warnings = (events: { type: string }[]) => events.filter((e) => e.type === 'build.warning');
+    const { events } = await buildText('# syntax=docker/dockerfile:1.7\n# check=skip=JSONArgsRecommended;error=true\nFROM localhost/busybox:latest\nCMD echo hi\n');
+    expect(warnings(events)).toEqual([{ type: 'build.warning', message: '# check=skip=JSONArgsRecommended;error=true: slipway runs no build checks, so this directive changes nothing' }]);
+    const other = await buildText('# syntax=example.com/frontends/custom:2\nFROM localhost/busybox:latest\n');
+    expect(warnings(other.events)).toEqual([{ type: 'build.warning', message: "# syntax=example.com/frontends/custom:2: slipway builds with its own Dockerfile frontend (BuildKit's Dockerfile syntax); the named frontend image is not run" }]);
+  });
+});

@@ -125,6 +125,12 @@ describe('RUN --mount=type=bind and tmpfs', () => {
     expect((await rootfs(engine, again.imageId)).get('/got')!.sha256).toBe(sha('v2'));
   });
 
+  it('from= an image (not a stage) works the same way', async () => {
+    const { fs } = await buildText('FROM scratch AS empty\nFROM localhost/busybox:latest\nRUN --mount=type=bind,from=localhost/busybox:latest,source=/bin,target=/tmp ls /tmp/busybox > /seen && ls -A /tmp > /dev/null\nRUN --mount=from=empty,target=/tmp ls -A /tmp > /empty\n');
+    expect(fs.get('/seen')!.sha256).toBe(sha('/tmp/busybox\n'));
+    expect(fs.get('/empty')!.size).toBe(0);
+  });
+
   it('a missing source and a stage defined later are clear errors', async () => {
     await expect(buildText('FROM localhost/busybox:latest AS a\nFROM localhost/busybox:latest\nRUN --mount=from=a,source=/nope,target=/m true\n')).rejects.toThrow(/mount source "\/nope" not found in stage a/);
     await expect(buildText('FROM localhost/busybox:latest AS first\nRUN --mount=type=bind,from=later,target=/m true\nFROM localhost/busybox:latest AS later\nFROM first\n')).rejects.toThrow(/cannot mount from stage "later", stage needs to be defined before current command/);
@@ -153,13 +159,16 @@ describe('RUN --mount=type=secret', () => {
         'FROM localhost/busybox:latest\nUSER nobody\n' +
           `RUN --mount=type=secret,id=tok,uid=65534 test "$(cat /run/secrets/tok)" = "${SECRET.slice(0, 4)}$(echo ${SECRET.slice(4)})" && echo file-ok > /tmp/ok1\n` +
           'RUN --mount=type=secret,id=envtok,env=TOKEN,required test -n "$TOKEN" && test "${#TOKEN}" = ' + SECRET.length + ' && ! test -e /run/secrets/envtok && echo env-ok > /tmp/ok2\n' +
-          'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /tmp/ok3\n',
+          'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /tmp/ok3\n' +
+          'RUN --mount=type=secret,id=tok,target=/tmp/t,mode=0440,gid=65534 stat -c "%a %u:%g" /tmp/t > /tmp/mode && stat -c "%a" /run/secrets 2>/dev/null > /tmp/none; true\n',
         {},
         { secrets: { tok: { file }, envtok: { env: 'SLIPWAY_TEST_SECRET_ENV' } } },
       );
       expect(fs.get('/tmp/ok1')!.sha256).toBe(sha('file-ok\n'));
       expect(fs.get('/tmp/ok2')!.sha256).toBe(sha('env-ok\n'));
       expect(fs.get('/tmp/ok3')!.sha256).toBe(sha('skipped\n'));
+      expect(fs.get('/tmp/mode')!.sha256).toBe(sha('440 0:65534\n'));
+      expect(fs.has('/tmp/t')).toBe(false);
       expect(fs.has('/run/secrets')).toBe(false);
       expect(JSON.stringify(config)).not.toContain(SECRET);
       for (const t of layerTexts(imageId)) expect(t.includes(SECRET)).toBe(false);
