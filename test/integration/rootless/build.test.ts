@@ -1,37 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
-import { ensureBuilt, slipway, type Run } from '../image/cli.js';
-import { isOrdinaryUser } from './helpers.js';
+import { okRun, rootlessStore } from './helpers.js';
 
 // BuildKit's RUN mounts as an ordinary user: cache mounts owned by a user inside the
 // namespace, a bind of another stage through an overlay view, a secret, -o to a directory.
-let root = '';
-let cleanup = () => {};
-let sw: (...args: string[]) => Run;
-
-function ok(r: Run): string {
-  expect(r.stderr, `exit ${r.code}: ${r.stderr}`).not.toMatch(/internal error|\n\s+at /);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
-
-beforeAll(() => {
-  if (!isOrdinaryUser) throw new Error('the rootless suite must run as an ordinary user: use scripts/test-rootless.sh');
-  ensureBuilt();
-  ({ root, cleanup } = tempRoot('slipway-rootless-build-'));
-  sw = (...args: string[]) => slipway(root, args);
-  ok(sw('load', '-i', join(FIXTURES, 'busybox-docker.tar')));
-});
-
-afterAll(() => {
-  if (!root) return;
-  // the cache dir belongs to a subordinate uid: only a command inside the namespace can empty it
-  sw('builder', 'prune', '-a', '-f');
-  cleanup();
-});
+// The cache dir belongs to a subordinate uid: only a command inside the namespace can empty it.
+const store = rootlessStore('slipway-rootless-build-', (sw) => sw('builder', 'prune', '-a', '-f'));
+const sw = (...args: string[]) => store.sw(...args);
+const ok = okRun;
 
 describe('rootless builds with RUN --mount', () => {
   it('cache (uid/gid inside the namespace), bind from a stage, secret, and -o DIR', () => {
