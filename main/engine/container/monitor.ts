@@ -194,7 +194,7 @@ export class RuntimeStartError extends Error {
   }
 }
 
-/** Is the process in `pidFile` alive and one of ours (conmon, or a foreground slipway)? */
+/** Is the conmon whose pid is in `pidFile` alive (not a zombie, not a recycled pid)? */
 export function monitorAlive(pidFile: string): boolean {
   let pid: number;
   try {
@@ -207,7 +207,7 @@ export function monitorAlive(pidFile: string): boolean {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/\) Z /.test(stat)) return false;
-    return comm === 'conmon' || comm === 'node' || comm.startsWith('slipway');
+    return comm === 'conmon';
   } catch {
     return false;
   }
