@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { liveTempName } from '../util/ids.js';
 import type { Engine } from '../engine.js';
@@ -7,6 +7,7 @@ import { EngineError, ErrorCode } from '../model/errors.js';
 import { mountView, overlayDriver } from './view-mount.js';
 import type { LayerMount } from '../mount/driver.js';
 import { buildSpec } from '../runtime/spec.js';
+import { resolveSandbox } from '../runtime/sandbox.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
@@ -85,42 +86,6 @@ function dropStubs(upper: string, stubs: string[]): void {
   }
 }
 
-/** The kernel's capabilities in bit order, for a privileged step (docker's --privileged grants all it can). */
-const ALL_CAPS = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
-  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
-  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
-  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
-].map((c) => `CAP_${c}`);
-
-/** Every capability this process may hand on (its bounding set): more would fail in runc. */
-function boundingCaps(): string[] {
-  let mask = (1n << BigInt(ALL_CAPS.length)) - 1n;
-  try {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) mask = BigInt(`0x${m[1]}`);
-  } catch {
-    // assume all
-  }
-  return ALL_CAPS.filter((_, i) => (mask >> BigInt(i)) & 1n);
-}
-
-function privileged(spec: Record<string, unknown>): void {
-  const caps = boundingCaps();
-  const proc = spec.process as { capabilities: Record<string, string[]>; noNewPrivileges: boolean; user: { uid: number } };
-  proc.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: [] };
-  proc.noNewPrivileges = false;
-  const linux = spec.linux as Record<string, unknown>;
-  delete linux.seccomp;
-  linux.maskedPaths = [];
-  linux.readonlyPaths = [];
-  (linux.resources as { devices: unknown[] }).devices = [{ allow: true, access: 'rwm' }];
-  for (const m of spec.mounts as { destination: string; options?: string[] }[]) {
-    if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
-  }
-}
-
 export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> {
   const driver = await overlayDriver(engine);
   // pid in the name: `system check` leaves a live build's mounted dir alone.
@@ -142,7 +107,9 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     const user = resolveUser(m.target, o.user || undefined);
     if (o.cwd !== '/') mkdirScoped(m.target, o.cwd);
     const etc = writeEtcFiles(dir, { hostname: 'buildkitsandbox', network: o.network });
-    const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()) });
+    const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()),
+      // docker's --privileged, as BuildKit's insecure mode is
+      sandbox: o.privileged ? resolveSandbox({ Privileged: true }, { hostNet: o.network === 'host' }) : undefined });
     const specMounts = spec.mounts as Record<string, unknown>[];
     for (const [i, x] of extra.entries()) {
       if (x.type === 'tmpfs') {
@@ -158,7 +125,6 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
       }
       specMounts.push({ destination: x.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(x.readonly ? ['ro'] : [])] });
     }
-    if (o.privileged) privileged(spec);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
     const { code, stderrTail } = await new Promise<{ code: number; stderrTail: string }>((resolve, reject) => {
       const p = spawn(runcPath(), [...runcGlobalArgs(stateRoot), 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
