@@ -4,7 +4,7 @@ import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, trace
 import { ExitCode } from '../output.js';
 import { createSpec, type CreateFlags } from '../flags/create.js';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { FlagError } from '../exit-codes.js';
 import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
 
@@ -99,20 +99,93 @@ export async function attach(name: string, o: { stdin?: boolean; sigProxy?: stri
   if (code !== 0) throw new ExitCode(code);
 }
 
-/** Run `fn` for each name; failures print one line each and make the exit code 1 (docker). */
-async function each(names: string[], fn: (engine: Engine, name: string) => Promise<void>): Promise<void> {
+/**
+ * Run `fn` for each name and print what it returns, in the order given; a failure prints one
+ * line instead and makes the exit code 1 (docker). `atOnce`: every name at the same time (at
+ * most 50), as docker's CLI does for rm, stop, kill, pause and unpause (parallelOperation).
+ */
+async function each(
+  names: string[],
+  fn: (engine: Engine, name: string) => Promise<string>,
+  opts: { atOnce?: boolean; finish?: () => Promise<void> } = {},
+): Promise<void> {
   let failed = false;
   await withEngine(async (engine) => {
-    for (const n of names) {
-      try {
-        await fn(engine, n);
-      } catch (e) {
-        failed = true;
-        process.stderr.write(`Error: ${errorMessage(e)}\n`);
+    const results = opts.atOnce ? pooled(names, 50, (n) => fn(engine, n)) : undefined;
+    try {
+      for (let i = 0; i < names.length; i++) {
+        try {
+          process.stdout.write(`${await (results ? results[i]! : fn(engine, names[i]!))}\n`);
+        } catch (e) {
+          failed = true;
+          process.stderr.write(`Error: ${errorMessage(e)}\n`);
+        }
       }
+    } finally {
+      await opts.finish?.();
     }
   });
   if (failed) throw new ExitCode(1);
+}
+
+/**
+ * `start A B C...`: containers that exit while later ones start (short jobs) are recorded by
+ * this process, as their exit files appear (conmon writes them), instead of by conmon's exit
+ * command, which waits 0.2 s for someone to do it and otherwise starts a node process of its
+ * own for each of them.
+ */
+class ExitRecorder {
+  private readonly watching: string[] = [];
+  private readonly recording: Promise<void>[] = [];
+  private engine: Engine | undefined;
+  private watcher: FSWatcher | undefined;
+
+  watch(engine: Engine, id: string): void {
+    if (!this.engine) {
+      this.engine = engine;
+      try {
+        this.watcher = watch(engine.store.paths.exits, () => this.sweep());
+        this.watcher.on('error', () => this.watcher?.close());
+      } catch {
+        // no watcher: the sweeps after each start and at the end still record
+      }
+    }
+    this.watching.push(id);
+    this.sweep();
+  }
+
+  /** Record what has exited by now, and wait for every recording to finish. */
+  async done(): Promise<void> {
+    this.watcher?.close();
+    this.sweep();
+    await Promise.all(this.recording);
+  }
+
+  private sweep(): void {
+    const mgr = this.engine?.containers;
+    if (!mgr) return;
+    for (let i = this.watching.length - 1; i >= 0; i--) {
+      const id = this.watching[i]!;
+      if (mgr.exitCodeFromFile(id) === undefined) continue;
+      this.watching.splice(i, 1);
+      // a failure here is the exit command's to retry; the start itself succeeded
+      this.recording.push(mgr.finalize(id).catch(() => {}));
+    }
+  }
+}
+
+/** fn over every item, at most `width` at a time; one promise per item, in order (none rejects unobserved). */
+function pooled<T>(items: string[], width: number, fn: (item: string) => Promise<T>): Promise<T>[] {
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  const acquire = () => (running < width ? (running++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  // a finished job hands its slot to the next one waiting
+  const release = () => (waiting.length ? waiting.shift()!() : running--);
+  return items.map((item) => {
+    const p = acquire().then(() => fn(item)).finally(release);
+    p.catch(() => {}); // observed in order by the caller
+    return p;
+  });
 }
 
 export async function start(names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<void> {
@@ -131,52 +204,52 @@ export async function start(names: string[], o: { attach?: boolean; interactive?
     if (code !== 0) throw new ExitCode(code);
     return;
   }
+  const exits = new ExitRecorder();
   await each(names, async (engine, n) => {
-    await engine.containers.start(n);
-    process.stdout.write(`${n}\n`);
-  });
+    const { rec } = await engine.containers.start(n);
+    exits.watch(engine, rec.id);
+    return n;
+  }, { finish: () => exits.done() });
 }
 
 export async function stop(names: string[], o: { time?: number; signal?: string }): Promise<void> {
   await each(names, async (engine, n) => {
     await engine.containers.stop(n, o.time, o.signal);
-    process.stdout.write(`${n}\n`);
-  });
+    return n;
+  }, { atOnce: true });
 }
 
 export async function kill(names: string[], o: { signal?: string }): Promise<void> {
   await each(names, async (engine, n) => {
     await engine.containers.kill(n, o.signal ?? 'KILL');
-    process.stdout.write(`${n}\n`);
-  });
+    return n;
+  }, { atOnce: true });
 }
 
 export async function restart(names: string[], o: { time?: number }): Promise<void> {
   await each(names, async (engine, n) => {
     await engine.containers.restart(n, o.time);
-    process.stdout.write(`${n}\n`);
+    return n;
   });
 }
 
 export async function wait(names: string[]): Promise<void> {
-  await each(names, async (engine, n) => {
-    process.stdout.write(`${await engine.containers.wait(n)}\n`);
-  });
+  await each(names, async (engine, n) => String(await engine.containers.wait(n)));
 }
 
 export async function pause(names: string[], on: boolean): Promise<void> {
   await each(names, async (engine, n) => {
     if (on) await engine.containers.pause(n);
     else await engine.containers.unpause(n);
-    process.stdout.write(`${n}\n`);
-  });
+    return n;
+  }, { atOnce: true });
 }
 
 export async function rm(names: string[], o: { force?: boolean }): Promise<void> {
   await each(names, async (engine, n) => {
     await engine.containers.remove(n, { force: o.force });
-    process.stdout.write(`${n}\n`);
-  });
+    return n;
+  }, { atOnce: true });
 }
 
 /** conmon's exit command: record the exit, unmount, remove when --rm. Never prints. */

@@ -426,12 +426,14 @@ export class ContainerManager {
   }
 
   private async teardownAndRecord(rec: ContainerRecord): Promise<void> {
+    // The code is in the row now (state 'exiting'); without the file conmon's exit command knows
+    // it has nothing to do, so it is removed first: the exit command looks 0.2 s after the exit,
+    // and would start a node process of its own if the teardown below were still going on.
+    rmSync(this.files(rec.id).exitFile, { force: true });
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
     await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
     await trace('exit: network teardown', () => this.engine.networks.tearDownContainer(rec));
-    // The code is in the row now; without the file conmon's exit command knows it has nothing to do.
-    rmSync(this.files(rec.id).exitFile, { force: true });
     const tx = this.store.db.transaction(() => {
       containersTable.transition(this.store.db, rec.id, 'exiting', 'exited');
       this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
