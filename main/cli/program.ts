@@ -10,6 +10,7 @@ import { registerUiCommands } from './commands/ui.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRootlessCommands } from './commands/rootless.js';
 import { registerNetworkCommands } from './commands/network.js';
+import { registerVolumeCommands } from './commands/volume.js';
 
 /** Each area's commands/*.ts registration. */
 export const AREAS = {
@@ -22,6 +23,7 @@ export const AREAS = {
   registry: registerRegistryCommands,
   rootless: registerRootlessCommands,
   network: registerNetworkCommands,
+  volume: registerVolumeCommands,
 };
 export type Area = keyof typeof AREAS;
 
@@ -42,6 +44,7 @@ export const VERB_AREAS: Readonly<Record<string, Area>> = {
   pull: 'registry', push: 'registry', login: 'registry', logout: 'registry',
   unshare: 'rootless',
   port: 'network', network: 'network',
+  volume: 'volume',
 };
 
 /**

@@ -3,6 +3,7 @@ import { defaultRoot } from './store/paths.js';
 import { ImageStore } from './image/images.js';
 import { ContainerManager } from './container/manager.js';
 import { NetworkService } from './services/networks.js';
+import { VolumeService } from './services/volumes.js';
 
 /**
  * The facade: the one API that the CLI, the IPC binding and the web bridge call. It knows
@@ -14,6 +15,7 @@ export class Engine {
   private _images?: ImageStore;
   private _containers?: ContainerManager;
   private _networks?: NetworkService;
+  private _volumes?: VolumeService;
 
   constructor(root: string = defaultRoot()) {
     this.store = new Store(root);
@@ -31,6 +33,11 @@ export class Engine {
   /** Bridge networks (netavark) and containers' endpoints on them: main/engine/services/networks.ts. */
   get networks(): NetworkService {
     return (this._networks ??= new NetworkService(this));
+  }
+
+  /** Volumes (docker's local driver) and the mounts of containers: main/engine/services/volumes.ts. */
+  get volumes(): VolumeService {
+    return (this._volumes ??= new VolumeService(this));
   }
 
   close(): void {

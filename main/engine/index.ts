@@ -30,7 +30,10 @@ export type {
   CreateHostConfig,
   NetworkingConfig,
   EndpointSettings,
+  Mount,
 } from './model/container-spec.js';
+export type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneReport, MountPoint } from './volume/types.js';
+export { ANONYMOUS_LABEL } from './services/volumes.js';
 export { DEFAULT_HOST_IP } from './network/options.js';
 export type { PortBinding, PortMap, Proto } from './network/types.js';
 export { ImageNotFoundError } from './container/manager.js';

@@ -245,9 +245,9 @@ export async function pause(names: string[], on: boolean): Promise<void> {
   }, { atOnce: true });
 }
 
-export async function rm(names: string[], o: { force?: boolean }): Promise<void> {
+export async function rm(names: string[], o: { force?: boolean; volumes?: boolean }): Promise<void> {
   await each(names, async (engine, n) => {
-    await engine.containers.remove(n, { force: o.force });
+    await engine.containers.remove(n, { force: o.force, volumes: o.volumes });
     return n;
   }, { atOnce: true });
 }

@@ -162,13 +162,21 @@ function isNotFound(e: unknown): boolean {
  */
 export async function inspect(names: string[], opts: { format?: string; type?: string; imageOnly?: boolean }): Promise<void> {
   const type = opts.imageOnly ? 'image' : opts.type;
-  if (type && type !== 'image' && type !== 'container') throw new InvalidArgumentError(`"${type}" is not a valid value for --type`);
+  if (type && type !== 'image' && type !== 'container' && type !== 'volume') throw new InvalidArgumentError(`"${type}" is not a valid value for --type`);
   await withEngine(async (engine) => {
     const found: object[] = [];
     const missing: string[] = [];
     const ctr = type === 'image' ? undefined : (await import('./containers.js')).inspectContainerJSON;
-    const what = type === 'image' ? 'image' : type === 'container' ? 'container' : 'object';
+    const what = type ?? 'object';
     for (const name of names) {
+      if (type === 'volume' || (!type && engine.volumes.has(name) && !(isReference(name) && engine.images.find(name)) && !engine.containers.find(name))) {
+        try {
+          found.push(engine.volumes.inspect(name));
+        } catch {
+          missing.push(`No such volume: ${name}`);
+        }
+        continue;
+      }
       if (type === 'image' && !isReference(name)) {
         // docker: "no such image: Busybox: invalid reference format: repository name must be lowercase"
         missing.push(`no such image: ${name}: ${referenceProblem(name)}`);

@@ -17,11 +17,14 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     const cache = await buildCacheRecords(engine);
     const cacheSize = cache.filter((r) => !r.shared).reduce((n, r) => n + r.size, 0);
     const cacheReclaimable = cache.filter((r) => !r.shared && !r.inUse).reduce((n, r) => n + r.size, 0);
+    const vols = engine.volumes.usage();
+    const volSize = vols.reduce((a, v) => a + v.UsageData!.Size, 0);
+    const volFree = vols.filter((v) => v.UsageData!.RefCount === 0).reduce((a, v) => a + v.UsageData!.Size, 0);
     if (!opts.verbose) {
       const rows = [
         { Type: 'Images', TotalCount: String(u.images.length), Active: String(u.imagesActive), Size: dfSize(u.imagesSize), Reclaimable: `${dfSize(u.imagesReclaimable)}${pct(u.imagesReclaimable, u.imagesSize)}` },
         { Type: 'Containers', TotalCount: String(u.containers.length), Active: String(u.containersActive), Size: dfSize(u.containersSize), Reclaimable: `${dfSize(u.containersReclaimable)}${pct(u.containersReclaimable, u.containersSize)}` },
-        { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+        { Type: 'Local Volumes', TotalCount: String(vols.length), Active: String(vols.filter((v) => v.UsageData!.RefCount > 0).length), Size: dfSize(volSize), Reclaimable: `${dfSize(volFree)}${pct(volFree, volSize)}` },
         { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((r) => r.inUse).length), Size: dfSize(cacheSize), Reclaimable: dfSize(cacheReclaimable) },
       ];
       const def = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
@@ -41,11 +44,11 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
     const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'].join('\t')];
     for (const c of u.containers) {
       const cmd = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
-      ctr.push([shortId(c.id), c.imageRef, cmd, '0', dfSize(c.size), humanAgo(c.created), c.status, c.name].join('\t'));
+      ctr.push([shortId(c.id), c.imageRef, cmd, String(c.localVolumes), dfSize(c.size), humanAgo(c.created), c.status, c.name].join('\t'));
     }
     process.stdout.write(tabwriter(ctr));
     out('\nLocal Volumes space usage:\n');
-    process.stdout.write(tabwriter(['VOLUME NAME\tLINKS\tSIZE']));
+    process.stdout.write(tabwriter(['VOLUME NAME\tLINKS\tSIZE', ...vols.map((v) => `${v.Name}\t${v.UsageData!.RefCount}\t${dfSize(v.UsageData!.Size)}`)]));
     out(`\nBuild cache usage: ${dfSize(cacheSize)}\n`);
     const bc = [['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'].join('\t')];
     for (const r of cache) bc.push([r.id.slice(0, 12), r.type, dfSize(r.size), humanAgo(r.createdAt), humanAgo(r.lastUsedAt), String(r.usageCount), String(r.shared)].join('\t'));

@@ -25,7 +25,10 @@ function createFlags(c: Command): Command {
     .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
     .option('-h, --hostname <name>', 'container host name')
     .option('--entrypoint <cmd>', 'overwrite the default ENTRYPOINT of the image')
-    .option('-v, --volume <HOST:CTR[:ro]>', 'bind mount a host path', collect, [])
+    .option('-v, --volume <[SRC:]CTR[:OPTS]>', 'bind mount a host path or mount a volume (a name is created if missing; a bare path is an anonymous volume)', collect, [])
+    .option('--mount <mount>', 'attach a filesystem mount: type=volume|bind|tmpfs,src=,dst=,readonly,volume-opt=,volume-nocopy,tmpfs-size=,tmpfs-mode=,bind-propagation=', collect, [])
+    .option('--tmpfs <path[:opts]>', 'mount a tmpfs directory', collect, [])
+    .option('--volumes-from <container[:ro|rw]>', 'mount volumes from the specified container(s)', collect, [])
     .option('--network <network>', 'connect a container to a network: a network\'s name (network create; bridge is the default bridge), none, host, or the default (pasta: own network namespace with outbound access)')
     .option('--network-alias <alias>', 'add a network-scoped alias for the container (its name on the network\'s DNS)', collect, [])
     .option('--ip <address>', 'IPv4 address on the network (e.g., 172.30.100.104)')
@@ -146,7 +149,7 @@ export function registerContainerCommands(program: Command): void {
     c.description('Remove one or more containers')
       .argument('<container...>')
       .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
-      .option('-v, --volumes', 'remove anonymous volumes associated with the container (none exist yet)')
+      .option('-v, --volumes', 'remove anonymous volumes associated with the container')
       .action(async (names: string[], o) => (await life()).rm(names, o)),
   'remove');
   both('ps', (c) =>

@@ -62,7 +62,7 @@ export function registerImageCommands(program: Command): void {
       .argument('<name...>')
       .option('-f, --format <format>', 'format output using a Go template')
       .option('-s, --size', 'display total file sizes (ignored: sizes are always shown)');
-    if (!imageOnly) c.option('--type <type>', 'only inspect objects of this type (image or container)');
+    if (!imageOnly) c.option('--type <type>', 'only inspect objects of this type (image, container or volume)');
     c.action(async (names: string[], o) => (await act()).inspect(names, { ...o, imageOnly }));
   };
   defineInspect(program.command('inspect'), false);

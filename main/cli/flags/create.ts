@@ -3,6 +3,7 @@ import { expandEnv, labelMap, readEnvFile } from './env.js';
 import { portBindings } from './publish.js';
 import { parseBytes, parseCpus } from './units.js';
 import { exposeKeys, logConfig, sandboxHostConfig, type SandboxFlags } from './sandbox.js';
+import { parseMountFlag, splitVolumeFlags, tmpfsFlags } from './mount.js';
 
 /** run/create's flags as commander hands them over. */
 export interface CreateFlags extends SandboxFlags {
@@ -14,6 +15,9 @@ export interface CreateFlags extends SandboxFlags {
   hostname?: string;
   entrypoint?: string;
   volume?: string[];
+  mount?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
   network?: string;
   net?: string;
   networkAlias?: string[];
@@ -73,6 +77,9 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
     ...(o.networkAlias?.length ? { Aliases: o.networkAlias } : {}),
     ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}),
   };
+  const { binds, volumes } = splitVolumeFlags(o.volume ?? []);
+  const mounts = (o.mount ?? []).map(parseMountFlag);
+  const tmpfs = tmpfsFlags(o.tmpfs ?? []);
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     Config: {
@@ -88,6 +95,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       ExposedPorts: Object.fromEntries([...(exposeKeys(o.expose) ?? []), ...Object.keys(ports)].map((k) => [k, {}])),
       ...(o.stopSignal !== undefined ? { StopSignal: o.stopSignal } : {}),
       ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
+      Volumes: Object.keys(volumes).length ? volumes : null,
       Tty: !!o.tty,
       OpenStdin: !!o.interactive,
       StdinOnce: !!o.interactive && attachStdin,
@@ -96,7 +104,10 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       AttachStderr: attach && (streams?.includes('stderr') ?? true),
     },
     HostConfig: {
-      Binds: o.volume?.length ? o.volume : null,
+      Binds: binds.length ? binds : null,
+      Mounts: mounts.length ? mounts : null,
+      Tmpfs: Object.keys(tmpfs).length ? tmpfs : null,
+      VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
       NetworkMode: network,
       PortBindings: ports,
       PublishAllPorts: !!o.publishAll,

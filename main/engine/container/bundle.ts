@@ -8,7 +8,8 @@ import { buildSpec } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
 import { bundleNetwork } from '../network/setup.js';
-import { parseBind } from './create-config.js';
+import { ociMounts } from '../volume/oci-mounts.js';
+import { mountPointsOf } from '../volume/mount-points.js';
 import type { ContainerRecord } from './types.js';
 import { EngineError, ErrorCode } from '../model/errors.js';
 import { ensureInitLayer } from './init-layer.js';
@@ -78,11 +79,8 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
   if (cwd !== '/') mkdirScoped(f.rootfs, cwd);
   // the mode's namespace (pasta: the one setupNetwork made) and /etc files (main/engine/network)
   const { network, netnsPath, etcFiles: etc } = bundleNetwork(engine.store.paths.root, rec);
-  const binds = (h.Binds ?? []).map(parseBind);
-  for (const b of binds) {
-    if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true }); // docker creates a missing host dir
-    if (statSync(b.source).isDirectory()) mkdirScoped(f.rootfs, b.destination); // runc makes file targets itself
-  }
+  // volumes, binds (a missing -v host dir is created, as docker) and tmpfs, mount points made in the rootfs
+  const mounts = ociMounts(f.rootfs, mountPointsOf(rec), h.Tmpfs);
   const spec = buildSpec({
     rootfs: f.rootfs,
     args: [rec.spec.path, ...rec.spec.args],
@@ -94,7 +92,8 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
     network,
     netnsPath,
     etcFiles: etc,
-    binds,
+    mounts: mounts.mounts,
+    rootfsPropagation: mounts.rootfsPropagation,
     resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },
     cgroupsPath: cgroupsPathFor(rec.id, isRootless()),
     sandbox: resolveSandbox(h, { hostNet: network === 'host', rootfs: f.rootfs }),

@@ -1,4 +1,3 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { ImageConfig } from '../image/types.js';
 import type { DriverName } from '../mount/driver.js';
 import type { ContainerConfig, ContainerSpec, HostConfig } from './types.js';
@@ -21,18 +20,6 @@ export function mergeEnv(base: string[], over: string[]): string[] {
     else out.push(e);
   }
   return out;
-}
-
-/** -v HOST:CTR[:ro|rw]; HOST must be absolute (named volumes are not supported yet). */
-export function parseBind(v: string): { source: string; destination: string; readonly: boolean } {
-  const parts = v.split(':');
-  if (parts.length < 2 || parts.length > 3) throw new InvalidArgumentError(`invalid volume specification: '${v}': use HOST:CONTAINER[:ro]`);
-  const [src, dst, mode = 'rw'] = parts as [string, string, string?];
-  if (!isAbsolute(src) && !src.startsWith('.')) throw new InvalidArgumentError(`invalid volume specification: '${v}': named volumes are not supported; give an absolute host path`);
-  if (!isAbsolute(dst)) throw new InvalidArgumentError(`invalid volume specification: '${v}': mount path must be absolute`);
-  const opts = mode.split(',');
-  if (!opts.every((o) => ['ro', 'rw', 'z', 'Z'].includes(o))) throw new InvalidArgumentError(`invalid mode: ${mode}`);
-  return { source: resolve(src), destination: dst, readonly: opts.includes('ro') };
 }
 
 /** Is this value "not set": absent, a zero value, or one of the defaults clients send? */
@@ -97,8 +84,10 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
   const net = networkHostConfig(h);
   const labels: Record<string, string> = { ...(ic.Labels ?? {}), ...(c.Labels ?? {}) };
   if (c.StopSignal) parseSignal(c.StopSignal);
+  // Binds, Mounts, Tmpfs, VolumesFrom and Volumes are checked by the volume service's planMounts
   const binds = stringList(h.Binds, 'HostConfig.Binds');
-  for (const v of binds) parseBind(v);
+  if (c.Volumes !== undefined && c.Volumes !== null && (typeof c.Volumes !== 'object' || Array.isArray(c.Volumes))) throw new InvalidArgumentError('Config.Volumes must map container paths to {}');
+  const volumes = { ...(ic.Volumes ?? {}), ...(c.Volumes ?? {}) };
   const userEnv = stringList(c.Env, 'Config.Env');
   for (const e of userEnv) if (!e.includes('=')) throw new InvalidArgumentError(`invalid environment entry "${e}": use KEY=VALUE`);
   const env = mergeEnv(ic.Env ?? [], userEnv);
@@ -115,7 +104,7 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
     Env: env,
     Cmd: cmd,
     Image: c.Image,
-    Volumes: ic.Volumes ?? null,
+    Volumes: Object.keys(volumes).length ? volumes : null,
     WorkingDir: workdir,
     Entrypoint: entrypoint,
     OnBuild: null,
@@ -127,6 +116,10 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
   const pids = h.PidsLimit;
   const hostConfig: HostConfig = {
     Binds: binds.length ? binds : null,
+    Mounts: h.Mounts?.length ? h.Mounts : null,
+    Tmpfs: h.Tmpfs && Object.keys(h.Tmpfs).length ? h.Tmpfs : null,
+    VolumesFrom: h.VolumesFrom?.length ? h.VolumesFrom : null,
+    VolumeDriver: h.VolumeDriver ?? '',
     ...net,
     Memory: nonNegative(h.Memory, 'HostConfig.Memory'),
     NanoCpus: nonNegative(h.NanoCpus, 'HostConfig.NanoCpus'),

@@ -1,6 +1,6 @@
 import { displayState } from '../views/containers.js';
 import type { Engine } from '../engine.js';
-import { parseBind } from './create-config.js';
+import { inspectMounts } from '../volume/mount-points.js';
 import { containerFiles } from './bundle.js';
 import type { ContainerRecord } from './types.js';
 import { inspectNetwork } from '../network/ports-view.js';
@@ -47,6 +47,10 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
     ExecIDs: null,
     HostConfig: {
       Binds: h.Binds,
+      Mounts: h.Mounts ?? null,
+      Tmpfs: h.Tmpfs ?? null,
+      VolumesFrom: h.VolumesFrom ?? null,
+      VolumeDriver: h.VolumeDriver ?? '',
       ...net.hostConfig,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       // conmon's k8s-file log reads as docker's json-file does (SDKs read logs only for those)
@@ -67,10 +71,7 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
         MergedDir: f.rootfs,
       },
     },
-    Mounts: (h.Binds ?? []).map((b) => {
-      const p = parseBind(b);
-      return { Type: 'bind', Source: p.source, Destination: p.destination, Mode: p.readonly ? 'ro' : '', RW: !p.readonly, Propagation: 'rprivate' };
-    }),
+    Mounts: inspectMounts(rec),
     Config: rec.spec.config,
     NetworkSettings: {
       Bridge: '',

@@ -83,6 +83,11 @@ export class ContainerManager {
     return fresh;
   }
 
+  /** Every row as stored, newest first (no reconciling: for reading specs, e.g. who uses a volume). */
+  records(): ContainerRecord[] {
+    return containersTable.all(this.store.db);
+  }
+
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
     const rows = containersTable.all(this.store.db);
     const out: ContainerRecord[] = [];
@@ -158,12 +163,30 @@ export class ContainerManager {
     for (const w of lsmWarnings(parseSecurityOpts(stored.hostConfig.SecurityOpt))) notify?.(w);
     // the network it joins must exist (docker: "network X not found" before anything is made)
     const attachment = this.engine.networks.attachmentFor(stored.hostConfig.NetworkMode, spec.NetworkingConfig?.EndpointsConfig);
+    // Every mount is checked before anything exists (a bad one leaves no volume, dir or row).
+    const plan = this.engine.volumes.planMounts(spec.HostConfig ?? {}, stored.config.Volumes, (ref) => this.find(ref));
+    stored.hostConfig.Tmpfs = Object.keys(plan.tmpfs).length ? plan.tmpfs : null;
     const f = this.files(id);
     mkdirSync(f.dir, { recursive: true, mode: 0o700 });
     // The upper dir's own mode becomes the mode of the container's "/": it must be 0755.
     for (const d of [f.upper, f.work, f.rootfs]) mkdirSync(d, { mode: 0o755 });
     const created = new Date().toISOString();
     const db = this.store.db;
+    let attached: import('../services/volumes.js').AttachedMounts | undefined;
+    try {
+      attached = this.engine.volumes.attach(plan);
+      stored.mounts = attached.mounts;
+      if (attached.copyUp.length) {
+        const draft: ContainerRecord = { id, name: '', imageId: img.id, imageRef: image, created, spec: stored, state: 'created', pid: 0, exitCode: 0, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, stoppedByUser: false, oomKilled: false, restartCount: 0, error: '' };
+        const { copyUpVolumes } = await import('./copy-up.js');
+        await trace('create: copy the image\'s files into new volumes', () => copyUpVolumes(this.engine, draft, attached!.copyUp));
+      }
+    } catch (e) {
+      attached?.rollback();
+      rmSync(f.dir, { recursive: true, force: true });
+      endRow();
+      throw e;
+    }
     const tx = db.transaction(() => {
       let name = spec.name?.replace(/^\//, '');
       for (let attempt = 0; !name; attempt++) {
@@ -175,11 +198,13 @@ export class ContainerManager {
       }
       containersTable.insert(db, { id, name, imageId: img.id, imageRef: image, created, spec: stored });
       if (attachment) this.engine.networks.recordAttachment(id, attachment);
+      this.engine.volumes.insertAttached(attached!);
       this.store.emit('container', 'create', id, { name, image });
     });
     try {
       tx.immediate();
     } catch (e) {
+      attached.rollback();
       rmSync(f.dir, { recursive: true, force: true });
       throw e;
     } finally {
@@ -203,6 +228,8 @@ export class ContainerManager {
     rmSync(f.pidfile, { force: true });
     await this.runtimeDelete(rec.id);
     endClear();
+    // Volumes that mount a filesystem (--opt type=...) and a check that every volume is still there.
+    if (rec.spec.mounts?.length) await trace('start: volumes', () => this.engine.volumes.prepareStart(rec));
     // The network first: a taken host port is an error before anything is mounted or started.
     await trace('start: network', () => this.engine.networks.setUpContainer(rec));
     let bundleFailed = false;
@@ -364,6 +391,7 @@ export class ContainerManager {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     await this.engine.networks.tearDownContainer(rec);
+    await this.engine.volumes.releaseAfterStop(rec);
     let err: EngineError;
     if (e instanceof RuntimeStartError) {
       const c = classifyStartError(e.raw);
@@ -434,6 +462,7 @@ export class ContainerManager {
     await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
     await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
     await trace('exit: network teardown', () => this.engine.networks.tearDownContainer(rec));
+    if (rec.spec.mounts?.length) await trace('exit: volumes', () => this.engine.volumes.releaseAfterStop(rec));
     const tx = this.store.db.transaction(() => {
       containersTable.transition(this.store.db, rec.id, 'exiting', 'exited');
       this.store.emit('container', 'die', rec.id, { name: rec.name, image: rec.imageRef, exitCode: String(rec.exitCode) });
@@ -536,8 +565,8 @@ export class ContainerManager {
     return Number.isFinite(n) ? n : undefined;
   }
 
-  /** docker rm [-f]: -f kills a running container at once (no stop timeout). */
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<ContainerRecord> {
+  /** docker rm [-f] [-v]: -f kills a running container at once (no stop timeout); -v removes its anonymous volumes. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<ContainerRecord> {
     let rec = await this.get(ref);
     if (rec.state === 'running' || rec.state === 'paused') {
       if (!opts.force) {
@@ -551,12 +580,15 @@ export class ContainerManager {
       if (!after) return rec; // it was --rm: already gone
       rec = after;
     }
-    await this.destroy(rec);
+    await this.destroy(rec, opts);
     return rec;
   }
 
-  /** Delete a stopped container: runtime state, mount, row, files, exit file. */
-  private async destroy(rec: ContainerRecord): Promise<void> {
+  /**
+   * Delete a stopped container: runtime state, mount, row, files, exit file; with `volumes`
+   * (rm -v, and always for --rm containers, as docker) its anonymous volumes too.
+   */
+  private async destroy(rec: ContainerRecord, opts: { volumes?: boolean } = {}): Promise<void> {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     await this.engine.networks.tearDownContainer(rec);
@@ -567,6 +599,7 @@ export class ContainerManager {
     const f = this.files(rec.id);
     rmSync(f.dir, { recursive: true, force: true });
     rmSync(f.exitFile, { force: true });
+    if (opts.volumes || rec.spec.hostConfig.AutoRemove) this.engine.volumes.removeAnonymous(rec);
   }
 
   async pause(ref: string): Promise<void> {

@@ -1,5 +1,7 @@
 import type { DriverName } from '../mount/driver.js';
 import type { SandboxHostConfig } from '../runtime/sandbox.js';
+import type { Mount } from '../model/container-spec.js';
+import type { MountPoint } from '../volume/types.js';
 
 /** Docker's container Config (what `inspect .Config` shows), as this container was created. */
 export interface ContainerConfig {
@@ -48,6 +50,11 @@ export interface HostConfig extends SandboxHostConfig {
   DnsOptions?: string[];
   LogConfig?: LogConfig;
   ContainerIDFile?: string;
+  // the volume fields (main/engine/volume): absent in containers made before volumes
+  Mounts?: Mount[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
+  VolumeDriver?: string;
 }
 
 /** Everything `create` decided, stored as JSON in containers.spec. */
@@ -57,6 +64,8 @@ export interface ContainerSpec {
   path: string;
   args: string[];
   driver: DriverName;
+  /** volumes, binds and tmpfs mounts as create resolved them (absent before volumes: then Binds says it) */
+  mounts?: MountPoint[];
 }
 
 /** 'exiting' is internal: the exit is being recorded and the rootfs torn down (shown as exited). */

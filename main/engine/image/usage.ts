@@ -49,6 +49,8 @@ export interface ContainerUsage {
   status: string;
   /** bytes in its writable layer */
   size: number;
+  /** how many local volumes it mounts (docker's LOCAL VOLUMES column) */
+  localVolumes: number;
 }
 
 export interface DiskUsage {
@@ -60,6 +62,10 @@ export interface DiskUsage {
   containersSize: number;
   containersActive: number;
   containersReclaimable: number;
+}
+
+function localVolumesOf(spec: { mounts?: { Type: string; Driver?: string }[] }): number {
+  return (spec.mounts ?? []).filter((m) => m.Type === 'volume' && m.Driver === 'local').length;
 }
 
 /**
@@ -101,6 +107,7 @@ export function diskUsage(images: ImageStore): DiskUsage {
     state: displayState(c),
     status: statusText(c),
     size: dirSize(join(images.store.paths.container(c.id), 'upper')),
+    localVolumes: localVolumesOf(c.spec),
   }));
   const running = (s: string): boolean => s === 'running' || s === 'paused';
   return {

@@ -63,15 +63,42 @@ export interface RestartPolicy {
   MaximumRetryCount?: number;
 }
 
+/** docker's mount.Mount: one `--mount` (HostConfig.Mounts item). */
 export interface Mount {
-  Type?: 'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster';
+  Type?: 'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster' | 'image';
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
   Consistency?: string;
-  BindOptions?: Record<string, unknown>;
-  VolumeOptions?: Record<string, unknown>;
-  TmpfsOptions?: Record<string, unknown>;
+  BindOptions?: BindOptions | null;
+  VolumeOptions?: VolumeOptions | null;
+  TmpfsOptions?: TmpfsOptions | null;
+  ImageOptions?: Record<string, unknown> | null;
+  ClusterOptions?: Record<string, unknown> | null;
+}
+
+export interface BindOptions {
+  Propagation?: string;
+  NonRecursive?: boolean;
+  CreateMountpoint?: boolean;
+  ReadOnlyNonRecursive?: boolean;
+  ReadOnlyForceRecursive?: boolean;
+}
+
+export interface VolumeOptions {
+  NoCopy?: boolean;
+  Labels?: Record<string, string> | null;
+  DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
+  Subpath?: string;
+}
+
+export interface TmpfsOptions {
+  /** bytes; 0 = the kernel's default (half of RAM) */
+  SizeBytes?: number;
+  /** permission bits, e.g. 0o1777 */
+  Mode?: number;
+  /** extra flags: [["exec"]], [["noexec"]] */
+  Options?: string[][] | null;
 }
 
 export interface Ulimit {
@@ -186,11 +213,11 @@ export interface NetworkingConfig {
 export const HONOURED = {
   Config: new Set<keyof CreateConfig>([
     'Hostname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'ExposedPorts', 'Tty', 'OpenStdin',
-    'StdinOnce', 'Env', 'Cmd', 'Image', 'WorkingDir', 'Entrypoint', 'Labels', 'StopSignal', 'StopTimeout',
+    'StdinOnce', 'Env', 'Cmd', 'Image', 'WorkingDir', 'Entrypoint', 'Labels', 'StopSignal', 'StopTimeout', 'Volumes',
   ]),
   HostConfig: new Set<keyof CreateHostConfig>([
     'Binds', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'ExtraHosts', 'Dns', 'DnsSearch',
-    'DnsOptions', 'Memory', 'NanoCpus', 'PidsLimit', 'Runtime',
+    'DnsOptions', 'Memory', 'NanoCpus', 'PidsLimit', 'Runtime', 'Mounts', 'Tmpfs', 'VolumesFrom', 'VolumeDriver',
     // the sandbox (runtime/sandbox.ts), the log and the CLI's ID file
     'CapAdd', 'CapDrop', 'SecurityOpt', 'Privileged', 'ReadonlyRootfs', 'Init', 'Ulimits', 'Devices', 'ShmSize',
     'Sysctls', 'IpcMode', 'PidMode', 'UTSMode', 'GroupAdd', 'CpuShares', 'CpusetCpus', 'MemorySwap',

@@ -13,10 +13,12 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface BindMount {
-  source: string;
+/** A mount as config.json lists it (volumes, binds, tmpfs: main/engine/volume/oci-mounts.ts). */
+export interface SpecMount {
   destination: string;
-  readonly: boolean;
+  type: string;
+  source: string;
+  options: string[];
 }
 
 export interface SpecInput {
@@ -34,7 +36,10 @@ export interface SpecInput {
   netnsPath?: string;
   /** generated files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf */
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
-  binds?: BindMount[];
+  /** after the default and /etc mounts, in this order (parents first) */
+  mounts?: SpecMount[];
+  /** linux.rootfsPropagation, when a mount needs shared or slave propagation */
+  rootfsPropagation?: string;
   resources?: { memory?: number; nanoCpus?: number; pidsLimit?: number };
   /** cgroupfs path, e.g. /slipway/<id> */
   cgroupsPath?: string;
@@ -87,9 +92,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   if (etc.hostname) mounts.push({ destination: '/etc/hostname', type: 'bind', source: etc.hostname, options: ['rbind', 'rprivate'] });
   if (etc.hosts) mounts.push({ destination: '/etc/hosts', type: 'bind', source: etc.hosts, options: ['rbind', 'rprivate'] });
   if (etc.resolvConf) mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: etc.resolvConf, options: ['rbind', 'rprivate'] });
-  for (const b of i.binds ?? []) {
-    mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate', ...(b.readonly ? ['ro'] : [])] });
-  }
+  for (const m of i.mounts ?? []) mounts.push({ ...m, options: [...m.options] });
   let args = i.args;
   if (sb?.init) {
     mounts.push({ destination: INIT_PATH, type: 'bind', source: sb.init, options: ['rbind', 'rprivate', 'ro'] });
@@ -135,6 +138,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   };
   if (i.cgroupsPath) linux.cgroupsPath = i.cgroupsPath;
   const gids = [...i.user.additionalGids, ...(sb?.groupAdd ?? []).filter((g) => !i.user.additionalGids.includes(g))];
+  if (i.rootfsPropagation) linux.rootfsPropagation = i.rootfsPropagation;
   return {
     ociVersion: '1.0.2-dev',
     process: {

@@ -1,7 +1,8 @@
 import { imagesTable } from './tables/images.js';
 import { containersTable } from './tables/containers.js';
 import { lineageTable } from './tables/lineage.js';
-import { existsSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { volumesTable } from './tables/volumes.js';
 import { join } from 'node:path';
 import type { Store } from './store.js';
 import { sha256File, hexOf } from '../util/digest.js';
@@ -20,7 +21,7 @@ export interface Problem {
   kind:
     | 'corrupt-blob' | 'missing-blob' | 'missing-snapshot' | 'orphan-blob' | 'orphan-snapshot'
     | 'orphan-layer-row' | 'temp-file' | 'orphan-container-dir' | 'missing-container-dir'
-    | 'stale-index' | 'database';
+    | 'stale-index' | 'database' | 'orphan-volume-dir' | 'missing-volume-dir';
   detail: string;
   /** what --repair did (or why it could not) */
   repaired?: string;
@@ -216,7 +217,24 @@ export async function checkStore(store: Store, opts: { repair?: boolean } = {}):
     note({ kind: 'missing-container-dir', detail: `container ${id.slice(0, 12)}: its directory is missing`, repaired: fixed ? 'row dropped' : undefined }, fixed);
   }
 
-  // 6. index.json says what the database says
+  // 6. volume dirs and rows agree (a crash between making a volume's dir and its row leaves the dir)
+  const volRows = new Set(volumesTable.all(db).map((v) => v.name));
+  for (const n of existsSync(paths.volumes) ? readdirSync(paths.volumes) : []) {
+    const dir = join(paths.volumes, n);
+    if (volRows.has(n) || !lstatSync(dir).isDirectory()) continue;
+    if (Date.now() - lstatSync(dir).mtimeMs < 2000) continue; // being created right now
+    const mounted = mountedUnder(dir);
+    const fixed = repair && !mounted;
+    if (fixed) rmSync(dir, { recursive: true, force: true });
+    note({ kind: 'orphan-volume-dir', detail: `${dir}: no volume row`, repaired: fixed ? 'deleted' : mounted ? 'kept: something is mounted inside it' : undefined }, fixed);
+  }
+  for (const n of volRows) {
+    if (existsSync(paths.volumeData(n))) continue;
+    if (repair) mkdirSync(paths.volumeData(n), { recursive: true, mode: 0o755 });
+    note({ kind: 'missing-volume-dir', detail: `volume ${n}: its directory is missing`, repaired: repair ? 'recreated empty' : undefined }, repair);
+  }
+
+  // 7. index.json says what the database says
   const want = new Set(
     imagesTable.manifestsByTag(db).map((r) => `${r.digest} ${r.name ? familiarName(r.name) : ''}`),
   );

@@ -228,6 +228,17 @@ const migrations: string[] = [
   );
   CREATE INDEX published_ports_container ON published_ports(container_id);
   `,
+  // Volumes (issue 10): docker's local volumes under volumes/<name>/_data (store/tables/volumes.ts).
+  // Which containers use one is in the containers' specs, not here.
+  `
+  CREATE TABLE volumes (
+    name    TEXT PRIMARY KEY,
+    driver  TEXT NOT NULL,                 -- local
+    created TEXT NOT NULL,                 -- RFC 3339
+    labels  TEXT NOT NULL DEFAULT 'null',  -- JSON object or null
+    options TEXT NOT NULL DEFAULT 'null'   -- JSON object or null (the driver's --opt)
+  );
+  `,
 ];
 
 /**

@@ -38,4 +38,7 @@ export class StorePaths {
   get uiSettings(): string { return join(this.root, 'ui-settings.json'); }
   get uiDockerfiles(): string { return join(this.root, 'ui-dockerfiles'); }
   get appRegistryLogins(): string { return join(this.root, 'app-registry-logins.json'); }
+  /** local volumes: volumes/<name>/_data, as docker lays them out */
+  get volumes(): string { return join(this.root, 'volumes'); }
+  volumeData(name: string): string { return join(this.root, 'volumes', name, '_data'); }
 }

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../container/types.js';
-import { parseBind } from '../container/create-config.js';
+import { inspectMounts, mountPointsOf } from '../volume/mount-points.js';
 import { livePorts } from '../network/ports-view.js';
 import { InvalidArgumentError } from '../model/errors.js';
 import { humanAgo, humanDuration } from '../util/human.js';
@@ -97,10 +97,8 @@ export function containerFilter(engine: Engine, all: ContainerRecord[], filters:
         any(vals, (r, v) => r.spec.hostConfig.NetworkMode === v || engine.networks.networkNames(r).includes(v) || Object.values(engine.networks.containerEndpoints(r)).some((e) => e.NetworkID.startsWith(v)));
         break;
       case 'volume':
-        any(vals, (r, v) => (r.spec.hostConfig.Binds ?? []).some((b) => {
-          const p = parseBind(b);
-          return p.source === v || p.destination === v;
-        }));
+        // docker: a volume's name or a mount's destination (or a bind's source)
+        any(vals, (r, v) => mountPointsOf(r).some((m) => m.Name === v || m.Source === v || m.Destination === v));
         break;
       case 'publish': {
         const ports = vals.map(portFilter);
@@ -159,10 +157,7 @@ export function containerSummary(engine: Engine, rec: ContainerRecord) {
     Status: statusText(rec),
     HostConfig: { NetworkMode: h.NetworkMode },
     NetworkSettings: { Networks: networksOf(engine, rec) },
-    Mounts: (h.Binds ?? []).map((b) => {
-      const p = parseBind(b);
-      return { Type: 'bind', Source: p.source, Destination: p.destination, Mode: p.readonly ? 'ro' : '', RW: !p.readonly, Propagation: 'rprivate' };
-    }),
+    Mounts: inspectMounts(rec),
   };
 }
 

@@ -63,7 +63,8 @@ describe('containers.create takes docker\'s Config + HostConfig', () => {
 
   it('validates what it does honour, as sent by any client', () => {
     const host = (h: object): ContainerCreateSpec => ({ Config: { Image: 'i' }, HostConfig: h });
-    expect(() => containerSpec(host({ Binds: ['relative:/x'] }), img, ID, 'overlay')).toThrow(/named volumes are not supported/);
+    // mounts themselves (Binds, Mounts, Tmpfs, VolumesFrom) are checked by the volume service: test/unit/volume
+    expect(() => containerSpec({ Config: { Image: 'i', Volumes: ['/x'] as never } }, img, ID, 'overlay')).toThrow(/Config.Volumes must map/);
     expect(() => containerSpec(host({ PortBindings: { '70000/tcp': [] } }), img, ID, 'overlay')).toThrow(/invalid port "70000\/tcp"/);
     expect(() => containerSpec(host({ PortBindings: { '80/tcp': [{ HostIp: 'x', HostPort: '1' }] } }), img, ID, 'overlay')).toThrow(/invalid IP address "x"/);
     expect(() => containerSpec(host({ Memory: -1 }), img, ID, 'overlay')).toThrow(/HostConfig.Memory/);
