@@ -135,3 +135,5 @@ export { statContainerPath, getArchive, putArchive, type PathStat } from './cont
 // --- attach and exec sessions (conmon's attach socket): run -it, attach, exec, the app's terminal, the Engine API
 export { AttachSession, DEFAULT_DETACH_KEYS, parseDetachKeys, type AttachEnd, type AttachOptions, type OutputChunk, type TerminalSize } from './container/attach.js';
 export type { ExecOptions, RunningExec } from './container/exec.js';
+export { copyFromContainer, copyToContainer } from './services/copy.js';
+export { splitCpArg } from './archive/copy-rules.js';

@@ -277,7 +277,7 @@ async function archiveGet(ctx: ApiContext): Promise<void> {
 
 /** PUT /containers/{id}/archive: extract the tar on the body into the directory `path`. */
 async function archivePut(ctx: ApiContext): Promise<void> {
-  await putArchive(ctx.services.engine, ctx.params.name!, stringQuery(ctx, 'path') ?? '', ctx.body, { noOverwriteDirNonDir: boolQuery(ctx, 'noOverwriteDirNonDir') });
+  await putArchive(ctx.services.engine, ctx.params.name!, stringQuery(ctx, 'path') ?? '', ctx.body, { noOverwriteDirNonDir: boolQuery(ctx, 'noOverwriteDirNonDir'), copyUIDGID: boolQuery(ctx, 'copyUIDGID') });
   ctx.reply.empty(200);
 }
 

@@ -191,6 +191,16 @@ export function registerContainerCommands(program: Command): void {
       .argument('<container>')
       .action(async (name: string) => (await act()).diff(name)),
   );
+  both('cp', (c) =>
+    c.description("Copy files/folders between a container and the local filesystem ('-' is a tar stream on stdin or stdout)")
+      .usage('[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       slipway cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH')
+      .argument('<src>')
+      .argument('<dest>')
+      .option('-a, --archive', 'archive mode (copy all uid/gid information)')
+      .option('-L, --follow-link', 'always follow symbol link in SRC_PATH')
+      .option('-q, --quiet', 'suppress progress output during copy (it is only shown on a terminal)')
+      .action(async (src: string, dest: string, o) => (await import('../actions/cp.js')).cp(src, dest, o)),
+  );
   both('export', (c) =>
     c.description("Export a container's filesystem as a tar archive")
       .argument('<container>')

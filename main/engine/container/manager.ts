@@ -16,6 +16,7 @@ import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { AttachSession, type AttachOptions, type AttachTarget } from './attach.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
+import { announceStart } from './rootfs-hold.js';
 import { trace, traceBegin } from '../util/trace.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
 import { containersTable } from '../store/tables/containers.js';
@@ -228,11 +229,20 @@ export class ContainerManager {
     rmSync(f.pidfile, { force: true });
     await this.runtimeDelete(rec.id);
     endClear();
-    // Volumes that mount a filesystem (--opt type=...) and a check that every volume is still there.
-    if (rec.spec.mounts?.length) await trace('start: volumes', () => this.engine.volumes.prepareStart(rec));
-    // The network first: a taken host port is an error before anything is mounted or started.
-    await trace('start: network', () => this.engine.networks.setUpContainer(rec));
+    // cp mounts a stopped container's rootfs: say a start is coming, and wait for copies under way
+    // (until markRunning or failStart: container/rootfs-hold.ts)
+    this.starting.set(rec.id, await announceStart(f.dir));
     let bundleFailed = false;
+    try {
+      // Volumes that mount a filesystem (--opt type=...) and a check that every volume is still there.
+      if (rec.spec.mounts?.length) await trace('start: volumes', () => this.engine.volumes.prepareStart(rec));
+      // The network first: a taken host port is an error before anything is mounted or started.
+      await trace('start: network', () => this.engine.networks.setUpContainer(rec));
+    } catch (e) {
+      if (rec.spec.mounts?.length) await this.engine.volumes.releaseAfterStop(rec);
+      this.endStart(rec.id);
+      throw e;
+    }
     try {
       await trace('start: mount the rootfs', () => mountRootfs(this.engine, rec));
       try {
@@ -244,11 +254,21 @@ export class ContainerManager {
       }
     } catch (e) {
       await this.engine.networks.tearDownContainer(rec);
+      if (rec.spec.mounts?.length) await this.engine.volumes.releaseAfterStop(rec);
+      this.endStart(rec.id);
       // What the spec could not be made from (a --group-add the image lacks...) fails the
       // start: a --rm container goes, as docker removes it.
       if (bundleFailed && rec.spec.hostConfig.AutoRemove) await this.destroy(rec);
       throw e;
     }
+  }
+
+  /** Starts announced by prepareRun, ended when the container runs or failed to start. */
+  private readonly starting = new Map<string, () => void>();
+
+  private endStart(id: string): void {
+    this.starting.get(id)?.();
+    this.starting.delete(id);
   }
 
   /**
@@ -384,6 +404,7 @@ export class ContainerManager {
       this.store.emit('container', 'start', id, { name: rec.name, image: rec.imageRef });
     });
     tx.immediate();
+    this.endStart(id);
   }
 
   /** Record why the start failed (docker keeps the state, sets ExitCode and Error). */
@@ -391,6 +412,7 @@ export class ContainerManager {
     await this.runtimeDelete(rec.id);
     await unmountRootfs(this.engine, rec);
     await this.engine.networks.tearDownContainer(rec);
+    this.endStart(rec.id);
     await this.engine.volumes.releaseAfterStop(rec);
     let err: EngineError;
     if (e instanceof RuntimeStartError) {

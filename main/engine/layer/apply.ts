@@ -33,7 +33,7 @@ export interface ApplyResult {
   warnings: string[];
 }
 
-type Header = Omit<tar.Header, 'pax'> & { pax?: Record<string, string | Buffer> | null };
+export type Header = Omit<tar.Header, 'pax'> & { pax?: Record<string, string | Buffer> | null };
 
 const O_CREATE_FILE = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
 
@@ -47,6 +47,25 @@ export async function applyLayer(src: Readable, dest: string, opts: ApplyOptions
   const hash = createHash('sha256');
   let size = 0;
   const writer = new LayerWriter(dest, opts);
+  try {
+    await forEachTarEntry(input, (h, body) => writer.entry(h, body), (buf) => {
+      hash.update(buf);
+      size += buf.length;
+    });
+    await writer.finish();
+  } catch (e) {
+    src.destroy();
+    throw asLayerError(e);
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size, warnings: writer.warnings };
+}
+
+/**
+ * Parse a plain tar stream with tar-stream, one entry at a time (each handler awaited before
+ * the next entry), PAX values kept as bytes; `onChunk` sees every byte as it goes by.
+ * Rejects with the first failure, a handler's or the parser's.
+ */
+export async function forEachTarEntry(input: Readable, onEntry: (h: Header, body: Readable) => Promise<void>, onChunk?: (buf: Buffer) => void): Promise<void> {
   const extract = tar.extract({ allowUnknownFormat: true } as never);
   binaryPax(extract);
   let failure: unknown;
@@ -56,7 +75,7 @@ export async function applyLayer(src: Readable, dest: string, opts: ApplyOptions
     // A failed extract destroys the current entry's stream with the same error, which is
     // already reported through `failed`: without a listener it would be thrown as uncaught.
     stream.on('error', () => {});
-    writer.entry(header as Header, stream as unknown as Readable).then(
+    onEntry(header as Header, stream as unknown as Readable).then(
       () => next(),
       (e: unknown) => {
         failure ??= e;
@@ -68,20 +87,16 @@ export async function applyLayer(src: Readable, dest: string, opts: ApplyOptions
   try {
     for await (const chunk of input) {
       const buf = chunk as Buffer;
-      hash.update(buf);
-      size += buf.length;
+      onChunk?.(buf);
       if (!extract.write(buf)) await Promise.race([once(extract as never, 'drain'), failed]);
     }
     (extract as unknown as { end(): void }).end();
     await Promise.race([once(extract as never, 'finish'), failed]);
-    await writer.finish();
   } catch (e) {
     input.destroy();
-    src.destroy();
-    extract.destroy(new Error('layer extraction aborted'));
-    throw asLayerError(failure ?? e);
+    extract.destroy(new Error('tar extraction aborted'));
+    throw failure ?? e;
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, size, warnings: writer.warnings };
 }
 
 function asLayerError(e: unknown): unknown {
@@ -94,7 +109,7 @@ function asLayerError(e: unknown): unknown {
 }
 
 /** The stream with gzip removed; refuses compressions we cannot read with a clear message. */
-async function decompressed(src: Readable): Promise<Readable> {
+export async function decompressed(src: Readable): Promise<Readable> {
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head = Buffer.alloc(0);
   let ended = false;
@@ -138,7 +153,7 @@ async function decompressed(src: Readable): Promise<Readable> {
 }
 
 /** Make tar-stream keep PAX values as bytes (see tar-format.ts decodePax). */
-function binaryPax(extract: tar.Extract): void {
+export function binaryPax(extract: tar.Extract): void {
   const ex = extract as unknown as {
     _header: { type: string };
     _pax: Record<string, unknown> | null;
@@ -426,7 +441,7 @@ class LayerWriter {
 }
 
 /** False in the initial user namespace, whose uid_map maps every id to itself. */
-function inUserNamespace(): boolean {
+export function inUserNamespace(): boolean {
   try {
     const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
     return !(map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295');
@@ -435,7 +450,7 @@ function inUserNamespace(): boolean {
   }
 }
 
-function writeFully(fd: number, buf: Buffer): void {
+export function writeFully(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
@@ -447,7 +462,7 @@ function depth(rel: string): number {
   return n;
 }
 
-function paxNumber(h: Header, key: string): number | undefined {
+export function paxNumber(h: Header, key: string): number | undefined {
   const v = h.pax?.[key];
   if (v === undefined) return undefined;
   const n = Number(v.toString());
@@ -455,7 +470,7 @@ function paxNumber(h: Header, key: string): number | undefined {
 }
 
 /** atime/mtime in seconds, sub-second when PAX carries it. */
-function times(h: Header): { atime: number; mtime: number } {
+export function times(h: Header): { atime: number; mtime: number } {
   const mtime = paxNumber(h, 'mtime') ?? (h.mtime ? h.mtime.getTime() / 1000 : 0);
   const atime = paxNumber(h, 'atime') ?? mtime;
   return { atime, mtime };

@@ -186,7 +186,7 @@ async function lock(path: string): Promise<() => void> {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
