@@ -48,7 +48,7 @@ describe('containers.create takes docker\'s Config + HostConfig', () => {
     for (const [part, field, value] of [
       ['HostConfig', 'OomScoreAdj', 500],
       ['HostConfig', 'RestartPolicy', { Name: 'always' }],
-      ['HostConfig', 'Tmpfs', { '/run': 'size=64m' }],
+      ['HostConfig', 'BlkioWeight', 300],
       ['HostConfig', 'NoSuchField', 1],
       ['Config', 'Healthcheck', { Test: ['CMD', 'true'] }],
     ] as const) {
