@@ -13,6 +13,7 @@ import { layerCompressionsTable } from './layer-compressions.js';
 import { pullPartialsTable } from './pull-partials.js';
 import { repoDigestsTable } from './repo-digests.js';
 import { networksTable } from './networks.js';
+import { volumesTable } from './volumes.js';
 
 /** What a table's rows keep alive in the store: blob digests and snapshot chain IDs. */
 export interface ContentRefs {
@@ -51,6 +52,7 @@ export const TABLE_OWNERS: Record<string, TableOwner> = {
   networks: networksTable,
   network_endpoints: networksTable,
   published_ports: networksTable,
+  volumes: volumesTable,
 };
 
 /** The content every owner but the image tables holds (the image tables are asked directly). */
