@@ -1,4 +1,5 @@
-import { closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, open, openSync, symlinkSync, write } from 'node:fs';
+import { promisify } from 'node:util';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError, ErrorCode, InvalidArgumentError } from '../model/errors.js';
@@ -19,6 +20,21 @@ export interface ExtractOptions {
   userns?: boolean;
 }
 
+/** One extraction's state: the directories entries went into, kept open while nothing is replaced. */
+interface Extraction {
+  fs: ScopedFs;
+  dest: Node;
+  o: ExtractOptions;
+  dirs: DirTimes[];
+  parents: Map<string, Node>;
+}
+
+/** Something was removed or a symlink made: a cached parent may no longer be what its path names. */
+function forgetParents(x: Extraction): void {
+  for (const n of x.parents.values()) x.fs.release(n);
+  x.parents.clear();
+}
+
 interface DirTimes {
   /** canonical path in the scope */
   path: string;
@@ -36,13 +52,16 @@ interface DirTimes {
  * refused as docker refuses it. Directory modes and times are set last, deepest first.
  */
 export async function extractInto(fs: ScopedFs, dest: Node, src: Readable, o: ExtractOptions): Promise<void> {
-  const dirs: DirTimes[] = [];
+  const x: Extraction = { fs, dest, o, dirs: [], parents: new Map() };
+  const dirs = x.dirs;
   try {
-    await forEachTarEntry(await decompressed(src), (h, body) => entry(fs, dest, h, body, o, dirs));
+    await forEachTarEntry(await decompressed(src), (h, body) => entry(x, h, body));
   } catch (e) {
     src.destroy();
     if (e instanceof EngineError) throw e;
     throw new InvalidArgumentError(`the archive is not a valid tar: ${(e as Error).message}`);
+  } finally {
+    forgetParents(x);
   }
   for (const d of dirs.sort((a, b) => b.path.split('/').length - a.path.split('/').length)) {
     let n: Node | undefined;
@@ -95,7 +114,8 @@ function relOf(name: string, shown: string): string {
   return n === '' ? '.' : n;
 }
 
-async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: ExtractOptions, dirs: DirTimes[]): Promise<void> {
+async function entry(x: Extraction, h: Header, body: Readable): Promise<void> {
+  const { fs, dest, o, dirs } = x;
   const name = o.rename ? o.rename(h.name) : h.name;
   const rel = relOf(name, h.name);
   const isDir = h.type === 'directory';
@@ -103,38 +123,59 @@ async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: Ext
     body.resume();
     return; // docker merges into the destination without touching it
   }
-  const parent = parentOf(fs, dest, rel, h.name);
+  const parent = parentOf(x, rel, h.name);
   const base = posix.basename(rel);
   const where = parent.path === '/' ? `/${base}` : `${parent.path}/${base}`;
   try {
     if (!fs.writable(where)) throw new InvalidArgumentError('mounted volume is marked read-only');
-    const existing = fs.child(parent, base);
+    const at = fdPath(parent.fd, base);
+    const isFile = h.type === 'file' || h.type === 'contiguous-file';
+    // a file is created at once when nothing is there (the common case: one call, no lookup);
+    // big ones are written in the thread pool so the archive keeps coming in meanwhile, small
+    // ones here (a thread hand-off per call costs more than the write)
+    const big = (h.size ?? 0) >= ASYNC_FROM;
+    let fd: number | undefined;
+    if (isFile) {
+      try {
+        fd = big ? await openAsync(at, CREATE, 0o600) : openSync(at, CREATE, 0o600);
+      } catch (e) {
+        if (errnoCode(e) !== 'EEXIST') throw e;
+      }
+    }
+    const existing = fd === undefined ? fs.child(parent, base) : undefined;
+    let keptDir = false;
     if (existing) {
       const wasDir = existing.st.isDirectory();
+      keptDir = wasDir && isDir;
       fs.release(existing);
       if (o.noOverwriteDirNonDir && wasDir && !isDir) throw new InvalidArgumentError(`cannot overwrite directory "${where}" with non-directory "${name}"`);
       if (o.noOverwriteDirNonDir && !wasDir && isDir) throw new InvalidArgumentError(`cannot overwrite non-directory "${where}" with directory "${name}"`);
       if (!(wasDir && isDir)) {
         if (fs.isMountPoint(where)) throw new InvalidArgumentError(`cannot replace ${where}: a volume or bind is mounted there`);
         fs.removeTree(parent, base);
+        if (wasDir) forgetParents(x);
       }
     }
-    const at = fdPath(parent.fd, base);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const t = times(h);
     switch (h.type) {
       case 'directory':
         body.resume();
-        if (!existing) mkdirSync(at, 0o700);
+        if (!keptDir) mkdirSync(at, 0o700);
         owner(at, h, o);
         xattrs(at, h);
         dirs.push({ path: where, mode, atime: t.atime, mtime: t.mtime });
         return;
       case 'file':
       case 'contiguous-file': {
-        const fd = openSync(at, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+        fd ??= openSync(at, CREATE, 0o600);
         try {
-          for await (const chunk of body) writeFully(fd, chunk as Buffer);
+          if (big) for await (const chunk of body) await writeAll(fd, chunk as Buffer);
+          else {
+            const parts: Buffer[] = [];
+            for await (const chunk of body) parts.push(chunk as Buffer);
+            writeFully(fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          }
           owner(at, h, o, fd);
           fchmodSync(fd, mode);
           xattrs(at, h);
@@ -147,6 +188,7 @@ async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: Ext
       case 'symlink':
         body.resume();
         symlinkSync(h.linkname ?? '', at);
+        forgetParents(x); // a later entry's parent path may now go through this link
         owner(at, h, o);
         lutimesSync(at, t.atime, t.mtime);
         return;
@@ -154,7 +196,7 @@ async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: Ext
         body.resume();
         const target = relOf(o.rename ? o.rename(h.linkname ?? '') : h.linkname ?? '', h.linkname ?? '');
         if (target === '.') throw new InvalidArgumentError(`invalid hardlink "${h.name}": it points at the destination itself`);
-        const tp = parentOf(fs, dest, target, h.linkname ?? '');
+        const tp = parentOf(x, target, h.linkname ?? '');
         try {
           const tn = fs.child(tp, posix.basename(target));
           if (!tn) throw new InvalidArgumentError(`invalid hardlink "${h.name}": its target "${h.linkname}" is not in the archive`);
@@ -163,7 +205,7 @@ async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: Ext
           if (dir) throw new InvalidArgumentError(`invalid hardlink "${h.name}": its target "${h.linkname}" is a directory`);
           linkSync(fdPath(tp.fd, posix.basename(target)), at);
         } finally {
-          if (tp !== dest) fs.release(tp);
+          release(x, tp);
         }
         return;
       }
@@ -187,14 +229,35 @@ async function entry(fs: ScopedFs, dest: Node, h: Header, body: Readable, o: Ext
         body.resume(); // PAX globals, GNU volume headers...: nothing to make
     }
   } finally {
-    if (parent !== dest) fs.release(parent);
+    release(x, parent);
   }
 }
 
+/** Release a parent unless it is the destination or cached for the next entries. */
+function release(x: Extraction, n: Node): void {
+  if (n !== x.dest && ![...x.parents.values()].includes(n)) x.fs.release(n);
+}
+
+const ASYNC_FROM = 1 << 20;
+const CREATE = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
+const openAsync = promisify(open);
+const writeAsync = promisify(write);
+async function writeAll(fd: number, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length; ) off += (await writeAsync(fd, buf, off, buf.length - off, null)).bytesWritten;
+}
+
 /** The directory an entry goes into, made if missing, resolved inside the scope from `dest`. */
-function parentOf(fs: ScopedFs, dest: Node, rel: string, shown: string): Node {
+function parentOf(x: Extraction, rel: string, shown: string): Node {
   const dir = posix.dirname(rel);
-  if (dir === '.') return dest;
+  if (dir === '.') return x.dest;
+  const cached = x.parents.get(dir);
+  if (cached) return cached;
+  const n = resolveParent(x.fs, x.dest, dir, shown);
+  x.parents.set(dir, n);
+  return n;
+}
+
+function resolveParent(fs: ScopedFs, dest: Node, dir: string, shown: string): Node {
   const r = fs.resolve(dir, { followLast: true, missingOk: true, mkdirs: true, from: dest });
   if ('fd' in r) {
     if (r.st.isDirectory()) return r;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, read, constants as fsc } from 'node:fs';
+import { closeSync, openSync, read, readSync, constants as fsc } from 'node:fs';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader, type TarType } from '../layer/tar-format.js';
@@ -97,7 +97,8 @@ async function* fileData(n: Node, size: number): AsyncGenerator<Buffer> {
   try {
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const { bytesRead } = await readAsync(fd, buf, 0, buf.length, null);
+      // a small file is read here: a thread pool hand-off per read costs more than the read
+      const bytesRead = size < CHUNK ? readSync(fd, buf, 0, buf.length, null) : (await readAsync(fd, buf, 0, buf.length, null)).bytesRead;
       if (bytesRead === 0) break;
       left -= bytesRead;
       yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
