@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX, containerStore, fullId, mountsUnder } from '../container/helpers.js';
@@ -255,5 +255,24 @@ describe('volumes in containers', () => {
     expect(v).toMatch(/dfc\n/);
     s.sw('rm', 'dfc');
     s.sw('volume', 'rm', 'dfvol');
+  });
+
+  it('system check finds a volume dir without a row and a row without its dir; --repair fixes both; events say what happened', () => {
+    const stray = join(s.root, 'volumes', 'stray');
+    mkdirSync(join(stray, '_data'), { recursive: true });
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(stray, old, old);
+    s.sw('volume', 'create', 'lostdir');
+    rmSync(join(s.root, 'volumes', 'lostdir'), { recursive: true });
+    const c = s.sw('system', 'check');
+    expect(c.code).toBe(1);
+    expect(c.stdout).toContain(`orphan-volume-dir: ${stray}: no volume row\n`);
+    expect(c.stdout).toContain('missing-volume-dir: volume lostdir: its directory is missing\n');
+    expect(s.sw('system', 'check', '--repair').code).toBe(0);
+    expect(existsSync(stray)).toBe(false);
+    expect(lstatSync(data('lostdir')).isDirectory()).toBe(true);
+    expect(s.sw('system', 'check').code).toBe(0);
+    s.sw('volume', 'rm', 'lostdir');
+    expect(s.sw('events', '--since', '10m', '--until', '0s', '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}}').stdout).toContain('create lostdir\ndestroy lostdir\n');
   });
 });
