@@ -230,20 +230,22 @@ export async function getArchive(engine: Engine, ref: string, path: string): Pro
  */
 export async function putArchive(engine: Engine, ref: string, path: string, src: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; trusted?: boolean } = {}): Promise<void> {
   checkPath(path);
-  if (opts.trusted) return extractPut(engine, ref, path, src, opts);
+  if (opts.trusted) return extractPut(engine, ref, path, () => src, opts);
   // An archive from outside (the API, stdin) is spooled and read through whole first: a truncated
   // or hostile one is refused before anything is written.
   const spool = join(engine.store.paths.tmp, liveTempName('archive'));
   try {
     await pipeline(src, createWriteStream(spool, { mode: 0o600 }));
     await checkArchive(createReadStream(spool));
-    await extractPut(engine, ref, path, createReadStream(spool), opts);
+    // opened only once the destination is resolved: a stream opened before a refusal would
+    // try to open the spool after the finally below removed it
+    await extractPut(engine, ref, path, () => createReadStream(spool), opts);
   } finally {
     rmSync(spool, { force: true });
   }
 }
 
-async function extractPut(engine: Engine, ref: string, path: string, src: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+async function extractPut(engine: Engine, ref: string, path: string, open: () => Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
   await withContainerFs(engine, ref, async (fs, rec) => {
     let n;
     try {
@@ -261,7 +263,7 @@ async function extractPut(engine: Engine, ref: string, path: string, src: Readab
         const u = resolveUser(containerFiles(engine.store.paths.root, rec.id).rootfs, rec.spec.config.User);
         chown = { uid: u.uid, gid: u.gid };
       }
-      await extractInto(fs, n, src, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, lchown: true, chown, userns: isRootless() });
+      await extractInto(fs, n, open(), { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, lchown: true, chown, userns: isRootless() });
     } finally {
       fs.release(n);
     }
