@@ -124,7 +124,7 @@ export function logConfig(list: string[] | undefined): { Type: string; Config: R
     if (i <= 0) throw new FlagError(`invalid argument "${kv}" for "--log-opt" flag: use KEY=VALUE`);
     Config[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  return { Type: 'k8s-file', Config };
+  return { Type: 'json-file', Config };
 }
 
 /** --pull always|missing|never. */

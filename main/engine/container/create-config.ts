@@ -172,9 +172,12 @@ function humanSize(v: string): number | undefined {
 /**
  * HostConfig.LogConfig: conmon writes the k8s-file log and truncates it at max-size
  * (--log-size-max). Debian's conmon (2.1) keeps no older files, so max-file can only be 1.
+ * The type is reported as docker's default, json-file, unless k8s-file was asked for: clients
+ * decide from it whether `logs` can be read (docker-py's containers.run returns None for any
+ * other driver), and our logs are read through the same endpoint whatever the file format.
  */
 export function checkLogConfig(c: { Type?: string; Config?: Record<string, string> } | null | undefined): LogConfig {
-  const type = c?.Type || 'k8s-file';
+  const type = c?.Type || 'json-file';
   if (type !== 'k8s-file' && type !== 'json-file') throw new InvalidArgumentError(`log driver ${type} is not supported: Slipway logs through conmon's k8s-file`);
   const cfg = { ...(c?.Config ?? {}) };
   for (const [k, v] of Object.entries(cfg)) {
@@ -185,9 +188,9 @@ export function checkLogConfig(c: { Type?: string; Config?: Record<string, strin
       if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`failed to initialize logging driver: strconv.Atoi: parsing "${v}": invalid syntax`);
       if (Number(v) < 1) throw new InvalidArgumentError('failed to initialize logging driver: max-file cannot be less than 1');
       if (Number(v) > 1) throw new InvalidArgumentError(`failed to initialize logging driver: max-file=${v}: conmon keeps a single log file (truncated at max-size), so max-file can only be 1`);
-    } else throw new InvalidArgumentError(`unknown log opt '${k}' for k8s-file log driver`);
+    } else throw new InvalidArgumentError(`unknown log opt '${k}' for ${type} log driver`);
   }
-  return { Type: 'k8s-file', Config: cfg };
+  return { Type: type, Config: cfg };
 }
 
 /** LogConfig max-size in bytes for conmon's --log-size-max, or undefined for no limit. */

@@ -105,7 +105,7 @@ function sandboxInspect(h: HostConfig): Record<string, unknown> {
     CpusetCpus: h.CpusetCpus ?? '',
     MemorySwap: h.MemorySwap ?? 0,
     MemoryReservation: h.MemoryReservation ?? 0,
-    LogConfig: h.LogConfig ?? { Type: 'k8s-file', Config: {} },
+    LogConfig: h.LogConfig ?? { Type: 'json-file', Config: {} },
     ContainerIDFile: h.ContainerIDFile ?? '',
     MaskedPaths: unmasked ? [] : MASKED_PATHS,
     ReadonlyPaths: unmasked ? [] : READONLY_PATHS,

@@ -27,7 +27,7 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, object>;
 }
 
-/** docker's LogConfig: the log driver is conmon's k8s-file; max-size (and max-file 1) are honoured. */
+/** docker's LogConfig: the log is conmon's k8s-file, reported as json-file (docker's default) unless k8s-file was asked for; max-size (and max-file 1) are honoured. */
 export interface LogConfig {
   Type: string;
   Config: Record<string, string>;

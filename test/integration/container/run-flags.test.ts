@@ -191,7 +191,7 @@ describe('run/create CLI flags', () => {
     const logs = s.sw('logs', 'logged').stdout.trim().split('\n');
     expect(logs.at(-1)).toBe('line-499-padding-padding');
     expect(logs.length).toBeLessThan(500);
-    expect(s.sw('inspect', '-f', '{{json .HostConfig.LogConfig}}', 'logged').stdout).toBe('{"Type":"k8s-file","Config":{"max-size":"4k"}}\n');
+    expect(s.sw('inspect', '-f', '{{json .HostConfig.LogConfig}}', 'logged').stdout).toBe('{"Type":"json-file","Config":{"max-size":"4k"}}\n');
     expect(run('--log-opt', 'max-file=3', BUSYBOX, 'true').stderr).toBe('Error: failed to initialize logging driver: max-file=3: conmon keeps a single log file (truncated at max-size), so max-file can only be 1\n');
   });
 });
@@ -264,7 +264,7 @@ describe('inspect shows the HostConfig fields with docker\'s names', () => {
       CapAdd: ['net_admin'], CapDrop: ['CAP_CHOWN'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true, Init: true, Privileged: true,
       Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }], Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' }],
       ShmSize: 134217728, Sysctls: { 'net.ipv4.ip_forward': '1' }, IpcMode: 'shareable', PidMode: 'host', UTSMode: 'host', CpuShares: 512, CpusetCpus: '0',
-      Memory: 67108864, MemorySwap: 134217728, MemoryReservation: 33554432, GroupAdd: ['10'], LogConfig: { Type: 'k8s-file', Config: { 'max-size': '1m' } },
+      Memory: 67108864, MemorySwap: 134217728, MemoryReservation: 33554432, GroupAdd: ['10'], LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
       MaskedPaths: [], ReadonlyPaths: [],
     });
     const d = JSON.parse(s.sw('inspect', '-f', '{{json .HostConfig}}', s.sw('create', '-m', '64m', BUSYBOX, 'true').stdout.trim()).stdout);
