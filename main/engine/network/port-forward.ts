@@ -16,13 +16,19 @@ import type { PortMap } from './types.js';
  * namespace (port-forwarder.ts) and relays to the container.
  */
 
-/** The forwarder's entry: beside this module in dist/ (the bundle keeps entries and chunks together), else the repo's bundle. */
+/**
+ * The forwarder's entry: beside this module in the bundle (entries and chunks together), else
+ * the repo's bundle, seen from main/ (tests run the sources) or from dist/main/ (tsc's output).
+ */
 function forwarderEntry(): string {
-  const here = fileURLToPath(new URL('./port-forwarder.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const built = join(resolve(import.meta.dirname, '..', '..', '..'), 'dist', 'bundle', 'port-forwarder.js');
-  if (existsSync(built)) return built;
-  throw new EngineError(ErrorCode.SYSTEM, 'the port forwarder (port-forwarder.js) is not built: run `npm run build` in the Slipway checkout');
+  const candidates = [
+    fileURLToPath(new URL('./port-forwarder.cjs', import.meta.url)),
+    join(resolve(import.meta.dirname, '..', '..', '..'), 'dist', 'bundle', 'port-forwarder.cjs'),
+    join(resolve(import.meta.dirname, '..', '..', '..', '..'), 'dist', 'bundle', 'port-forwarder.cjs'),
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (found) return found;
+  throw new EngineError(ErrorCode.SYSTEM, 'the port forwarder (port-forwarder.cjs) is not built: run `npm run build` in the Slipway checkout');
 }
 
 function bindTcp(ip: string, port: number): Promise<Server> {
@@ -101,7 +107,7 @@ export async function startPortForwarder(o: { netns: string; containerId: string
 function isOurForwarder(pid: number, containerId: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(containerId) && argv.some((a) => a.endsWith('port-forwarder.js'));
+    return argv.includes(containerId) && argv.some((a) => a.endsWith('port-forwarder.cjs'));
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@
  * namespace it was made in). Each TCP connection, and each UDP client, is relayed to
  * CONTAINER_IP:PORT. It exits when the CLI that starts it says "stop" or is SIGTERMed.
  *
- * Started as `node port-forwarder.js` (an entry of its own in the bundle), never imported.
+ * Started as `node port-forwarder.cjs` (an entry of its own in the bundle), never imported.
  */
 import { connect, type Server, type Socket } from 'node:net';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';

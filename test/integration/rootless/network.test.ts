@@ -130,9 +130,9 @@ describe('rootless bridge networks', () => {
     ok(sw('run', '-d', '--name', 'pub', '--network', 'rlnet', '-p', `${port}:80`, BUSYBOX, 'sh', '-c', 'mkdir -p /www && echo rootless-published > /www/index.html && exec httpd -f -p 80 -h /www'));
     expect(ok(sw('port', 'pub')).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
     expect(await fetchText(port)).toBe('rootless-published');
-    expect(running('port-forwarder.js')).toHaveLength(1);
+    expect(running('port-forwarder.cjs')).toHaveLength(1);
     ok(sw('rm', '-f', 'pub'));
-    expect(running('port-forwarder.js')).toEqual([]);
+    expect(running('port-forwarder.cjs')).toEqual([]);
     // the host port is free again
     const again = await listenOn(port);
     await new Promise<void>((r) => again.close(() => r()));
