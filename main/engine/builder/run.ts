@@ -10,7 +10,7 @@ import { buildSpec } from '../runtime/spec.js';
 import { resolveSandbox } from '../runtime/sandbox.js';
 import { resolveUser } from '../runtime/user.js';
 import { mkdirScoped } from '../runtime/rootfs-path.js';
-import { writeEtcFiles } from '../runtime/etc-files.js';
+import { writeNetworkEtcFiles } from '../network/etc-files.js';
 import { runc, runcPath, runcGlobalArgs, classifyStartError, startFailureExitCode } from '../runtime/runc.js';
 import { LayerView } from './fsview.js';
 import { BuildStepError } from './errors.js';
@@ -106,7 +106,8 @@ export async function runStep(engine: Engine, o: RunStepOptions): Promise<void> 
     mounted = true;
     const user = resolveUser(m.target, o.user || undefined);
     if (o.cwd !== '/') mkdirScoped(m.target, o.cwd);
-    const etc = writeEtcFiles(dir, { hostname: 'buildkitsandbox', network: o.network });
+    // the same /etc files a container with this network mode gets
+    const etc = writeNetworkEtcFiles(dir, { hostname: 'buildkitsandbox', mode: o.network });
     const spec = buildSpec({ rootfs: m.target, args: o.args, env: o.env, cwd: o.cwd, user, hostname: 'buildkitsandbox', tty: false, network: o.network, etcFiles: etc, cgroupsPath: cgroupsPathFor(id, isRootless()),
       // docker's --privileged, as BuildKit's insecure mode is
       sandbox: o.privileged ? resolveSandbox({ Privileged: true }, { hostNet: o.network === 'host' }) : undefined });
