@@ -3,29 +3,10 @@ import type { ContainerRecord } from '../container/types.js';
 import { inspectMounts, mountPointsOf } from '../volume/mount-points.js';
 import { livePorts } from '../network/ports-view.js';
 import { InvalidArgumentError } from '../model/errors.js';
-import { humanAgo, humanDuration } from '../util/human.js';
 import { matchLabel } from '../model/filters.js';
 
-/** The state docker shows: our internal 'exiting' (the exit is being recorded) is already exited. */
-export function displayState(rec: Pick<ContainerRecord, 'state'>): 'created' | 'running' | 'paused' | 'exited' | 'dead' {
-  return rec.state === 'exiting' ? 'exited' : rec.state;
-}
-
-/** docker's Status text: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago", "Created". */
-export function statusText(rec: Pick<ContainerRecord, 'state' | 'startedAt' | 'finishedAt' | 'exitCode'>, now = Date.now()): string {
-  switch (displayState(rec)) {
-    case 'running':
-      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`;
-    case 'paused':
-      return `Up ${humanDuration(now - new Date(rec.startedAt).getTime())} (Paused)`;
-    case 'exited':
-      return `Exited (${rec.exitCode}) ${humanAgo(rec.finishedAt, now)}`;
-    case 'dead':
-      return 'Dead';
-    default:
-      return 'Created';
-  }
-}
+export { displayState, statusText } from '../model/container-status.js';
+import { displayState, statusText } from '../model/container-status.js';
 
 /** The command line docker shows for a container (path and args joined by spaces). */
 export function commandLine(rec: Pick<ContainerRecord, 'spec'>): string {

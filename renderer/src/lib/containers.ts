@@ -1,19 +1,7 @@
 import type { ContainerSummary } from '../../../shared/api.js';
-import { humanAgo, humanDuration, isZeroTime } from './format.js';
 
-/** docker ps's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
-export function statusText(c: ContainerSummary, now = Date.now()): string {
-  switch (c.state) {
-    case 'running':
-      return isZeroTime(c.startedAt) ? 'Up' : `Up ${humanDuration(now - new Date(c.startedAt).getTime())}`;
-    case 'exited':
-      return `Exited (${c.exitCode})${isZeroTime(c.finishedAt) ? '' : ` ${humanAgo(c.finishedAt, now)}`}`;
-    case 'created':
-      return 'Created';
-    default:
-      return c.state[0]!.toUpperCase() + c.state.slice(1);
-  }
-}
+// docker ps's STATUS column, the same rule as `slipway ps` and the Engine API's (one home).
+export { statusText } from '../../../main/engine/model/container-status.js';
 
 /** The badge colour: a non-zero exit that the user did not ask for is a crash. */
 export function badgeClass(c: ContainerSummary): string {
