@@ -6,6 +6,7 @@ import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
 import { systemRoutes } from './system.js';
+import { volumeRoutes } from './volumes.js';
 
 /**
  * docker's v1.41 routes that Slipway does not serve (yet): each answers 501 naming itself,
@@ -40,12 +41,8 @@ export function pending(list: Array<[string, string]>, what: string): Route[] {
  */
 const NONE_OF: Route[] = [
   { method: 'GET', path: '/plugins/{name:.*}/json', handler: (ctx) => Promise.reject(notFound(`plugin ${ctx.params.name} not found`)) },
-  // Until volumes (issue 10) are on the engine's face.
-  { method: 'GET', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
-  { method: 'DELETE', path: '/volumes/{name:.*}', handler: (ctx) => Promise.reject(notFound(`get ${ctx.params.name}: no such volume`)) },
 ];
 
-const VOLUMES_PENDING: Array<[string, string]> = [['GET', '/volumes'], ['POST', '/volumes/create'], ['POST', '/volumes/prune']];
 const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['POST', '/containers/{name:.*}/update'], ['POST', '/containers/{name:.*}/rename']];
 
 export function allRoutes(): Route[] {
@@ -57,7 +54,7 @@ export function allRoutes(): Route[] {
     ...imageRoutes,
     ...buildRoutes,
     ...networkRoutes,
-    ...pending(VOLUMES_PENDING, 'volumes'),
+    ...volumeRoutes,
     ...pending(ISSUE_10_PENDING, 'this container endpoint'),
     ...NOT_YET.map(([method, path, what]) => ({ method, path, handler: () => Promise.reject(notImplemented(what)) })),
   ];

@@ -51,7 +51,7 @@ async function df(ctx: ApiContext): Promise<void> {
   const shared = new Map(du.images.map((i) => [i.image.id, i]));
   const containers = (await listContainers(engine, { all: true })).map((c) => ({ ...c, SizeRw: sizes.get(c.Id) ?? 0, SizeRootFs: 0 }));
   const images = listImages(engine, { all: true }).map((i) => ({ ...i, SharedSize: shared.get(i.Id)?.sharedSize ?? 0 }));
-  ctx.reply.json(200, { LayersSize: du.imagesSize, Images: images, Containers: containers, Volumes: [], BuildCache: [] });
+  ctx.reply.json(200, { LayersSize: du.imagesSize, Images: images, Containers: containers, Volumes: engine.volumes.usage(), BuildCache: [] });
 }
 
 /** POST /auth: checks the credentials against the registry; storing them is the client's job, as with dockerd. */
