@@ -114,3 +114,8 @@ export function filtersQuery(ctx: ApiContext, accepted: readonly string[]): Map<
   }
   return out;
 }
+
+/** docker's filters map -> the engine services' "key=value" list ("label!" -> "label!=..."). */
+export function flatFilters(ctx: ApiContext, accepted: string[]): string[] {
+  return [...filtersQuery(ctx, accepted)].flatMap(([k, vs]) => vs.map((v) => (k.endsWith('!') ? `${k.slice(0, -1)}!=${v}` : `${k}=${v}`)));
+}

@@ -569,15 +569,16 @@ export function formatTemplate(tpl: string, rows: object[], opts: FormatOptions 
 }
 
 /**
- * Go's tabwriter as docker configures it (minwidth 10, padding 3, blanks): every cell that is
- * followed by a tab is padded to its column's width; the last cell of a line is left as is.
+ * Go's tabwriter as docker configures it (minwidth 10, padding 3, blanks; `top` uses minwidth
+ * 20): every cell that is followed by a tab is padded to its column's width; the last cell of a
+ * line is left as is.
  */
-export function tabwriter(lines: string[]): string {
+export function tabwriter(lines: string[], minWidth = 10): string {
   const cells = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const row of cells) {
     row.forEach((c, i) => {
-      if (i < row.length - 1) widths[i] = Math.max(widths[i] ?? 0, Math.max(10, [...c].length + 3));
+      if (i < row.length - 1) widths[i] = Math.max(widths[i] ?? 0, Math.max(minWidth, [...c].length + 3));
     });
   }
   const text = cells.map((row) => row.map((c, i) => (i < row.length - 1 ? c + ' '.repeat(widths[i]! - [...c].length) : c)).join(''));

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
@@ -38,40 +37,17 @@ async function inspect(ctx: ApiContext): Promise<void> {
   ctx.reply.json(200, inspectContainer(ctx.services.engine, rec));
 }
 
-/** The container's processes: host `ps` lines whose pid is in the container's cgroup or tree. */
-function containerPids(rec: ContainerRecord): Set<number> {
-  const pids = new Set<number>();
-  if (!rec.pid) return pids;
-  pids.add(rec.pid);
-  // children by parent pid, walked from the container's init
-  const parent = new Map<number, number[]>();
-  for (const line of spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout.split('\n')) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    if (!p || pp === undefined) continue;
-    parent.set(pp, [...(parent.get(pp) ?? []), p]);
-  }
-  const todo = [rec.pid];
-  while (todo.length) for (const c of parent.get(todo.pop()!) ?? []) if (!pids.has(c)) (pids.add(c), todo.push(c));
-  return pids;
+async function top(ctx: ApiContext): Promise<void> {
+  const args = (stringQuery(ctx, 'ps_args') ?? '-ef').split(/\s+/).filter(Boolean);
+  ctx.reply.json(200, await mgr(ctx).top(ctx.params.name!, args));
 }
 
-async function top(ctx: ApiContext): Promise<void> {
-  const rec = await mgr(ctx).get(ctx.params.name!);
-  if (rec.state !== 'running') throw new ApiError(409, `Container ${rec.id} is not running`);
-  const args = (stringQuery(ctx, 'ps_args') ?? '-ef').split(/\s+/).filter(Boolean);
-  const r = spawnSync('ps', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new ApiError(500, `Error running ps: ${r.stderr.trim()}`);
-  const lines = r.stdout.split('\n').filter(Boolean);
-  const titles = lines[0]!.trim().split(/\s+/);
-  const pidCol = titles.indexOf('PID');
-  if (pidCol < 0) throw new ApiError(500, `Couldn't find PID field in ps output`);
-  const pids = containerPids(rec);
-  const processes = lines.slice(1).flatMap((l) => {
-    const f = l.trim().split(/\s+/);
-    if (!pids.has(Number(f[pidCol]))) return [];
-    return [[...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]];
-  });
-  ctx.reply.json(200, { Titles: titles, Processes: processes });
+/** POST /containers/{id}/rename?name=NEW */
+async function rename(ctx: ApiContext): Promise<void> {
+  const name = stringQuery(ctx, 'name');
+  if (!name) throw badRequest('Neither old nor new names may be empty');
+  await mgr(ctx).rename(ctx.params.name!, name);
+  ctx.reply.empty(204);
 }
 
 /** docker's since/until query values: unix seconds (fractions allowed), RFC 3339 or a duration. */
@@ -294,6 +270,7 @@ export const containerRoutes: Route[] = [
   { method: 'POST', path: '/containers/prune', handler: prune },
   { method: 'GET', path: '/containers/{name:.*}/json', handler: inspect },
   { method: 'GET', path: '/containers/{name:.*}/top', handler: top },
+  { method: 'POST', path: '/containers/{name:.*}/rename', handler: rename },
   { method: 'GET', path: '/containers/{name:.*}/logs', handler: logs },
   { method: 'GET', path: '/containers/{name:.*}/changes', handler: changes },
   { method: 'GET', path: '/containers/{name:.*}/export', handler: exportFs },

@@ -1,14 +1,9 @@
 import type { NetworkCreateRequest } from '../../engine/index.js';
-import { filtersQuery, readJsonObject, type ApiContext } from '../context.js';
+import { flatFilters, readJsonObject, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import type { Route } from '../router.js';
 
 const nets = (ctx: ApiContext) => ctx.services.engine.networks;
-
-/** docker's filters map -> the service's "key=value" list ("label!" -> "label!=..."). */
-function flatFilters(ctx: ApiContext, accepted: string[]): string[] {
-  return [...filtersQuery(ctx, accepted)].flatMap(([k, vs]) => vs.map((v) => (k.endsWith('!') ? `${k.slice(0, -1)}!=${v}` : `${k}=${v}`)));
-}
 
 function list(ctx: ApiContext): void {
   ctx.reply.json(200, nets(ctx).list(flatFilters(ctx, ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'])));

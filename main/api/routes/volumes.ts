@@ -1,14 +1,9 @@
 import type { VolumeCreateBody } from '../../engine/index.js';
-import { filtersQuery, readJsonObject, versionAtLeast, type ApiContext } from '../context.js';
+import { flatFilters, readJsonObject, versionAtLeast, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import type { Route } from '../router.js';
 
 const vols = (ctx: ApiContext) => ctx.services.engine.volumes;
-
-/** docker's filters map -> the service's "key=value" list ("label!" -> "label!=..."). */
-function flatFilters(ctx: ApiContext, accepted: string[]): string[] {
-  return [...filtersQuery(ctx, accepted)].flatMap(([k, vs]) => vs.map((v) => (k.endsWith('!') ? `${k.slice(0, -1)}!=${v}` : `${k}=${v}`)));
-}
 
 function list(ctx: ApiContext): void {
   ctx.reply.json(200, { Volumes: vols(ctx).list(flatFilters(ctx, ['dangling', 'driver', 'label', 'name'])), Warnings: null });

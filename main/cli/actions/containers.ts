@@ -5,6 +5,7 @@ import { withEngine } from './container-life.js';
 import { pipeline } from 'node:stream/promises';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 import { goTime } from '../go-time.js';
+import { tabwriter } from '../format.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
 export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
@@ -156,6 +157,18 @@ export async function exec(
 }
 
 // ------------------------------------------------------------------ diff / commit
+
+/** docker top: ps's table for the container's processes (extra words are ps's options). */
+export async function top(name: string, psArgs: string[]): Promise<void> {
+  await withEngine(async (engine) => {
+    const t = await engine.containers.top(name, psArgs.length ? psArgs : undefined);
+    process.stdout.write(tabwriter([t.Titles.join('\t'), ...t.Processes.map((p) => p.join('\t'))], 20));
+  });
+}
+
+export async function rename(oldName: string, newName: string): Promise<void> {
+  await withEngine((engine) => engine.containers.rename(oldName, newName));
+}
 
 export async function diff(name: string): Promise<void> {
   await withEngine(async (engine) => {

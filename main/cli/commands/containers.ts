@@ -186,6 +186,20 @@ export function registerContainerCommands(program: Command): void {
       .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
       .action(async (name: string, cmd: string[], o) => (await act()).exec(name, cmd, o)),
   );
+  both('top', (c) =>
+    c.description('Display the running processes of a container')
+      .argument('<container>')
+      .argument('[ps options...]')
+      .passThroughOptions()
+      .allowUnknownOption()
+      .action(async (name: string, ps: string[]) => (await act()).top(name, ps)),
+  );
+  both('rename', (c) =>
+    c.description('Rename a container')
+      .argument('<container>')
+      .argument('<new name>')
+      .action(async (name: string, to: string) => (await act()).rename(name, to)),
+  );
   both('diff', (c) =>
     c.description("Inspect changes to files or directories on a container's filesystem")
       .argument('<container>')

@@ -624,6 +624,32 @@ export class ContainerManager {
     if (opts.volumes || rec.spec.hostConfig.AutoRemove) this.engine.volumes.removeAnonymous(rec);
   }
 
+  /**
+   * docker rename: the name is checked as create checks it and changed in one transaction, so
+   * two renames to one name cannot both win. The container's hostname and any DNS name it
+   * already registered on a network stay as they were until it next starts.
+   */
+  async rename(ref: string, newName: string): Promise<ContainerRecord> {
+    const rec = await this.get(ref);
+    const n = newName.replace(/^\//, '');
+    if (!n) throw new InvalidArgumentError('Neither old nor new names may be empty');
+    if (!NAME_RE.test(n)) throw new InvalidArgumentError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (n === rec.name) throw new InvalidArgumentError(`Renaming a container with the same name as its current name`);
+    this.store.db.transaction(() => {
+      const clash = containersTable.nameOwner(this.store.db, n);
+      if (clash) throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
+      containersTable.rename(this.store.db, rec.id, n);
+    })();
+    this.store.emit('container', 'rename', rec.id, { name: n, oldName: `/${rec.name}`, image: rec.imageRef });
+    return { ...rec, name: n };
+  }
+
+  /** docker top (container/top.ts). */
+  async top(ref: string, psArgs?: string[]): Promise<import('./top.js').ContainerTop> {
+    const rec = await this.get(ref);
+    return (await import('./top.js')).containerTop(rec, psArgs);
+  }
+
   async pause(ref: string): Promise<void> {
     const rec = await this.get(ref);
     if (rec.state !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);

@@ -54,6 +54,18 @@ describe('the docker CLI against the Engine API', () => {
     expect(gone.stderr).toMatch(/No such (object|container): ticker/);
   });
 
+  it('rename: the new name answers, the old one is gone, a taken name is docker\'s 409 line', () => {
+    const id = ok('create', '--name', 'apiold', 'busybox', 'true').trim();
+    ok('create', '--name', 'apitaken', 'busybox', 'true');
+    expect(ok('rename', 'apiold', 'apinew')).toBe('');
+    expect(ok('inspect', '-f', '{{.Name}}', 'apinew').trim()).toBe('/apinew');
+    expect(d('inspect', 'apiold').code).toBe(1);
+    const taken = d('rename', 'apinew', 'apitaken');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^Error response from daemon: Conflict\. The container name "\/apitaken" is already in use by container/);
+    ok('rm', id, 'apitaken');
+  });
+
   it('logs -f follows until the container exits', async () => {
     const id = ok('run', '-d', 'busybox', 'sh', '-c', 'echo a; sleep 1; echo b').trim();
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {

@@ -57,6 +57,9 @@ export const containersTable = {
   markStoppedByUser(db: DB, id: string): void {
     db.prepare(`UPDATE containers SET stopped_by_user = 1 WHERE id = ?`).run(id);
   },
+  rename(db: DB, id: string, name: string): void {
+    db.prepare(`UPDATE containers SET name = ? WHERE id = ?`).run(name, id);
+  },
   remove(db: DB, id: string): boolean {
     return db.prepare(`DELETE FROM containers WHERE id = ?`).run(id).changes > 0;
   },
