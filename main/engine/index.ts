@@ -61,6 +61,7 @@ export const seedBusybox = lazy(() => import('./image/seed.js'), 'seedBusybox');
 // --- containers --------------------------------------------------------------------------------
 export { inspectContainer } from './container/inspect.js';
 export { displayState, commandLine, containerOverview } from './views/containers.js';
+export { sampleStats, cpuPercent, dockerStats, type StatsSample } from './container/stats.js';
 export { containerChanges } from './container/diff.js';
 export { LogReader, changeOrTimeout, renderEntries, tailEntries, parseLogLine, dockerTime, type LogEntry } from './container/logs.js';
 export { livePorts, portLines, portsColumn } from './network/ports-view.js';

@@ -1,8 +1,9 @@
 import { pipeline } from 'node:stream/promises';
-import { attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
+import { dockerStats, type StatsSample, attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { ApiError, badRequest, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
+import { JsonLines } from '../streams/json-lines.js';
 import { pumpChunks } from '../streams/pump.js';
 
 const RAW_STREAM = 'application/vnd.docker.raw-stream';
@@ -40,6 +41,48 @@ async function inspect(ctx: ApiContext): Promise<void> {
 async function top(ctx: ApiContext): Promise<void> {
   const args = (stringQuery(ctx, 'ps_args') ?? '-ef').split(/\s+/).filter(Boolean);
   ctx.reply.json(200, await mgr(ctx).top(ctx.params.name!, args));
+}
+
+/**
+ * GET /containers/{id}/stats: docker's stats JSON, a reading a second (stream, the default)
+ * or one; one-shot skips the second reading that fills precpu_stats (and CPU %).
+ */
+async function stats(ctx: ApiContext): Promise<void> {
+  const engine = ctx.services.engine;
+  const ref = ctx.params.name!;
+  const stream = boolQuery(ctx, 'stream', true);
+  const oneShot = boolQuery(ctx, 'one-shot', false);
+  if (oneShot && stream) throw badRequest('cannot have stream=true and one-shot=true');
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    ctx.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+  });
+  let rec = await engine.containers.get(ref);
+  let prev = oneShot ? undefined : engine.containers.stats(rec);
+  if (!stream) {
+    if (!oneShot) await sleep(1000);
+    rec = await engine.containers.get(ref);
+    const cur = engine.containers.stats(rec) ?? emptySample();
+    ctx.reply.json(200, dockerStats(rec, cur, prev));
+    return;
+  }
+  const out = new JsonLines(ctx.reply.stream(200, 'application/json'));
+  while (!ctx.signal.aborted) {
+    await sleep(1000);
+    if (ctx.signal.aborted) break;
+    rec = await engine.containers.get(ref).catch(() => rec);
+    const cur = engine.containers.stats(rec);
+    await out.send(dockerStats(rec, cur ?? emptySample(), prev));
+    // docker ends the stream once the container is no longer running
+    if (!cur) break;
+    prev = cur;
+  }
+  await out.end();
+}
+
+/** What a container that is not running reads as: zeros, as dockerd sends. */
+function emptySample(): StatsSample {
+  return { read: new Date().toISOString(), cpuTotal: 0, systemCpu: 0, onlineCpus: 0, memUsage: 0, memLimit: 0, memInactiveFile: 0, pids: 0, net: {}, blkRead: 0, blkWrite: 0 };
 }
 
 /** POST /containers/{id}/rename?name=NEW */
@@ -271,6 +314,7 @@ export const containerRoutes: Route[] = [
   { method: 'GET', path: '/containers/{name:.*}/json', handler: inspect },
   { method: 'GET', path: '/containers/{name:.*}/top', handler: top },
   { method: 'POST', path: '/containers/{name:.*}/rename', handler: rename },
+  { method: 'GET', path: '/containers/{name:.*}/stats', handler: stats },
   { method: 'GET', path: '/containers/{name:.*}/logs', handler: logs },
   { method: 'GET', path: '/containers/{name:.*}/changes', handler: changes },
   { method: 'GET', path: '/containers/{name:.*}/export', handler: exportFs },

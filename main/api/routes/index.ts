@@ -43,7 +43,7 @@ const NONE_OF: Route[] = [
   { method: 'GET', path: '/plugins/{name:.*}/json', handler: (ctx) => Promise.reject(notFound(`plugin ${ctx.params.name} not found`)) },
 ];
 
-const ISSUE_10_PENDING: Array<[string, string]> = [['GET', '/containers/{name:.*}/stats'], ['POST', '/containers/{name:.*}/update']];
+const ISSUE_10_PENDING: Array<[string, string]> = [['POST', '/containers/{name:.*}/update']];
 
 export function allRoutes(): Route[] {
   return [

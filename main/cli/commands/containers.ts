@@ -194,6 +194,16 @@ export function registerContainerCommands(program: Command): void {
       .allowUnknownOption()
       .action(async (name: string, ps: string[]) => (await act()).top(name, ps)),
   );
+  both('stats', (c) =>
+    c.description('Display a live stream of container(s) resource usage statistics')
+      .argument('[container...]')
+      .option('-a, --all', 'show all containers (default shows just running)')
+      .option('--no-stream', 'disable streaming stats and only pull the first result')
+      .option('--no-trunc', 'do not truncate output')
+      .option('--format <format>', "format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
+      .action(async (names: string[], o: { all?: boolean; stream?: boolean; trunc?: boolean; format?: string }) =>
+        (await import('../actions/stats.js')).stats(names, { all: o.all, stream: o.stream, noTrunc: o.trunc === false, format: o.format })),
+  );
   both('rename', (c) =>
     c.description('Rename a container')
       .argument('<container>')

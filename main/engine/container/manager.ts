@@ -16,6 +16,7 @@ import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
 import { AttachSession, type AttachOptions, type AttachTarget } from './attach.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
+import { sampleStats } from './stats.js';
 import { announceStart } from './rootfs-hold.js';
 import { trace, traceBegin } from '../util/trace.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
@@ -642,6 +643,11 @@ export class ContainerManager {
     })();
     this.store.emit('container', 'rename', rec.id, { name: n, oldName: `/${rec.name}`, image: rec.imageRef });
     return { ...rec, name: n };
+  }
+
+  /** One resource reading of a running container (container/stats.ts); undefined when not running. */
+  stats(rec: ContainerRecord): import('./stats.js').StatsSample | undefined {
+    return sampleStats(rec);
   }
 
   /** docker top (container/top.ts). */

@@ -66,6 +66,15 @@ describe('the docker CLI against the Engine API', () => {
     ok('rm', id, 'apitaken');
   });
 
+  it('stats --no-stream reads the service\'s stats JSON: a CPU loop shows its CPU and its memory limit', () => {
+    ok('run', '-d', '--name', 'apispin', '-m', '32m', 'busybox', 'sh', '-c', 'while :; do :; done');
+    const r = JSON.parse(ok('stats', '--no-stream', '--format', '{{json .}}', 'apispin'));
+    expect(r.Name).toBe('apispin');
+    expect(parseFloat(r.CPUPerc)).toBeGreaterThan(20);
+    expect(r.MemUsage).toMatch(/ \/ 32MiB$/);
+    ok('rm', '-f', 'apispin');
+  });
+
   it('logs -f follows until the container exits', async () => {
     const id = ok('run', '-d', 'busybox', 'sh', '-c', 'echo a; sleep 1; echo b').trim();
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {

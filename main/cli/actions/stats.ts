@@ -1,0 +1,60 @@
+import { cpuPercent, Engine, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
+import { formatTemplate } from '../format.js';
+
+const STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+const STATS_HEADERS = { ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' };
+
+/** Go's %.Ng as docker's go-units prints sizes (4 significant digits binary, 3 decimal). */
+function units(n: number, base: number, abbrs: string[], digits: number): string {
+  let i = 0;
+  while (n >= base && i < abbrs.length - 1) (n /= base), i++;
+  return `${Number(n.toPrecision(digits))}${abbrs[i]}`;
+}
+const binary = (n: number) => units(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 4);
+const decimal = (n: number) => units(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], 3);
+
+function row(ref: string, rec: ContainerRecord, cur: StatsSample | undefined, prev: StatsSample | undefined, noTrunc: boolean) {
+  const id = noTrunc ? rec.id : shortId(rec.id);
+  if (!cur) return { Container: ref, ID: id, Name: rec.name, CPUPerc: '0.00%', MemUsage: '0B / 0B', MemPerc: '0.00%', NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: '0' };
+  const mem = Math.max(0, cur.memUsage - cur.memInactiveFile);
+  const net = Object.values(cur.net).reduce((a, n) => ({ rx: a.rx + n.rx_bytes, tx: a.tx + n.tx_bytes }), { rx: 0, tx: 0 });
+  return {
+    Container: ref, ID: id, Name: rec.name,
+    CPUPerc: `${cpuPercent(cur, prev).toFixed(2)}%`,
+    MemUsage: `${binary(mem)} / ${binary(cur.memLimit)}`,
+    MemPerc: `${(cur.memLimit ? (mem / cur.memLimit) * 100 : 0).toFixed(2)}%`,
+    NetIO: `${decimal(net.rx)} / ${decimal(net.tx)}`,
+    BlockIO: `${decimal(cur.blkRead)} / ${decimal(cur.blkWrite)}`,
+    PIDs: String(cur.pids),
+  };
+}
+
+/**
+ * docker stats: a reading of each container a second apart (CPU % needs two), printed as
+ * docker's table or --format; without --no-stream the screen is redrawn every second.
+ */
+export async function stats(names: string[], o: { all?: boolean; stream?: boolean; noTrunc?: boolean; format?: string }): Promise<void> {
+  const engine = new Engine();
+  try {
+    const pick = async () => (names.length
+      ? Promise.all(names.map(async (n) => ({ ref: n, rec: await engine.containers.get(n) })))
+      : (await engine.containers.list({ all: o.all })).map((rec) => ({ ref: shortId(rec.id), rec })));
+    const tpl = o.format ?? STATS_TABLE;
+    const sample = (ts: { rec: ContainerRecord }[]) => new Map(ts.map((t) => [t.rec.id, engine.containers.stats(t.rec)]));
+    let prev = sample(await pick());
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const targets = await pick();
+      const now = sample(targets);
+      const text = formatTemplate(tpl, targets.map((t) => row(t.ref, t.rec, now.get(t.rec.id), prev.get(t.rec.id), !!o.noTrunc)), { headers: STATS_HEADERS, defaultTable: STATS_TABLE.slice(6) });
+      if (o.stream === false) {
+        process.stdout.write(text);
+        return;
+      }
+      process.stdout.write(`\x1b[2J\x1b[H${text}`);
+      prev = now;
+    }
+  } finally {
+    engine.close();
+  }
+}
