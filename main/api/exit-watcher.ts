@@ -16,7 +16,7 @@ export function watchExits(engine: Engine, log: (line: string) => void): { close
     if (busy.has(id) || !/^[0-9a-f]{64}$/.test(id) || !existsSync(join(dir, id))) return;
     busy.add(id);
     engine.containers
-      .finalize(id)
+      .afterExit(id)
       .catch((e: unknown) => log(`recording the exit of ${id.slice(0, 12)} failed: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => busy.delete(id));
   };

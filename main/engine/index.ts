@@ -138,3 +138,4 @@ export { AttachSession, DEFAULT_DETACH_KEYS, parseDetachKeys, type AttachEnd, ty
 export type { ExecOptions, RunningExec } from './container/exec.js';
 export { copyFromContainer, copyToContainer } from './services/copy.js';
 export { splitCpArg } from './archive/copy-rules.js';
+export { parseRestartFlag } from './container/restart-policy.js';

@@ -254,5 +254,5 @@ export async function rm(names: string[], o: { force?: boolean; volumes?: boolea
 
 /** conmon's exit command: record the exit, unmount, remove when --rm. Never prints. */
 export async function cleanup(id: string, store?: string): Promise<void> {
-  await withEngine((engine) => engine.containers.finalize(id), store);
+  await withEngine((engine) => engine.containers.afterExit(id), store);
 }

@@ -46,6 +46,7 @@ function createFlags(c: Command): Command {
     .option('--stop-signal <signal>', 'signal to stop the container')
     .option('--stop-timeout <seconds>', 'timeout (in seconds) to stop a container', int)
     .option('--rm', 'automatically remove the container when it exits')
+    .option('--restart <policy>', 'restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)')
     .option('-i, --interactive', 'keep STDIN open even if not attached')
     .option('-t, --tty', 'allocate a pseudo-TTY')
     .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable)', collect, [])

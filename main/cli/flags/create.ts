@@ -1,4 +1,4 @@
-import { EngineError, ErrorCode, type ContainerCreateSpec } from '../../engine/index.js';
+import { EngineError, ErrorCode, parseRestartFlag, type ContainerCreateSpec } from '../../engine/index.js';
 import { expandEnv, labelMap, readEnvFile } from './env.js';
 import { portBindings } from './publish.js';
 import { parseBytes, parseCpus } from './units.js';
@@ -35,6 +35,7 @@ export interface CreateFlags extends SandboxFlags {
   stopSignal?: string;
   stopTimeout?: number;
   rm?: boolean;
+  restart?: string;
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -119,6 +120,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       NanoCpus: parseCpus(o.cpus),
       PidsLimit: o.pidsLimit ?? null,
       AutoRemove: !!o.rm,
+      ...(o.restart ? { RestartPolicy: parseRestartFlag(o.restart) } : {}),
       ...sandboxHostConfig(o),
       ...(o.logOpt?.length ? { LogConfig: logConfig(o.logOpt) } : {}),
       ...(o.cidfile ? { ContainerIDFile: o.cidfile } : {}),

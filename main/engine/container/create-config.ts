@@ -9,6 +9,7 @@ import { isRootless } from '../rootless/detect.js';
 import { assertLimitsAllowed } from '../rootless/cgroups.js';
 import { resolveSandbox, type SandboxHostConfig } from '../runtime/sandbox.js';
 import type { LogConfig } from './types.js';
+import { checkRestartPolicy } from './restart-policy.js';
 
 /** Later entries win by key; order of first appearance is kept. */
 export function mergeEnv(base: string[], over: string[]): string[] {
@@ -125,6 +126,7 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
     NanoCpus: nonNegative(h.NanoCpus, 'HostConfig.NanoCpus'),
     PidsLimit: pids && pids > 0 ? pids : null,
     AutoRemove: !!h.AutoRemove,
+    RestartPolicy: checkRestartPolicy(h.RestartPolicy, !!h.AutoRemove),
     Runtime: 'runc',
     ...sandboxFields(h),
     LogConfig: checkLogConfig(h.LogConfig),

@@ -52,7 +52,7 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
       VolumesFrom: h.VolumesFrom ?? null,
       VolumeDriver: h.VolumeDriver ?? '',
       ...net.hostConfig,
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: h.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       // conmon's k8s-file log reads as docker's json-file does (SDKs read logs only for those)
       LogConfig: { Type: 'json-file', Config: {} },
       AutoRemove: h.AutoRemove,

@@ -9,6 +9,7 @@ import { chooseDriver } from '../mount/probe.js';
 import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec, logSizeMax, preflight } from './create-config.js';
+import { restartDelayMs, shouldRestart } from './restart-policy.js';
 import { checkJoinTargets } from './join.js';
 import { lsmWarnings, parseSecurityOpts } from '../runtime/security-opts.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
@@ -300,6 +301,7 @@ export class ContainerManager {
         socketDir: this.store.paths.runtimeState,
         stateRoot: this.store.paths.runtimeState,
         storeRoot: this.store.paths.root,
+        alwaysCleanup: (rec.spec.hostConfig.RestartPolicy?.Name ?? 'no') !== 'no',
         logSizeMax: logSizeMax(rec.spec.hostConfig.LogConfig),
       }));
     } catch (e) {
@@ -470,6 +472,32 @@ export class ContainerManager {
     if (won) await this.teardownAndRecord(this.row(id)!);
   }
 
+  /**
+   * The exit path (conmon's exit command, the API's exit watcher): record the exit, then apply
+   * the restart policy: after docker's backoff, start it again unless the user stopped it.
+   */
+  async afterExit(id: string): Promise<void> {
+    await this.finalize(id);
+    // another process (a CLI's inspect, wait) may be recording the exit right now
+    await this.settle(id);
+    {
+      const rec = this.row(id);
+      if (!rec || rec.state !== 'exited') return;
+      const facts = {
+        exitCode: rec.exitCode, stoppedByUser: rec.stoppedByUser, restartCount: rec.restartCount,
+        ranMs: new Date(rec.finishedAt).getTime() - new Date(rec.startedAt).getTime(),
+      };
+      if (!shouldRestart(rec.spec.hostConfig.RestartPolicy, facts)) return;
+      await new Promise((res) => setTimeout(res, restartDelayMs(facts)));
+      const now = this.row(id);
+      // a user's stop/start/rm in the meantime wins
+      if (!now || now.state !== 'exited' || now.stoppedByUser || now.finishedAt !== rec.finishedAt) return;
+      containersTable.countRestart(this.store.db, id);
+      // a failed start is recorded in the row (Error, ExitCode); the next exit runs conmon's exit command again
+      await this.start(id).catch(() => undefined);
+    }
+  }
+
   /** Until another process has finished recording an exit (start must not race its unmount). */
   private async settle(id: string): Promise<void> {
     await this.waitWhile(id, (r) => r.state === 'exiting', STALE_EXITING_MS);
@@ -521,10 +549,11 @@ export class ContainerManager {
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds. */
   async stop(ref: string, timeout?: number, signal?: string): Promise<ContainerRecord> {
     const rec = await this.get(ref);
+    // also between a restart policy's restarts: a user's stop cancels the next one
+    containersTable.markStoppedByUser(this.store.db, rec.id);
     if (rec.state !== 'running' && rec.state !== 'paused') return rec;
     const t = timeout ?? rec.spec.config.StopTimeout ?? 10;
     const sig = parseSignal(signal || rec.spec.config.StopSignal || 'SIGTERM');
-    containersTable.markStoppedByUser(this.store.db, rec.id);
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
     await this.signal(rec, sig.number);
     if (!(await this.waitExit(rec.id, Math.max(0, t) * 1000))) {
@@ -551,6 +580,7 @@ export class ContainerManager {
     if (rec.state !== 'running' && rec.state !== 'paused') {
       throw new ConflictError(`Cannot kill container: ${ref}: container ${rec.id} is not running`);
     }
+    containersTable.markStoppedByUser(this.store.db, rec.id);
     await this.signal(rec, sig.number);
     if (sig.number === 9) {
       await this.waitExit(rec.id, 10_000);

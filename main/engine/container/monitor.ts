@@ -14,6 +14,8 @@ export interface MonitorPaths {
   socketDir: string;
   stateRoot: string;
   storeRoot: string;
+  /** a restart policy applies: the exit command runs even when another process recorded the exit */
+  alwaysCleanup?: boolean;
   /** -t: conmon holds the pty master and logs what the container writes to it */
   tty?: boolean;
   /** -i: conmon holds the container's stdin open (so `run -di IMAGE cat` stays up) */
@@ -167,13 +169,14 @@ export async function startMonitor(p: MonitorPaths): Promise<number> {
     // records it first and removes the exit file; the shell then skips starting node at all.
     '--exit-command', '/bin/sh',
     '--exit-command-arg', '-c',
-    '--exit-command-arg', 'sleep 0.2; [ -f "$1" ] || exit 0; exec "$2" "$3" container-cleanup --store "$4" "$5"',
+    '--exit-command-arg', 'sleep 0.2; [ -f "$1" ] || [ "$6" = restart ] || exit 0; exec "$2" "$3" container-cleanup --store "$4" "$5"',
     '--exit-command-arg', 'slipway-exit',
     '--exit-command-arg', join(p.exitDir, p.id),
     '--exit-command-arg', process.execPath,
     '--exit-command-arg', slipwayBin(),
     '--exit-command-arg', p.storeRoot,
     '--exit-command-arg', p.id,
+    '--exit-command-arg', p.alwaysCleanup ? 'restart' : '',
   ];
   const conmon = new ConmonChild(args);
   conmon.go();

@@ -40,6 +40,8 @@ export interface HostConfig extends SandboxHostConfig {
   NanoCpus: number;
   PidsLimit: number | null;
   AutoRemove: boolean;
+  /** absent in containers made before restart policies (= no) */
+  RestartPolicy?: import('./restart-policy.js').Policy;
   Runtime: string;
   // the network fields (main/engine/network): absent in containers made before networking
   PortBindings?: import('../network/types.js').PortMap;

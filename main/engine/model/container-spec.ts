@@ -221,7 +221,7 @@ export const HONOURED = {
     // the sandbox (runtime/sandbox.ts), the log and the CLI's ID file
     'CapAdd', 'CapDrop', 'SecurityOpt', 'Privileged', 'ReadonlyRootfs', 'Init', 'Ulimits', 'Devices', 'ShmSize',
     'Sysctls', 'IpcMode', 'PidMode', 'UTSMode', 'GroupAdd', 'CpuShares', 'CpusetCpus', 'MemorySwap',
-    'MemoryReservation', 'LogConfig', 'ContainerIDFile',
+    'MemoryReservation', 'LogConfig', 'ContainerIDFile', 'RestartPolicy',
   ]),
   // each endpoint's own fields are checked by the networks service (aliases and --ip are honoured)
   NetworkingConfig: new Set<keyof NetworkingConfig>(['EndpointsConfig']),

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX, containerStore, until } from './helpers.js';
+
+let s: ReturnType<typeof containerStore>;
+beforeAll(() => {
+  s = containerStore();
+}, 600_000);
+afterAll(() => s?.cleanup());
+
+const inspect = (name: string, f: string) => s.sw('inspect', '-f', f, name).stdout.trim();
+
+describe('restart policies', () => {
+  it('on-failure:2 restarts exactly twice and keeps the exit code', async () => {
+    expect(s.sw('run', '-d', '--name', 'rs-fail2', '--restart', 'on-failure:2', BUSYBOX, 'sh', '-c', 'date +%N >> /runs; exit 3').code).toBe(0);
+    expect(await until(() => inspect('rs-fail2', '{{.RestartCount}}') === '2' && inspect('rs-fail2', '{{.State.Status}}') === 'exited', 20_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500)); // no third start
+    expect(inspect('rs-fail2', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}')).toBe('2 exited 3 on-failure 2');
+    expect(s.sw('start', '-a', 'rs-fail2').code).toBe(3);
+  }, 60_000);
+
+  it('on-failure does not restart a clean exit', async () => {
+    expect(s.sw('run', '-d', '--name', 'rs-ok', '--restart', 'on-failure', BUSYBOX, 'true').code).toBe(0);
+    expect(await until(() => inspect('rs-ok', '{{.State.Status}}') === 'exited', 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(inspect('rs-ok', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}')).toBe('0 exited 0');
+  }, 30_000);
+
+  it('always restarts after a clean exit, and a user stop is not restarted', async () => {
+    expect(s.sw('run', '-d', '--name', 'rs-always', '--restart', 'always', BUSYBOX, 'sh', '-c', 'sleep 0.3').code).toBe(0);
+    expect(await until(() => Number(inspect('rs-always', '{{.RestartCount}}')) >= 2, 20_000)).toBe(true);
+    expect(await until(() => inspect('rs-always', '{{.State.Status}}') === 'running', 10_000)).toBe(true);
+    expect(s.sw('stop', '-t', '1', 'rs-always').code).toBe(0);
+    const count = inspect('rs-always', '{{.RestartCount}}');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(inspect('rs-always', '{{.State.Status}}')).toBe('exited');
+    expect(inspect('rs-always', '{{.RestartCount}}')).toBe(count);
+  }, 60_000);
+
+  it('a user kill is not restarted', async () => {
+    expect(s.sw('run', '-d', '--name', 'rs-kill', '--restart', 'always', BUSYBOX, 'sleep', '60').code).toBe(0);
+    expect(s.sw('kill', 'rs-kill').code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(inspect('rs-kill', '{{.State.Status}} {{.RestartCount}}')).toBe('exited 0');
+  }, 30_000);
+
+  it("refuses bad policies in docker's words, exit 125", () => {
+    const foo = s.sw('run', '--restart', 'foo', BUSYBOX, 'true');
+    expect(foo.code).toBe(125);
+    expect(foo.stderr).toContain("invalid restart policy: unknown policy 'foo'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+    const rm = s.sw('run', '--restart', 'always', '--rm', BUSYBOX, 'true');
+    expect(rm.code).toBe(125);
+    expect(rm.stderr).toContain('Conflicting options: --restart and --rm');
+    const n = s.sw('create', '--restart', 'always:3', BUSYBOX, 'true');
+    expect(n.code).toBe(125);
+    expect(n.stderr).toContain("maximum retry count can only be used with 'on-failure'");
+    expect(s.sw('ps', '-a', '-q').stdout.split('\n').filter(Boolean).length).toBe(4); // nothing half-made
+  });
+});
