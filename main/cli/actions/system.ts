@@ -101,3 +101,17 @@ export async function systemPrune(opts: { all?: boolean; force?: boolean; filter
     out(`Total reclaimed space: ${humanSize(reclaimed)}`);
   });
 }
+
+/** `system restore`: the always/unless-stopped containers that are not running are started; prints each. */
+export async function restore(): Promise<void> {
+  await withEngine(async (engine) => {
+    let failed = false;
+    for (const r of await engine.containers.restore()) {
+      if (r.error) {
+        failed = true;
+        process.stderr.write(`Error: ${r.error}\n`);
+      } else out(r.name);
+    }
+    if (failed) throw new ExitCode(1);
+  });
+}

@@ -21,6 +21,10 @@ export function registerSystemCommands(program: Command): void {
     .option('--filter <filter>', 'provide filter values (e.g. "label=<key>=<value>", "until=24h")', collect, [])
     .action(async (o) => (await act()).systemPrune(o));
   system
+    .command('restore')
+    .description('Start the containers with restart policy always or unless-stopped that are not running (as dockerd at boot)')
+    .action(async () => (await act()).restore());
+  system
     .command('check')
     .description('Verify blobs, snapshots and metadata; report (or --repair) problems')
     .option('--repair', 'delete orphans and temp files, drop rows whose content is gone')

@@ -9,7 +9,8 @@ import { chooseDriver } from '../mount/probe.js';
 import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '../runtime/runc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { containerSpec, logSizeMax, preflight } from './create-config.js';
-import { restartDelayMs, shouldRestart } from './restart-policy.js';
+import { checkRestartPolicy, restartDelayMs, restoresAtBoot, shouldRestart } from './restart-policy.js';
+import type { RestartPolicy } from '../model/container-spec.js';
 import { checkJoinTargets } from './join.js';
 import { lsmWarnings, parseSecurityOpts } from '../runtime/security-opts.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
@@ -496,6 +497,35 @@ export class ContainerManager {
       // a failed start is recorded in the row (Error, ExitCode); the next exit runs conmon's exit command again
       await this.start(id).catch(() => undefined);
     }
+  }
+
+  /** Change an existing container's restart policy (docker update --restart); checked as at create. */
+  async setRestartPolicy(ref: string, policy: RestartPolicy): Promise<ContainerRecord> {
+    const rec = await this.get(ref);
+    const checked = checkRestartPolicy(policy, rec.spec.hostConfig.AutoRemove);
+    containersTable.setSpec(this.store.db, rec.id, { ...rec.spec, hostConfig: { ...rec.spec.hostConfig, RestartPolicy: checked } });
+    return this.row(rec.id)!;
+  }
+
+  /**
+   * As dockerd at boot: start the `always` (and not user-stopped `unless-stopped`) containers
+   * that are not running. Each started name, or its error, in order.
+   */
+  async restore(): Promise<{ name: string; error?: string }[]> {
+    const out: { name: string; error?: string }[] = [];
+    for (const brief of containersTable.all(this.store.db).reverse()) {
+      await this.finalize(brief.id); // a container whose monitor died with the machine
+      const rec = this.row(brief.id);
+      if (!rec || (rec.state !== 'exited' && rec.state !== 'created')) continue;
+      if (!restoresAtBoot(rec.spec.hostConfig.RestartPolicy, rec.stoppedByUser)) continue;
+      try {
+        await this.start(rec.id);
+        out.push({ name: rec.name });
+      } catch (e) {
+        out.push({ name: rec.name, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
   }
 
   /** Until another process has finished recording an exit (start must not race its unmount). */

@@ -56,3 +56,21 @@ describe('restart policies', () => {
     expect(s.sw('ps', '-a', '-q').stdout.split('\n').filter(Boolean).length).toBe(4); // nothing half-made
   });
 });
+
+describe('system restore', () => {
+  it('starts always and unless-stopped containers that are not running, not user-stopped unless-stopped ones', async () => {
+    expect(s.sw('create', '--name', 'rs-boot-always', '--restart', 'always', BUSYBOX, 'sleep', '60').code).toBe(0);
+    expect(s.sw('create', '--name', 'rs-boot-us', '--restart', 'unless-stopped', BUSYBOX, 'sleep', '60').code).toBe(0);
+    expect(s.sw('run', '-d', '--name', 'rs-boot-stopped', '--restart', 'unless-stopped', BUSYBOX, 'sleep', '60').code).toBe(0);
+    expect(s.sw('stop', '-t', '0', 'rs-boot-stopped').code).toBe(0);
+    expect(s.sw('create', '--name', 'rs-boot-no', BUSYBOX, 'sleep', '60').code).toBe(0);
+    const r = s.sw('system', 'restore');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('rs-boot')).sort()).toEqual(['rs-boot-always', 'rs-boot-us']);
+    expect(inspect('rs-boot-always', '{{.State.Status}}')).toBe('running');
+    expect(inspect('rs-boot-us', '{{.State.Status}}')).toBe('running');
+    expect(inspect('rs-boot-stopped', '{{.State.Status}}')).toBe('exited');
+    expect(inspect('rs-boot-no', '{{.State.Status}}')).toBe('created');
+    for (const n of ['rs-boot-always', 'rs-boot-us']) expect(s.sw('stop', '-t', '0', n).code).toBe(0);
+  }, 60_000);
+});

@@ -54,6 +54,10 @@ export const containersTable = {
   transition(db: DB, id: string, from: ContainerState, to: ContainerState): boolean {
     return db.prepare(`UPDATE containers SET state = ? WHERE id = ? AND state = ?`).run(to, id, from).changes > 0;
   },
+  /** Replace a container's stored spec (e.g. its restart policy). */
+  setSpec(db: DB, id: string, spec: ContainerSpec): void {
+    db.prepare(`UPDATE containers SET spec = ? WHERE id = ?`).run(JSON.stringify(spec), id);
+  },
   /** One more restart by the restart policy (docker's RestartCount). */
   countRestart(db: DB, id: string): void {
     db.prepare(`UPDATE containers SET restart_count = restart_count + 1 WHERE id = ?`).run(id);
