@@ -96,6 +96,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   }
 
   const exits = watchExits(engine, err);
+  // as dockerd at boot: always/unless-stopped containers that are not running come back
+  void engine.containers.restore().then(
+    (rs) => rs.forEach((r) => r.error && err(`restarting container ${r.name} failed: ${r.error}`)),
+    (e: unknown) => err(`restoring containers failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve) => {
