@@ -43,4 +43,13 @@ describe('top and rename', () => {
     const ev = s.sw('events', '--since', '1m', '--until', '0s', '--filter', 'event=rename');
     expect(ev.stdout).toMatch(new RegExp(`container rename ${id} \\(image=[^,]+, name=after, oldName=/before\\)`));
   });
+
+  it('a running container can be renamed: it keeps running, exec and ps use the new name, the old one is gone', () => {
+    expect(s.sw('run', '-d', '--name', 'rn-run', BUSYBOX, 'sleep', '1000').code).toBe(0);
+    expect(s.sw('rename', 'rn-run', 'rn-run2')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(s.sw('ps', '--filter', 'name=rn-run2', '--format', '{{.Names}} {{.State}}').stdout).toBe('rn-run2 running\n');
+    expect(s.sw('exec', 'rn-run2', 'echo', 'alive').stdout).toBe('alive\n');
+    expect(s.sw('exec', 'rn-run', 'true').code).toBe(1);
+    expect(s.sw('rm', '-f', 'rn-run2').code).toBe(0);
+  });
 });
