@@ -5,6 +5,7 @@ import { containerFiles } from './bundle.js';
 import type { ContainerRecord } from './types.js';
 import { inspectNetwork } from '../network/ports-view.js';
 import type { HostConfig } from './types.js';
+import { restartPending } from './restart-policy.js';
 import { DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
 
 /** docker inspect's container JSON (the fields scripts read). */
@@ -20,10 +21,10 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
     Path: rec.spec.path,
     Args: rec.spec.args,
     State: {
-      Status: state,
+      Status: restartPending(rec) ? 'restarting' : state,
       Running: state === 'running' || state === 'paused',
       Paused: state === 'paused',
-      Restarting: false,
+      Restarting: restartPending(rec),
       OOMKilled: rec.oomKilled,
       Dead: state === 'dead',
       Pid: state === 'running' || state === 'paused' ? rec.pid : 0,

@@ -57,3 +57,8 @@ export function restoresAtBoot(p: Policy | undefined, stoppedByUser: boolean): b
   if (!p) return false;
   return p.Name === 'always' || (p.Name === 'unless-stopped' && !stoppedByUser);
 }
+
+/** The row of an exited container whose policy will start it again (docker's State.Restarting). */
+export function restartPending(rec: { state: string; exitCode: number; stoppedByUser: boolean; restartCount: number; spec: { hostConfig: { RestartPolicy?: Policy } } }): boolean {
+  return rec.state === 'exited' && shouldRestart(rec.spec.hostConfig.RestartPolicy, { exitCode: rec.exitCode, stoppedByUser: rec.stoppedByUser, restartCount: rec.restartCount, ranMs: 0 });
+}
