@@ -1,5 +1,5 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
-import { changeOrTimeout, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, LogReader, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, renderEntries, shortId, statusText, tailEntries, writeStreamAtomic } from '../../engine/index.js';
+import { containerLogs, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, shortId, statusText, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 import { pipeline } from 'node:stream/promises';
@@ -103,28 +103,15 @@ export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean;
 
 // ------------------------------------------------------------------ logs
 
-export async function logs(name: string, o: { follow?: boolean; timestamps?: boolean; tail?: string }): Promise<void> {
+/** docker logs: the engine's one log reader (the Engine API's too), with docker's time forms for --since/--until. */
+export async function logs(name: string, o: { follow?: boolean; timestamps?: boolean; tail?: string; since?: string; until?: string }): Promise<void> {
   await withEngine(async (engine) => {
-    const mgr = engine.containers;
-    const rec = await mgr.get(name);
-    const f = mgr.files(rec.id);
     const tail = o.tail === undefined || o.tail === 'all' ? -1 : Number(o.tail);
     if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid value for --tail: ${o.tail}: use a number or "all"`);
-    const reader = new LogReader(f.log, 0);
-    const write = (entries: ReturnType<LogReader['read']>) => {
-      for (const e of renderEntries(entries, !!o.timestamps)) (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.text);
-    };
-    try {
-      write(tailEntries(reader.read(), tail));
-      if (!o.follow) return;
-      for (;;) {
-        if (await mgr.waitExit(rec.id, 0)) break;
-        await changeOrTimeout(f.dir, 200);
-        write(reader.read());
-      }
-      write(reader.read());
-    } finally {
-      reader.close();
+    const since = o.since ? parseTimeFilter(o.since, 'since') : undefined;
+    const until = o.until ? parseTimeFilter(o.until, 'until') : undefined;
+    for await (const c of containerLogs(engine, name, { follow: o.follow, timestamps: o.timestamps, tail, since, until })) {
+      (c.stream === 'stderr' ? process.stderr : process.stdout).write(c.data);
     }
   });
 }

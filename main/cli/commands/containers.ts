@@ -171,6 +171,8 @@ export function registerContainerCommands(program: Command): void {
       .option('-f, --follow', 'follow log output')
       .option('-t, --timestamps', 'show timestamps')
       .option('-n, --tail <n>', 'number of lines to show from the end of the logs', 'all')
+      .option('--since <time>', 'show logs since a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')
+      .option('--until <time>', 'show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')
       .action(async (name: string, o) => (await act()).logs(name, o)),
   );
   both('exec', (c) =>
