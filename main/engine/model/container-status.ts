@@ -6,6 +6,8 @@ export interface StatusFields {
   startedAt: string;
   finishedAt: string;
   exitCode: number | null;
+  /** an exited container that its restart policy will start again */
+  restarting?: boolean;
 }
 
 const zeroTime = (t: string): boolean => !t || t.startsWith('0001-');
@@ -28,6 +30,7 @@ export function statusText(rec: StatusFields, now = Date.now()): string {
     case 'paused':
       return `${up()} (Paused)`;
     case 'exited':
+      if (rec.restarting) return `Restarting (${rec.exitCode ?? 0})${zeroTime(rec.finishedAt) ? '' : ` ${humanAgo(rec.finishedAt, now)}`}`;
       return `Exited (${rec.exitCode ?? 0})${zeroTime(rec.finishedAt) ? '' : ` ${humanAgo(rec.finishedAt, now)}`}`;
     case 'dead':
       return 'Dead';

@@ -5,8 +5,14 @@ import { livePorts } from '../network/ports-view.js';
 import { InvalidArgumentError } from '../model/errors.js';
 import { matchLabel } from '../model/filters.js';
 
-export { displayState, statusText } from '../model/container-status.js';
-import { displayState, statusText } from '../model/container-status.js';
+export { displayState } from '../model/container-status.js';
+import { displayState, statusText as statusOf } from '../model/container-status.js';
+import { restartPending } from '../container/restart-policy.js';
+
+/** docker's Status text for a record: "Restarting (1) 2 seconds ago" while its policy will start it again. */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  return statusOf({ ...rec, restarting: restartPending(rec) }, now);
+}
 
 /** The command line docker shows for a container (path and args joined by spaces). */
 export function commandLine(rec: Pick<ContainerRecord, 'spec'>): string {

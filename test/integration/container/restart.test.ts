@@ -30,6 +30,8 @@ describe('restart policies', () => {
     expect(await until(() => Number(inspect('rs-always', '{{.RestartCount}}')) >= 2, 20_000)).toBe(true);
     // between two runs (the backoff grows to seconds) inspect says so, as docker's does
     expect(await until(() => inspect('rs-always', '{{.State.Restarting}} {{.State.Status}}') === 'true restarting', 20_000)).toBe(true);
+    // and ps, as docker's: "Restarting (0) 1 second ago" (or Up again if the wait just ended)
+    expect(s.sw('ps', '-a', '--filter', 'name=rs-always', '--format', '{{.Status}}').stdout).toMatch(/^(Restarting \(0\) .+ ago|Up .+)\n$/);
     expect(await until(() => inspect('rs-always', '{{.State.Status}}') === 'running', 10_000)).toBe(true);
     expect(s.sw('stop', '-t', '1', 'rs-always').code).toBe(0);
     const count = inspect('rs-always', '{{.RestartCount}}');

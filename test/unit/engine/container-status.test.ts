@@ -10,6 +10,7 @@ describe('docker ps status text (one rule for ps, the API and the app)', () => {
     expect(statusText({ state: 'paused', startedAt: '2026-12-02T11:59:55Z', finishedAt: zero, exitCode: 0 }, now)).toBe('Up 5 seconds (Paused)');
     expect(statusText({ state: 'exited', startedAt: zero, finishedAt: '2026-12-02T10:00:00Z', exitCode: 137 }, now)).toBe('Exited (137) 2 hours ago');
     expect(statusText({ state: 'created', startedAt: zero, finishedAt: zero, exitCode: 0 }, now)).toBe('Created');
+    expect(statusText({ state: 'exited', startedAt: zero, finishedAt: '2026-12-02T11:59:58Z', exitCode: 3, restarting: true }, now)).toBe('Restarting (3) 2 seconds ago');
     expect(statusText({ state: 'dead', startedAt: zero, finishedAt: zero, exitCode: 0 }, now)).toBe('Dead');
   });
   it('an exit being recorded already reads as exited; missing times are left out, not "Up 2025 years"', () => {
