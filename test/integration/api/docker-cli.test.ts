@@ -2,17 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { docker, startService, tmpDir, type Service } from './harness.js';
+import { docker, dockerOk, startService, tmpDir, type Service } from './harness.js';
 
 /** Debian's docker client (20.10), unmodified, against `slipway system service`. */
 describe('the docker CLI against the Engine API', () => {
   let svc: Service;
   const d = (...args: string[]) => docker(svc, args);
-  const ok = (...args: string[]) => {
-    const r = d(...args);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} -> ${r.code}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (...args: string[]) => dockerOk(svc, args);
   beforeAll(async () => {
     svc = await startService();
   });

@@ -100,6 +100,13 @@ export function docker(svc: Service, args: string[], opts: { input?: string | Bu
   return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: (r.stderr?.toString() ?? '') + (r.error ? String(r.error) : '') };
 }
 
+/** docker ARGS that must succeed: its stdout, or an error carrying the exit code and stderr. */
+export function dockerOk(svc: Service, args: string[]): string {
+  const r = docker(svc, args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} -> ${r.code}\n${r.stderr}`);
+  return r.stdout;
+}
+
 export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, docker, startService, type Service } from './harness.js';
+import { api, docker, dockerOk, startService, type Service } from './harness.js';
 
 /** docker volume verbs and -v NAME through Debian's docker 20.10 client against `slipway system service`. */
 describe('volumes through the Engine API', () => {
   let svc: Service;
   const d = (...args: string[]) => docker(svc, args);
-  const ok = (...args: string[]) => {
-    const r = d(...args);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} -> ${r.code}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (...args: string[]) => dockerOk(svc, args);
   beforeAll(async () => {
     svc = await startService();
   });
