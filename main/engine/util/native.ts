@@ -134,11 +134,12 @@ const FIELDS = ['dev', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'blksize', 'ino', 
 /**
  * fs.Stats objects (instanceof Stats, the same is*() methods) whose Date fields are made when
  * read: fs.Stats' constructor makes all four Dates up front, which was most of the walk's cost.
+ * Rounded as fs.Stats rounds (new Date() alone truncates, a millisecond off for half the files).
  */
 const lazyStatsProto: object = Object.create(
   Stats.prototype,
   Object.fromEntries(
-    (['atime', 'mtime', 'ctime', 'birthtime'] as const).map((k) => [k, { get(this: Record<string, number>) { return new Date(this[`${k}Ms`]!); } }]),
+    (['atime', 'mtime', 'ctime', 'birthtime'] as const).map((k) => [k, { get(this: Record<string, number>) { return new Date(Math.round(this[`${k}Ms`]!)); } }]),
   ),
 );
 
