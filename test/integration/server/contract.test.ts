@@ -10,6 +10,7 @@ import { dispatch, type Handlers } from '../../../main/server/dispatch.js';
 import { methods, TaskResults, type MethodName, type TaskKind } from '../../../shared/api.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
 import { BUILD_TIMEOUT, ensureBuilt, slipway } from '../image/cli.js';
+import { startRegistry, type RunningRegistry } from '../registry/registry-server.js';
 
 // Every contract method, called the way the app calls it, against a real store: each answer
 // (and each task's result) must parse with its schema (dispatch checks results outside a
@@ -19,6 +20,9 @@ describe('every handler answers what the contract says', () => {
   let engine: Engine;
   let tasks: TaskRunner;
   let handlers: Handlers;
+  let hub: EventHub;
+  let registry: RunningRegistry;
+  let authed: RunningRegistry;
   const answered = new Set<string>();
   const call = async (method: MethodName, params: unknown): Promise<unknown> => {
     const r = await dispatch(handlers, method, params);
@@ -38,14 +42,18 @@ describe('every handler answers what the contract says', () => {
   beforeAll(() => {
     ensureBuilt();
     expect(slipway(root, ['load', '-i', join(FIXTURES, 'busybox-docker.tar')]).code).toBe(0);
+    // logins go to this file, never to the user's own
+    process.env.DOCKER_CONFIG = join(root, 'docker-config');
     engine = new Engine(root);
-    const hub = new EventHub();
+    hub = new EventHub();
     tasks = new TaskRunner(hub);
     handlers = createHandlers(engine, tasks, hub);
   }, BUILD_TIMEOUT);
   afterAll(async () => {
     engine?.close();
-    slipway(root, ['rm', '-f', 'contract-c']);
+    slipway(root, ['rm', '-f', 'contract-c', 'contract-t']);
+    await registry?.stop();
+    await authed?.stop();
     cleanup();
   });
 
@@ -85,4 +93,53 @@ describe('every handler answers what the contract says', () => {
     await call('settings.set', { notificationsMuted: false });
     await call('tasks.list', {});
   }, BUILD_TIMEOUT);
+
+  it('pushes, pulls, logs in and out, opens a terminal and cancels a task through the contract', async () => {
+    registry = await startRegistry();
+    authed = await startRegistry({ users: { alice: 'wonderland' } });
+    const ref = `${registry.addr}/contract/bb:1`;
+    await call('images.tag', { ref: 'localhost/busybox:latest', target: ref });
+    const pushed = await finished('push', await call('images.push', { ref, tlsVerify: false }));
+    expect(pushed.digest).toMatch(/^sha256:/);
+    await call('images.remove', { refs: [ref], force: false });
+    const pulled = await finished('pull', await call('images.pull', { ref, tlsVerify: false }));
+    expect(pulled.tags).toContain(ref);
+    expect(await call('registry.login', { registry: authed.addr, username: 'alice', password: 'wonderland', tlsVerify: false })).toEqual({ registry: authed.addr });
+    expect(await call('registry.list', {})).toEqual([{ registry: authed.addr, username: 'alice' }]);
+    expect(await call('registry.logout', { registry: authed.addr })).toEqual({ registry: authed.addr, removed: true });
+
+    const { id } = (await call('containers.run', { image: 'localhost/busybox:latest', name: 'contract-t', cmd: ['sleep', '60'], start: true })) as { id: string };
+    let out = '';
+    let exited: number | undefined;
+    const stop = hub.listen((event, data) => {
+      const d = data as { session: string; data?: string; code?: number };
+      if (event === 'exec.output') out += d.data ?? '';
+      if (event === 'exec.exit') exited = d.code;
+    });
+    try {
+      const { session } = (await call('exec.start', { id, cmd: ['sh'], cols: 80, rows: 24 })) as { session: string };
+      await call('exec.resize', { session, cols: 100, rows: 30 });
+      await call('exec.input', { session, data: 'stty size; echo marker-$((6*7)); exit 3\n' });
+      for (let i = 0; i < 100 && exited === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('30 100');
+      expect(out).toContain('marker-42');
+      expect(exited).toBe(3);
+      await call('exec.close', { session });
+    } finally {
+      stop();
+    }
+    await call('containers.remove', { ids: [id], force: true });
+
+    const ctx = mkdtempSync(join(process.env.SLIPWAY_TEST_TMP ?? tmpdir(), 'slipway-contract-slow-'));
+    const { task } = (await call('build.start', { dockerfile: 'FROM localhost/busybox:latest\nRUN sleep 60\n', context: ctx, tags: ['contract/slow:1'] })) as { task: string };
+    await new Promise((r) => setTimeout(r, 500));
+    await call('tasks.cancel', { task });
+    const info = await tasks.wait(task);
+    expect(info.state).toBe('cancelled');
+    expect(slipway(root, ['image', 'inspect', 'contract/slow:1']).code).not.toBe(0);
+  }, BUILD_TIMEOUT);
+
+  it('has called every method of the contract above', () => {
+    expect(Object.keys(methods).filter((m) => !answered.has(m))).toEqual([]);
+  });
 });
