@@ -31,6 +31,7 @@ export type {
   NetworkingConfig,
   EndpointSettings,
   Mount,
+  HealthConfig,
 } from './model/container-spec.js';
 export type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneReport, MountPoint } from './volume/types.js';
 export { ANONYMOUS_LABEL } from './services/volumes.js';
@@ -116,7 +117,7 @@ export { writeFileAtomic, writeStreamAtomic } from './util/atomic.js';
 export { trace, traceBegin, traceMark, tracing } from './util/trace.js';
 
 // --- read models for the Engine API (docker's JSON shapes) ------------------------------------
-export { containerSummary, listContainers, statusText, CONTAINER_FILTERS, type ContainerSummary } from './views/containers.js';
+export { containerSummary, containerFilter, listContainers, statusText, CONTAINER_FILTERS, type ContainerSummary } from './views/containers.js';
 export { containerLogs, attachOutput, type LogChunk, type LogsRequest } from './views/logs.js';
 export { followEvents, EVENT_FILTERS, type DockerEvent } from './views/events.js';
 export { listImages, filterImages, containerCounts, globToRegExp, IMAGE_FILTERS } from './views/images.js';

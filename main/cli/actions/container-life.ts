@@ -256,3 +256,8 @@ export async function rm(names: string[], o: { force?: boolean; volumes?: boolea
 export async function cleanup(id: string, store?: string): Promise<void> {
   await withEngine((engine) => engine.containers.afterExit(id), store);
 }
+
+/** `container-health`: the detached healthcheck runner of one run of a container. */
+export async function healthMonitor(id: string, store?: string): Promise<void> {
+  await withEngine((engine) => engine.containers.healthMonitor(id), store);
+}

@@ -1,5 +1,5 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
-import { containerLogs, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, shortId, statusText, writeStreamAtomic } from '../../engine/index.js';
+import { containerFilter, containerLogs, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, shortId, statusText, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './container-life.js';
 import { pipeline } from 'node:stream/promises';
@@ -46,48 +46,22 @@ export function psRow(rec: ContainerRecord, trunc: boolean, ports = '', networks
 const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 const PS_HEADERS = { ID: 'CONTAINER ID', RunningFor: 'CREATED', Names: 'NAMES', CreatedAt: 'CREATED AT', Image: 'IMAGE', Command: 'COMMAND' };
 
-function psFilter(engine: Engine, filters: string[]): (r: ContainerRecord) => boolean {
-  const tests: ((r: ContainerRecord) => boolean)[] = [];
+/** `ps --filter k=v` flags -> the engine's container filter (the one the Engine API uses). */
+function psFilter(engine: Engine, recs: ContainerRecord[], filters: string[]): (r: ContainerRecord) => boolean {
+  const byKey = new Map<string, string[]>();
   for (const f of filters) {
     const i = f.indexOf('=');
     if (i < 0) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
-    const key = f.slice(0, i);
-    const v = f.slice(i + 1);
-    switch (key) {
-      case 'status': {
-        const ok = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-        if (!ok.includes(v)) throw new InvalidArgumentError(`invalid filter 'status=${v}': use one of ${ok.join(', ')}`);
-        tests.push((r) => displayState(r) === v);
-        break;
-      }
-      case 'name':
-        tests.push((r) => new RegExp(v).test(r.name));
-        break;
-      case 'id':
-        tests.push((r) => r.id.startsWith(v));
-        break;
-      case 'label':
-        tests.push((r) => matchLabel(r.spec.config.Labels, v));
-        break;
-      case 'ancestor': {
-        const img = isReference(v) ? engine.images.find(v) : undefined;
-        tests.push((r) => (img ? r.imageId === img.id : r.imageRef === v));
-        break;
-      }
-      case 'exited':
-        tests.push((r) => displayState(r) === 'exited' && r.exitCode === Number(v));
-        break;
-      default:
-        throw new InvalidArgumentError(`invalid filter '${key}': use status, name, id, label, ancestor or exited`);
-    }
+    byKey.set(f.slice(0, i), [...(byKey.get(f.slice(0, i)) ?? []), f.slice(i + 1)]);
   }
-  return (r) => tests.every((t) => t(r));
+  return containerFilter(engine, recs, byKey);
 }
 
 export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[]; format?: string; last?: number; latest?: boolean }): Promise<void> {
   await withEngine(async (engine) => {
     const all = o.all || o.latest || o.last !== undefined || (o.filter ?? []).some((f) => f.startsWith('status=') || f.startsWith('exited='));
-    let recs = (await engine.containers.list({ all })).filter(psFilter(engine, o.filter ?? []));
+    const listed = await engine.containers.list({ all });
+    let recs = listed.filter(psFilter(engine, listed, o.filter ?? []));
     if (o.latest) recs = recs.slice(0, 1);
     if (o.last !== undefined && o.last >= 0) recs = recs.slice(0, o.last);
     const trunc = !o.noTrunc;

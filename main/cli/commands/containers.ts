@@ -72,7 +72,14 @@ function createFlags(c: Command): Command {
     .option('--cpuset-cpus <cpus>', 'CPUs in which to allow execution (0-3, 0,1)')
     .option('--memory-swap <bytes>', "swap limit equal to memory plus swap: -1 for unlimited swap")
     .option('--memory-reservation <bytes>', 'memory soft limit')
-    .option('--log-opt <KEY=VALUE>', 'log driver options: max-size (max-file 1)', collect, []);
+    .option('--log-opt <KEY=VALUE>', 'log driver options: max-size (max-file 1)', collect, [])
+    .option('--health-cmd <command>', 'command to run to check health (run with /bin/sh -c)')
+    .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 30s)')
+    .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h) (default 30s)')
+    .option('--health-retries <n>', 'consecutive failures needed to report unhealthy', int)
+    .option('--health-start-period <duration>', 'start period for the container to initialize before failures count (ms|s|m|h) (default 0s)')
+    .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 5s)')
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK');
 }
 
 /** docker's container verbs, top-level and under `container`. */
@@ -271,6 +278,14 @@ export function registerContainerCommands(program: Command): void {
         .argument('<id>')
         .addOption(new Option('--store <root>', 'the store root').hideHelp())
         .action(async (id: string, o: { store?: string }) => (await life()).cleanup(id, o.store)),
+      { hidden: true },
+    )
+    .addCommand(
+      new Command('container-health')
+        .description("run a container's healthcheck while it runs (started detached by start)")
+        .argument('<id>')
+        .addOption(new Option('--store <root>', 'the store root').hideHelp())
+        .action(async (id: string, o: { store?: string }) => (await life()).healthMonitor(id, o.store)),
       { hidden: true },
     );
 }

@@ -1,4 +1,4 @@
-import { EngineError, ErrorCode, parseRestartFlag, type ContainerCreateSpec } from '../../engine/index.js';
+import { EngineError, ErrorCode, parseGoDuration, parseRestartFlag, type ContainerCreateSpec, type HealthConfig } from '../../engine/index.js';
 import { expandEnv, labelMap, readEnvFile } from './env.js';
 import { portBindings } from './publish.js';
 import { parseBytes, parseCpus } from './units.js';
@@ -46,6 +46,49 @@ export interface CreateFlags extends SandboxFlags {
   pull?: string;
   platform?: string;
   logOpt?: string[];
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: number;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  /** false for --no-healthcheck (commander's --no- form) */
+  healthcheck?: boolean;
+}
+
+/** A duration flag as Go's flag package reads it (time.ParseDuration), in nanoseconds. */
+function durationFlag(v: string | undefined, flag: string): number {
+  if (v === undefined) return 0;
+  const neg = v.startsWith('-');
+  const body = neg || v.startsWith('+') ? v.slice(1) : v;
+  const ms = body === '0' ? 0 : parseGoDuration(body);
+  if (ms === undefined) throw new EngineError(ErrorCode.INVALID, `invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
+  if (neg && ms > 0) throw new EngineError(ErrorCode.INVALID, `--${flag} cannot be negative`);
+  return Math.round(ms * 1e6);
+}
+
+/** docker's CLI (opts.go): the --health-* flags -> Config.Healthcheck; --no-healthcheck -> Test ["NONE"]. */
+function healthConfig(o: CreateFlags): HealthConfig | undefined {
+  const interval = durationFlag(o.healthInterval, 'health-interval');
+  const timeout = durationFlag(o.healthTimeout, 'health-timeout');
+  const startPeriod = durationFlag(o.healthStartPeriod, 'health-start-period');
+  const startInterval = durationFlag(o.healthStartInterval, 'health-start-interval');
+  const retries = o.healthRetries ?? 0;
+  const any = !!o.healthCmd || interval !== 0 || timeout !== 0 || startPeriod !== 0 || startInterval !== 0 || retries !== 0;
+  if (o.healthcheck === false) {
+    if (any) throw new EngineError(ErrorCode.INVALID, '--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  if (retries < 0) throw new EngineError(ErrorCode.INVALID, '--health-retries cannot be negative');
+  return {
+    ...(o.healthCmd ? { Test: ['CMD-SHELL', o.healthCmd] } : {}),
+    Interval: interval,
+    Timeout: timeout,
+    StartPeriod: startPeriod,
+    StartInterval: startInterval,
+    Retries: retries,
+  };
 }
 
 /** docker's -a/--attach values: STDIN, STDOUT, STDERR in any case. */
@@ -81,6 +124,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
   const { binds, volumes } = splitVolumeFlags(o.volume ?? []);
   const mounts = (o.mount ?? []).map(parseMountFlag);
   const tmpfs = tmpfsFlags(o.tmpfs ?? []);
+  const health = healthConfig(o);
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     Config: {
@@ -97,6 +141,7 @@ export function createSpec(image: string, cmd: string[], o: CreateFlags): Contai
       ...(o.stopSignal !== undefined ? { StopSignal: o.stopSignal } : {}),
       ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
       Volumes: Object.keys(volumes).length ? volumes : null,
+      ...(health ? { Healthcheck: health } : {}),
       Tty: !!o.tty,
       OpenStdin: !!o.interactive,
       StdinOnce: !!o.interactive && attachStdin,

@@ -10,6 +10,7 @@ import { assertLimitsAllowed } from '../rootless/cgroups.js';
 import { resolveSandbox, type SandboxHostConfig } from '../runtime/sandbox.js';
 import type { LogConfig } from './types.js';
 import { checkRestartPolicy } from './restart-policy.js';
+import { mergeHealthcheck } from './health.js';
 
 /** Later entries win by key; order of first appearance is kept. */
 export function mergeEnv(base: string[], over: string[]): string[] {
@@ -92,6 +93,7 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
   const userEnv = stringList(c.Env, 'Config.Env');
   for (const e of userEnv) if (!e.includes('=')) throw new InvalidArgumentError(`invalid environment entry "${e}": use KEY=VALUE`);
   const env = mergeEnv(ic.Env ?? [], userEnv);
+  const healthcheck = mergeHealthcheck(c.Healthcheck, ic.Healthcheck);
   const config: ContainerConfig = {
     Hostname: c.Hostname || id.slice(0, 12),
     Domainname: '',
@@ -112,6 +114,7 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
     Labels: labels,
     ...(c.StopSignal || ic.StopSignal ? { StopSignal: c.StopSignal || ic.StopSignal } : {}),
     ...(typeof c.StopTimeout === 'number' ? { StopTimeout: c.StopTimeout } : {}),
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     ...exposedWithPublished({ ...(ic.ExposedPorts ?? {}), ...(c.ExposedPorts ?? {}) }, net.PortBindings),
   };
   const pids = h.PidsLimit;
@@ -212,4 +215,5 @@ export function preflight(spec: ContainerCreateSpec): void {
   resolveSandbox({ ...sandboxFields(h), Memory: memory }, { hostNet: h.NetworkMode === 'host' });
   checkLogConfig(h.LogConfig);
   if (spec.Config?.StopSignal) parseSignal(spec.Config.StopSignal);
+  if (spec.Config?.Healthcheck) mergeHealthcheck(spec.Config.Healthcheck, undefined);
 }

@@ -32,6 +32,7 @@ export function inspectContainer(engine: Engine, rec: ContainerRecord): Record<s
       Error: rec.error,
       StartedAt: rec.startedAt,
       FinishedAt: rec.finishedAt,
+      ...(rec.health ? { Health: { Status: rec.health.Status, FailingStreak: rec.health.FailingStreak, Log: rec.health.Log } } : {}),
     },
     Image: rec.imageId,
     ResolvConfPath: `${f.dir}/resolv.conf`,

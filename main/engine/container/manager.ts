@@ -25,6 +25,8 @@ import { ZERO_TIME, type ContainerRecord } from './types.js';
 import { containersTable } from '../store/tables/containers.js';
 import { matchLabel } from '../model/filters.js';
 import { eventsTable } from '../store/tables/events.js';
+import { containerHealthTable } from '../store/tables/container-health.js';
+import { beginHealth, ensureRunners, probeOf } from './health.js';
 import type { ContainerCreateSpec } from '../model/container-spec.js';
 
 /** --pull: when create asks the registry for the image. */
@@ -84,7 +86,14 @@ export class ContainerManager {
     if (!rec) throw new NotFoundError(`No such container: ${ref}`);
     const fresh = await this.reconcile(rec);
     if (!fresh) throw new NotFoundError(`No such container: ${ref}`);
-    return fresh;
+    return this.withHealth(fresh);
+  }
+
+  /** The record with its State.Health (container_health) when it has a healthcheck. */
+  private withHealth(rec: ContainerRecord, all?: Map<string, import('../store/tables/container-health.js').HealthRecord>): ContainerRecord {
+    if (!probeOf(rec.spec.config.Healthcheck)) return rec;
+    const health = all ? all.get(rec.id) : containerHealthTable.get(this.store.db, rec.id);
+    return health ? { ...rec, health } : rec;
   }
 
   /** Every row as stored, newest first (no reconciling: for reading specs, e.g. who uses a volume). */
@@ -99,7 +108,8 @@ export class ContainerManager {
       const fresh = await this.reconcile(r);
       if (fresh && (opts.all || fresh.state === 'running' || fresh.state === 'paused')) out.push(fresh);
     }
-    return out;
+    const health = containerHealthTable.all(this.store.db);
+    return out.map((r) => this.withHealth(r, health));
   }
 
   /** A running row whose exit file exists, or whose monitor is gone, is finished now. */
@@ -327,7 +337,9 @@ export class ContainerManager {
       throw await this.failStart(rec, new RuntimeStartError(r.stderr));
     }
     trace('start: record running', () => this.markRunning(rec.id, pid));
-    return { rec: this.row(rec.id)!, logOffset, session };
+    const running = this.row(rec.id)!;
+    beginHealth(this, running);
+    return { rec: this.withHealth(running), logOffset, session };
   }
 
   private attachTarget(rec: ContainerRecord): AttachTarget {
@@ -499,6 +511,11 @@ export class ContainerManager {
     }
   }
 
+  /** The healthcheck loop of a running container (the detached `slipway container-health` process). */
+  async healthMonitor(id: string): Promise<void> {
+    return (await import('./health.js')).runHealthMonitor(this, id);
+  }
+
   /** Change an existing container's restart policy (docker update --restart); checked as at create. */
   async setRestartPolicy(ref: string, policy: RestartPolicy): Promise<ContainerRecord> {
     const rec = await this.get(ref);
@@ -525,6 +542,8 @@ export class ContainerManager {
         out.push({ name: rec.name, error: e instanceof Error ? e.message : String(e) });
       }
     }
+    // running containers whose health runner is gone get one again (dockerd's monitors come back at boot)
+    ensureRunners(this);
     return out;
   }
 

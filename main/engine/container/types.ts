@@ -25,6 +25,8 @@ export interface ContainerConfig {
   StopSignal?: string;
   StopTimeout?: number;
   ExposedPorts?: Record<string, object>;
+  /** the image's merged with the create's (container/health.ts); absent when neither has one */
+  Healthcheck?: import('../model/container-spec.js').HealthConfig;
 }
 
 /** docker's LogConfig: the log is conmon's k8s-file, reported as json-file (docker's default) unless k8s-file was asked for; max-size (and max-file 1) are honoured. */
@@ -89,6 +91,8 @@ export interface ContainerRecord {
   oomKilled: boolean;
   restartCount: number;
   error: string;
+  /** State.Health (container_health), filled in by the manager's get/list for containers with a healthcheck */
+  health?: import('../store/tables/container-health.js').HealthRecord;
 }
 
 export interface ContainerRow {

@@ -8,6 +8,8 @@ export interface StatusFields {
   exitCode: number | null;
   /** an exited container that its restart policy will start again */
   restarting?: boolean;
+  /** State.Health.Status of a container with a healthcheck */
+  health?: string;
 }
 
 const zeroTime = (t: string): boolean => !t || t.startsWith('0001-');
@@ -20,13 +22,14 @@ export function displayState(rec: Pick<StatusFields, 'state'>): 'created' | 'run
 
 /**
  * docker's Status text: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago",
- * "Created". Pure, so `ps`, the API and the app (which redraws it every second) share it.
+ * "Up 1 minute (healthy)", "Created". Pure, so `ps`, the API and the app (which redraws it every second) share it.
  */
 export function statusText(rec: StatusFields, now = Date.now()): string {
   const up = () => (zeroTime(rec.startedAt) ? 'Up' : `Up ${humanDuration(now - new Date(rec.startedAt).getTime())}`);
   switch (displayState(rec)) {
     case 'running':
-      return up();
+      // docker's Health.String(): "health: starting" while it starts
+      return rec.health ? `${up()} (${rec.health === 'starting' ? 'health: starting' : rec.health})` : up();
     case 'paused':
       return `${up()} (Paused)`;
     case 'exited':

@@ -239,6 +239,20 @@ const migrations: string[] = [
     options TEXT NOT NULL DEFAULT 'null'   -- JSON object or null (the driver's --opt)
   );
   `,
+  // Healthchecks (issue 11): docker's State.Health of a container with a healthcheck
+  // (store/tables/container-health.ts). Kept across runs as docker keeps it; a start resets
+  // status and streak. run = the StartedAt of the run whose probes are recorded, so a runner
+  // left over from an earlier run cannot write into this one.
+  `
+  CREATE TABLE container_health (
+    container_id   TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+    status         TEXT NOT NULL,              -- starting | healthy | unhealthy
+    failing_streak INTEGER NOT NULL DEFAULT 0,
+    log            TEXT NOT NULL DEFAULT '[]', -- the last 5 results: [{Start, End, ExitCode, Output}]
+    run            TEXT NOT NULL,
+    runner_pid     INTEGER NOT NULL DEFAULT 0  -- the detached health runner of this run
+  );
+  `,
 ];
 
 /**

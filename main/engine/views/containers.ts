@@ -11,7 +11,7 @@ import { restartPending } from '../container/restart-policy.js';
 
 /** docker's Status text for a record: "Restarting (1) 2 seconds ago" while its policy will start it again. */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
-  return statusOf({ ...rec, restarting: restartPending(rec) }, now);
+  return statusOf({ ...rec, restarting: restartPending(rec), health: rec.health?.Status }, now);
 }
 
 /** The command line docker shows for a container (path and args joined by spaces). */
@@ -23,6 +23,7 @@ export function commandLine(rec: Pick<ContainerRecord, 'spec'>): string {
 export const CONTAINER_FILTERS = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'] as const;
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 
 
 /** "80", "80/udp", "8000-8080/tcp" -> a test on a "port/proto" key. */
@@ -98,8 +99,8 @@ export function containerFilter(engine: Engine, all: ContainerRecord[], filters:
         break;
       }
       case 'health':
-        // No healthchecks yet: every container is "none".
-        any(vals, (_r, v) => v === 'none');
+        for (const v of vals) if (!HEALTH.includes(v)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${v}`);
+        any(vals, (r, v) => (r.health?.Status ?? 'none') === v);
         break;
       case 'is-task':
         any(vals, (_r, v) => v === 'false');

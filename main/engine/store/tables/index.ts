@@ -14,6 +14,7 @@ import { pullPartialsTable } from './pull-partials.js';
 import { repoDigestsTable } from './repo-digests.js';
 import { networksTable } from './networks.js';
 import { volumesTable } from './volumes.js';
+import { containerHealthTable } from './container-health.js';
 
 /** What a table's rows keep alive in the store: blob digests and snapshot chain IDs. */
 export interface ContentRefs {
@@ -53,6 +54,7 @@ export const TABLE_OWNERS: Record<string, TableOwner> = {
   network_endpoints: networksTable,
   published_ports: networksTable,
   volumes: volumesTable,
+  container_health: containerHealthTable,
 };
 
 /** The content every owner but the image tables holds (the image tables are asked directly). */

@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX, containerStore, until } from './helpers.js';
+
+let s: ReturnType<typeof containerStore>;
+beforeAll(() => {
+  s = containerStore();
+}, 600_000);
+afterAll(() => s?.cleanup());
+
+const inspect = (name: string, f: string) => s.sw('inspect', '-f', f, name).stdout.trim();
+interface Health { Status: string; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] }
+const health = (name: string): Health | null => JSON.parse(inspect(name, '{{json .State.Health}}')) as Health | null;
+
+/** The health runners (`slipway container-health ID`) of this store's container. */
+function runners(id: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `container-health --store ${s.root} ${id}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+// 200 ms intervals keep these fast; a probe is one exec (conmon + runc exec), ~50 ms here.
+const FAST = ['--health-interval', '200ms', '--health-timeout', '2s'];
+
+describe('healthchecks', () => {
+  it('goes starting -> healthy -> unhealthy after Retries failures, and ps shows each', async () => {
+    const started = Date.now();
+    expect(s.sw('run', '-d', '--name', 'hc-file', '--health-cmd', 'test -f /ok && echo fine', '--health-retries', '3', ...FAST, BUSYBOX, 'sh', '-c', 'touch /ok; sleep 120').code).toBe(0);
+    // before the first probe (one interval after the start) it is starting
+    const first = health('hc-file');
+    if (Date.now() - started < 150) expect(first?.Status).toBe('starting');
+    expect(['starting', 'healthy']).toContain(first?.Status);
+    expect(inspect('hc-file', '{{json .Config.Healthcheck}}')).toBe('{"Test":["CMD-SHELL","test -f /ok \\u0026\\u0026 echo fine"],"Interval":200000000,"Timeout":2000000000,"Retries":3}');
+    expect(await until(() => health('hc-file')?.Status === 'healthy', 10_000)).toBe(true);
+    const h = health('hc-file')!;
+    expect(h.FailingStreak).toBe(0);
+    expect(h.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'fine\n' });
+    expect(new Date(h.Log.at(-1)!.End).getTime()).toBeGreaterThanOrEqual(new Date(h.Log.at(-1)!.Start).getTime());
+    expect(s.sw('ps', '--filter', 'name=hc-file', '--format', '{{.Status}}').stdout).toMatch(/^Up .+ \(healthy\)\n$/);
+    expect(s.sw('ps', '--filter', 'health=healthy', '--format', '{{.Names}}').stdout).toBe('hc-file\n');
+
+    expect(s.sw('exec', 'hc-file', 'rm', '/ok').code).toBe(0);
+    // each failure counts; it stays healthy until the third in a row
+    expect(await until(() => health('hc-file')?.FailingStreak === 1, 10_000)).toBe(true);
+    const one = health('hc-file')!;
+    if (one.FailingStreak < 3) expect(one.Status).toBe('healthy');
+    expect(await until(() => health('hc-file')?.Status === 'unhealthy', 10_000)).toBe(true);
+    const bad = health('hc-file')!;
+    expect(bad.FailingStreak).toBeGreaterThanOrEqual(3);
+    expect(bad.Log.length).toBe(5); // the last 5 results
+    expect(bad.Log.at(-1)!.ExitCode).toBe(1);
+    expect(s.sw('ps', '--filter', 'name=hc-file', '--format', '{{.Status}}').stdout).toMatch(/^Up .+ \(unhealthy\)\n$/);
+    expect(s.sw('ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}').stdout).toBe('hc-file\n');
+    expect(s.sw('ps', '--filter', 'health=healthy', '--format', '{{.Names}}').stdout).toBe('');
+
+    // and back: one success is healthy again, the streak cleared
+    expect(s.sw('exec', 'hc-file', 'touch', '/ok').code).toBe(0);
+    expect(await until(() => health('hc-file')?.Status === 'healthy', 10_000)).toBe(true);
+    expect(health('hc-file')!.FailingStreak).toBe(0);
+
+    // every change was an event, as docker's "health_status: X"
+    const ev = s.sw('events', '--since', '2m', '--until', '0s', '--filter', 'container=hc-file', '--filter', 'event=health_status', '--format', '{{.Action}}');
+    expect(ev.stdout).toBe('health_status: healthy\nhealth_status: unhealthy\nhealth_status: healthy\n');
+
+    // the runner goes with the run: stopped -> no runner, health kept as it was
+    const id = inspect('hc-file', '{{.Id}}');
+    expect(runners(id).length).toBe(1);
+    expect(s.sw('stop', '-t', '0', 'hc-file').code).toBe(0);
+    expect(await until(() => runners(id).length === 0, 5000)).toBe(true);
+    expect(s.sw('ps', '-a', '--filter', 'name=hc-file', '--format', '{{.Status}}').stdout).toMatch(/^Exited \(137\) /);
+    // a new start: starting again (streak 0), the log kept, and a new runner
+    expect(s.sw('start', 'hc-file').code).toBe(0);
+    const again = health('hc-file')!;
+    expect(['starting', 'healthy']).toContain(again.Status);
+    expect(again.Log.length).toBe(5);
+    expect(await until(() => runners(id).length === 1, 5000)).toBe(true);
+    expect(s.sw('rm', '-f', 'hc-file').code).toBe(0);
+    expect(await until(() => runners(id).length === 0, 5000)).toBe(true);
+  }, 90_000);
+
+  it('a probe over its timeout is killed and counts as a failure (-1)', async () => {
+    expect(s.sw('run', '-d', '--name', 'hc-slow', '--health-cmd', 'sleep 30', '--health-interval', '200ms', '--health-timeout', '300ms', '--health-retries', '2', BUSYBOX, 'sleep', '120').code).toBe(0);
+    expect(await until(() => health('hc-slow')?.Status === 'unhealthy', 15_000)).toBe(true);
+    const h = health('hc-slow')!;
+    expect(h.FailingStreak).toBe(2);
+    for (const r of h.Log) {
+      expect(r.ExitCode).toBe(-1);
+      expect(r.Output).toBe('Health check exceeded timeout (300ms)');
+      const took = new Date(r.End).getTime() - new Date(r.Start).getTime();
+      expect(took).toBeGreaterThanOrEqual(300);
+      expect(took).toBeLessThan(3000);
+    }
+    expect(s.sw('rm', '-f', 'hc-slow').code).toBe(0);
+  }, 60_000);
+
+  it('failures inside the start period do not count until one succeeds; output is cut at 4096 bytes', async () => {
+    // fails for ~1.2 s, inside a 5 s start period: never unhealthy, streak stays 0, then healthy
+    expect(s.sw('run', '-d', '--name', 'hc-grace', '--health-cmd', 'head -c 5000 /dev/zero | tr "\\0" x; test -f /ready', '--health-retries', '1', '--health-start-period', '5s', '--health-start-interval', '100ms', ...FAST, BUSYBOX, 'sh', '-c', 'sleep 1.2; touch /ready; sleep 120').code).toBe(0);
+    let worst = 0;
+    const ok = await until(() => {
+      const h = health('hc-grace');
+      worst = Math.max(worst, h?.FailingStreak ?? 0);
+      expect(h?.Status).not.toBe('unhealthy');
+      return h?.Status === 'healthy';
+    }, 10_000);
+    expect(ok).toBe(true);
+    expect(worst).toBe(0);
+    const h = health('hc-grace')!;
+    expect(h.Log.some((r) => r.ExitCode === 1)).toBe(true); // failures were run and logged
+    expect(h.Log.at(-1)!.Output).toBe('x'.repeat(4096));
+    // after a success the start period no longer shields failures: retries 1 -> unhealthy at once
+    expect(s.sw('exec', 'hc-grace', 'rm', '/ready').code).toBe(0);
+    expect(await until(() => health('hc-grace')?.Status === 'unhealthy', 10_000)).toBe(true);
+    expect(health('hc-grace')!.FailingStreak).toBeGreaterThanOrEqual(1);
+    expect(s.sw('rm', '-f', 'hc-grace').code).toBe(0);
+  }, 60_000);
+
+  it("honours the image's HEALTHCHECK, overrides it field by field, and --no-healthcheck turns it off", async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'hc-build-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX}\nHEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD ["sh", "-c", "echo image-probe"]\nCMD ["sleep", "120"]\n`);
+    try {
+      expect(s.sw('build', '-q', '-t', 'localhost/hc-image', ctx).code).toBe(0);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+    expect(s.sw('run', '-d', '--name', 'hc-img', 'localhost/hc-image').code).toBe(0);
+    expect(inspect('hc-img', '{{json .Config.Healthcheck}}')).toBe('{"Test":["CMD","sh","-c","echo image-probe"],"Interval":200000000,"Timeout":2000000000,"Retries":2}');
+    expect(await until(() => health('hc-img')?.Status === 'healthy', 10_000)).toBe(true);
+    expect(health('hc-img')!.Log.at(-1)!.Output).toBe('image-probe\n');
+
+    // only --health-retries given: the image's test and timings stay
+    expect(s.sw('create', '--name', 'hc-merge', '--health-retries', '7', 'localhost/hc-image').code).toBe(0);
+    expect(inspect('hc-merge', '{{json .Config.Healthcheck}}')).toBe('{"Test":["CMD","sh","-c","echo image-probe"],"Interval":200000000,"Timeout":2000000000,"Retries":7}');
+    // created, never started: no State.Health yet (docker sets it at start)
+    expect(health('hc-merge')).toBeNull();
+
+    expect(s.sw('run', '-d', '--name', 'hc-off', '--no-healthcheck', 'localhost/hc-image').code).toBe(0);
+    // docker's merge fills the other fields from the image even under NONE
+    expect(inspect('hc-off', '{{json .Config.Healthcheck}}')).toBe('{"Test":["NONE"],"Interval":200000000,"Timeout":2000000000,"Retries":2}');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(health('hc-off')).toBeNull();
+    expect(runners(inspect('hc-off', '{{.Id}}')).length).toBe(0);
+    expect(s.sw('ps', '--filter', 'name=hc-off', '--format', '{{.Status}}').stdout).toMatch(/^Up [^(]+\n$/);
+    expect(s.sw('ps', '--filter', 'health=none', '--format', '{{.Names}}').stdout).toBe('hc-off\n');
+    expect(s.sw('ps', '--filter', 'health=healthy', '--format', '{{.Names}}').stdout).toBe('hc-img\n');
+    expect(s.sw('rm', '-f', 'hc-img', 'hc-merge', 'hc-off').code).toBe(0);
+  }, 120_000);
+
+  it("refuses bad health flags in docker's words, exit 125, creating nothing", () => {
+    const before = s.sw('ps', '-aq').stdout;
+    const conflict = s.sw('run', '--no-healthcheck', '--health-cmd', 'true', BUSYBOX, 'true');
+    expect(conflict.code).toBe(125);
+    expect(conflict.stderr).toContain('--no-healthcheck conflicts with --health-* options');
+    const dur = s.sw('create', '--health-interval', 'soon', BUSYBOX, 'true');
+    expect(dur.code).toBe(125);
+    expect(dur.stderr).toContain('invalid argument "soon" for "--health-interval" flag: time: invalid duration "soon"');
+    const neg = s.sw('create', '--health-retries', '-1', '--health-cmd', 'true', BUSYBOX, 'true');
+    expect(neg.code).toBe(125);
+    expect(neg.stderr).toContain('--health-retries cannot be negative');
+    const tiny = s.sw('create', '--health-interval', '10us', '--health-cmd', 'true', BUSYBOX, 'true');
+    expect(tiny.code).toBe(125);
+    expect(tiny.stderr).toContain('Interval in Healthcheck cannot be less than 1ms');
+    const filter = s.sw('ps', '--filter', 'health=sick');
+    expect(filter.code).not.toBe(0);
+    expect(filter.stderr).toContain('Unrecognised filter value for health: sick');
+    expect(s.sw('ps', '-aq').stdout).toBe(before);
+  });
+});
