@@ -51,6 +51,8 @@ export { matchLabel, splitFilter } from './model/filters.js';
 export { EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, type EventRecord } from './views/events.js';
 export { imageDetail, imageSummaries, imageLayerFiles, lineageGraph, pairHistory, type HistoryEntry } from './views/images.js';
 export { buildHistory } from './views/builds.js';
+export { imageEfficiency, type ImageEfficiency, type DockerfileLine } from './views/efficiency.js';
+export { computeEfficiency, type Efficiency, type EfficiencyLayer } from './image/efficiency.js';
 export type { LayerFile } from './layer/files.js';
 export { saveImages } from './image/save.js';
 export { diskUsage, dirSize } from './image/usage.js';

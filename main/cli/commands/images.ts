@@ -63,10 +63,17 @@ export function registerImageCommands(program: Command): void {
       .option('-f, --format <format>', 'format output using a Go template')
       .option('-s, --size', 'display total file sizes (ignored: sizes are always shown)');
     if (!imageOnly) c.option('--type <type>', 'only inspect objects of this type (image, container or volume)');
-    c.action(async (names: string[], o) => (await act()).inspect(names, { ...o, imageOnly }));
+    else c.option('--efficiency', 'show wasted bytes, the efficiency score and the largest files (--format table or json)');
+    c.action(async (names: string[], o) =>
+      o.efficiency ? (await import('../actions/efficiency.js')).efficiency(names, o) : (await act()).inspect(names, { ...o, imageOnly }));
   };
   defineInspect(program.command('inspect'), false);
   defineInspect(image.command('inspect'), true);
+  image.command('why-size')
+    .description('Show why an image is this big: wasted bytes, efficiency, largest files, the Dockerfile line of each layer')
+    .argument('<image...>')
+    .option('--format <format>', 'table (default) or json')
+    .action(async (names: string[], o) => (await import('../actions/efficiency.js')).efficiency(names, o));
 
   const defineHistory = (c: Command): void => {
     c.description('Show the history of an image')

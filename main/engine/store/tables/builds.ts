@@ -89,6 +89,15 @@ export const buildsTable = {
       f.status, f.imageId, f.error, JSON.stringify(f.steps), f.durationMs, id,
     );
   },
+  get(db: DB, id: string): BuildRow | undefined {
+    const r = db.prepare(`SELECT * FROM builds WHERE id = ?`).get(id) as Raw | undefined;
+    return r ? row(r) : undefined;
+  },
+  /** The newest finished build that made this image (a rebuild from cache makes the same one). */
+  latestFor(db: DB, imageId: string): BuildRow | undefined {
+    const r = db.prepare(`SELECT * FROM builds WHERE image_id = ? ORDER BY started DESC LIMIT 1`).get(imageId) as Raw | undefined;
+    return r ? row(r) : undefined;
+  },
   /** Newest first. */
   recent(db: DB, limit = 500): BuildRow[] {
     return (db.prepare(`SELECT * FROM builds ORDER BY started DESC LIMIT ?`).all(limit) as Raw[]).map(row);
