@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { COMPOSE, docker, startService, type Service } from './harness.js';
+import { COMPOSE, docker, dockerOk, startService, type Service } from './harness.js';
 
 const DIR = join(import.meta.dirname, 'compose');
 
@@ -41,6 +41,7 @@ describe('docker-compose against the Engine API', () => {
   });
   afterAll(async () => {
     compose('app.yml', 'down', '-v');
+    compose('full.yml', 'down', '-v');
     await svc?.stop();
   });
 
@@ -71,13 +72,32 @@ describe('docker-compose against the Engine API', () => {
     expect(docker(svc, ['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n')).not.toContain('apitest_back');
   });
 
-  it('with a named volume (served) and depends_on a healthcheck (not yet, issue 10): refused cleanly, naming what is missing, and nothing is left', () => {
-    // When healthchecks land, this becomes the full scenario (see full.yml).
+  it('depends_on service_healthy: up -d waits for web to be healthy, then starts client; the volume is shared and served; down -v leaves nothing', async () => {
+    const since = String(Math.floor(Date.now() / 1000));
     const up = compose('full.yml', 'up', '-d');
-    expect(up.code).not.toBe(0);
-    expect(up.stderr).toMatch(/volumes \(.*\) is not implemented by Slipway yet|Healthcheck is not supported by Slipway yet/);
-    compose('full.yml', 'down', '-v');
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/Creating volume "apitest_data"/);
+    // web is healthy (docker's inspect through the API), its probes logged
+    expect(dockerOk(svc, ['inspect', '--format', '{{.State.Health.Status}}', 'apitest_web_1'])).toBe('healthy\n');
+    const log = JSON.parse(dockerOk(svc, ['inspect', '--format', '{{json .State.Health.Log}}', 'apitest_web_1'])) as { ExitCode: number }[];
+    expect(log.at(-1)!.ExitCode).toBe(0);
+    expect(compose('full.yml', 'ps').stdout).toMatch(/apitest_web_1 .* Up \(healthy\) .*127\.0\.0\.1:\d+->8000\/tcp/);
+    // client was started only after web turned healthy (compose polled inspect until then)
+    const events = dockerOk(svc, ['events', '--since', since, '--until', '0s', '--format', '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}'])
+      .split('\n').filter((l) => / (health_status: healthy apitest_web_1|create apitest_client_1|start apitest_client_1)$/.test(l));
+    expect(events.map((l) => l.split(' ').slice(1).join(' '))).toEqual(['health_status: healthy apitest_web_1', 'create apitest_client_1', 'start apitest_client_1']);
+    // the page web wrote into the volume: served on the published port, and read by client from the same volume
+    expect(await get(port)).toBe('served-from-volume\n');
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('client up'); i++) {
+      logs = compose('full.yml', 'logs', '--no-color', 'client').stdout;
+      if (!logs.includes('client up')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs).toMatch(/client_1 +\| served-from-volume\n.*client_1 +\| client up/s);
+    const down = compose('full.yml', 'down', '-v');
+    expect(down.code, down.stderr).toBe(0);
     expect(docker(svc, ['ps', '-aq']).stdout.trim()).toBe('');
     expect(docker(svc, ['volume', 'ls', '-q']).stdout.trim()).toBe('');
+    expect(docker(svc, ['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n')).not.toContain('apitest_back');
   });
 });
