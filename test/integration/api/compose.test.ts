@@ -83,9 +83,10 @@ describe('docker-compose against the Engine API', () => {
     expect(log.at(-1)!.ExitCode).toBe(0);
     expect(compose('full.yml', 'ps').stdout).toMatch(/apitest_web_1 .* Up \(healthy\) .*127\.0\.0\.1:\d+->8000\/tcp/);
     // client was started only after web turned healthy (compose polled inspect until then)
-    const events = dockerOk(svc, ['events', '--since', since, '--until', '0s', '--format', '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}'])
+    const allEvents = dockerOk(svc, ['events', '--since', since, '--until', '0s', '--format', '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}']);
+    const events = allEvents
       .split('\n').filter((l) => / (health_status: healthy apitest_web_1|create apitest_client_1|start apitest_client_1)$/.test(l));
-    expect(events.map((l) => l.split(' ').slice(1).join(' '))).toEqual(['health_status: healthy apitest_web_1', 'create apitest_client_1', 'start apitest_client_1']);
+    expect(events.map((l) => l.split(' ').slice(1).join(' ')), allEvents).toEqual(['health_status: healthy apitest_web_1', 'create apitest_client_1', 'start apitest_client_1']);
     // the page web wrote into the volume: served on the published port, and read by client from the same volume
     expect(await get(port)).toBe('served-from-volume\n');
     let logs = '';
