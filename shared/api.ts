@@ -224,8 +224,16 @@ export const TaskInfo = z.object({
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
-export const Settings = z.object({ notificationsMuted: z.boolean() });
+export const Settings = z.object({
+  notificationsMuted: z.boolean(),
+  /** serve the Docker Engine API on the default socket while the app runs */
+  serveEngineApi: z.boolean(),
+});
 export type Settings = z.infer<typeof Settings>;
+
+/** The app's Engine API socket: what `DOCKER_HOST` to give tools, or why it is not served. */
+export const EngineApiStatus = z.object({ enabled: z.boolean(), serving: z.boolean(), dockerHost: z.string().optional(), error: z.string().optional() });
+export type EngineApiStatus = z.infer<typeof EngineApiStatus>;
 
 /** A registry we hold credentials for; the password never leaves the engine. */
 export const RegistryLogin = z.object({ registry: z.string(), username: z.string() });
@@ -324,6 +332,7 @@ export const methods = {
   'lineage.graph': { params: none, result: z.object({ nodes: z.array(LineageNode) }) },
   'settings.get': { params: none, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
+  'engineApi.status': { params: none, result: EngineApiStatus },
   'tasks.list': { params: none, result: z.array(TaskInfo) },
   'tasks.cancel': { params: z.object({ task: Id }).strict(), result: Nothing },
 } as const;
@@ -401,6 +410,7 @@ export const events = {
   'task.progress': TaskProgressEvent,
   'task.done': TaskDoneEvent,
   'settings.changed': Settings,
+  'engineApi.changed': EngineApiStatus,
   /** terminal output of an exec session, and its end */
   'exec.output': z.object({ session: z.string(), data: z.string() }),
   'exec.exit': z.object({ session: z.string(), code: z.number().nullable() }),

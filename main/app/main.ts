@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openEngine } from '../engine/index.js';
 import { createApiRuntime } from '../server/api-runtime.js';
+import { EngineApiSocket } from '../server/engine-api-socket.js';
 import { defaultStaticDir } from '../server/http-server.js';
 import { bindIpc } from './ipc.js';
 import { startDesktopNotifications } from './notify.js';
@@ -28,7 +29,7 @@ const isOurPage = (url: string) => url.startsWith(pathToFileURL(rendererDir).hre
 
 app.whenReady().then(async () => {
   const engine = openEngine();
-  const api = createApiRuntime(engine);
+  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(process.env.SLIPWAY_API_SOCKET || undefined) });
   // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
   Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(engine.store.paths.appRegistryLogins, safeStorage)));
 
@@ -68,8 +69,10 @@ app.whenReady().then(async () => {
   app.on('window-all-closed', () => {
     stopNotes();
     unbind();
-    api.close();
-    engine.close();
-    app.quit();
+    // the Engine API socket is closed (and its file removed) before the process goes
+    void api.close().finally(() => {
+      engine.close();
+      app.quit();
+    });
   });
 });

@@ -5,6 +5,7 @@ import { EventPoller } from './event-poller.js';
 import { createHandlers } from './handlers.js';
 import type { Handlers } from './dispatch.js';
 import { ExecSessions } from './exec-sessions.js';
+import type { EngineApiSocket } from './engine-api-socket.js';
 
 /** What both transports (Electron IPC, the web bridge) stand on: one hub, one task runner, one handler table. */
 export interface ApiRuntime {
@@ -13,14 +14,21 @@ export interface ApiRuntime {
   tasks: TaskRunner;
   handlers: Handlers;
   poller: EventPoller;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {}): ApiRuntime {
+/** `engineApi`: the app's Engine API socket, served as the `serveEngineApi` setting says. */
+export function createApiRuntime(engine: Engine, opts: { pollMs?: number; engineApi?: EngineApiSocket } = {}): ApiRuntime {
   const hub = new EventHub();
   const tasks = new TaskRunner(hub);
   const execs = new ExecSessions(hub, engine);
-  const handlers = createHandlers(engine, tasks, hub, execs);
+  const { engineApi } = opts;
+  const handlers = createHandlers(engine, tasks, hub, execs, engineApi);
+  if (engineApi) {
+    void Promise.resolve(handlers['settings.get']({}))
+      .then((s) => engineApi.apply(s.serveEngineApi))
+      .then((st) => hub.publish('engineApi.changed', st));
+  }
   const poller = new EventPoller(() => engine, hub, opts.pollMs ?? 250);
   poller.start();
   return {
@@ -29,9 +37,10 @@ export function createApiRuntime(engine: Engine, opts: { pollMs?: number } = {})
     tasks,
     handlers,
     poller,
-    close() {
+    async close() {
       poller.stop();
       execs.closeAll();
+      await engineApi?.close();
     },
   };
 }

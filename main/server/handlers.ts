@@ -10,6 +10,7 @@ import { UiSettings } from './settings.js';
 import { ExecSessions } from './exec-sessions.js';
 import { listRegistryLogins } from './registry-logins.js';
 import { publishedLinks } from './published-links.js';
+import type { EngineApiSocket } from './engine-api-socket.js';
 
 const VERSION = '0.1.0';
 
@@ -74,7 +75,7 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
  * work is the engine's (and runs as a task when it is long).
  */
-export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine)): Handlers {
+export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine), engineApi?: EngineApiSocket): Handlers {
   const settings = new UiSettings(engine.store.paths.uiSettings);
   return {
     'system.info': () => ({
@@ -200,11 +201,13 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'lineage.graph': () => lineageGraph(engine),
 
     'settings.get': () => settings.get(),
-    'settings.set': (patch) => {
+    'settings.set': async (patch) => {
       const next = settings.set(patch);
       hub.publish('settings.changed', next);
+      if (patch.serveEngineApi !== undefined && engineApi) hub.publish('engineApi.changed', await engineApi.apply(patch.serveEngineApi));
       return next;
     },
+    'engineApi.status': () => engineApi?.status() ?? { enabled: false, serving: false },
 
     'tasks.list': () => tasks.list(),
     'tasks.cancel': ({ task }) => {

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { InvalidArgumentError, openEngine } from '../engine/index.js';
 import { createApiRuntime } from './api-runtime.js';
+import { EngineApiSocket } from './engine-api-socket.js';
 import { startUiServer } from './http-server.js';
 import { out } from '../cli/output.js';
 
@@ -13,20 +14,20 @@ function openBrowser(url: string): void {
   spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', () => {}).unref();
 }
 
-export async function runUi(opts: { port?: number; address: string; allowRemote: boolean; open: boolean }): Promise<void> {
+export async function runUi(opts: { port?: number; address: string; allowRemote: boolean; open: boolean; apiSocket?: string }): Promise<void> {
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) {
     throw new InvalidArgumentError(`invalid --port: give a number from 0 to 65535`);
   }
   const engine = openEngine();
-  const api = createApiRuntime(engine);
+  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(opts.apiSocket ?? (process.env.SLIPWAY_API_SOCKET || undefined)) });
   const server = await startUiServer(api, { port: opts.port, address: opts.address, allowRemote: opts.allowRemote });
   out(server.url);
   process.stderr.write(`Slipway UI for the store at ${engine.store.paths.root}; Ctrl-C to stop\n`);
   if (opts.open) openBrowser(server.url);
   await new Promise<void>((done) => {
     const stop = () => {
-      void server.close().then(() => {
-        api.close();
+      void server.close().then(async () => {
+        await api.close();
         engine.close();
         done();
       });

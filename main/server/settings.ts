@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Settings } from '../../shared/api.js';
 import { writeFileAtomic } from '../engine/index.js';
 
-const defaults: Settings = { notificationsMuted: false };
+const defaults: Settings = { notificationsMuted: false, serveEngineApi: true };
 
 /** The app's few preferences, one small JSON file in the store so the app and the browser UI agree. */
 export class UiSettings {

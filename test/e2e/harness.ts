@@ -11,6 +11,8 @@ export const SHOTS = join(REPO, 'docs', 'screenshots');
 
 export interface Session {
   root: string;
+  /** the app's Engine API socket (each session its own: never the machine's default) */
+  apiSocket: string;
   url: string;
   page: Page;
   context: BrowserContext;
@@ -28,7 +30,8 @@ export interface Session {
  */
 export async function openSession(opts: { fixtures?: string[] } = {}): Promise<Session> {
   const root = mkdtempSync(join(process.env.SLIPWAY_TEST_TMP ?? tmpdir(), 'slipway-e2e-'));
-  const env = { ...process.env, SLIPWAY_ROOT: root };
+  const apiSocket = join(root, 'docker.sock');
+  const env = { ...process.env, SLIPWAY_ROOT: root, SLIPWAY_API_SOCKET: apiSocket };
   const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
   for (const f of opts.fixtures ?? []) cli('load', '-i', f);
 
@@ -71,6 +74,7 @@ export async function openSession(opts: { fixtures?: string[] } = {}): Promise<S
 
   return {
     root,
+    apiSocket,
     url,
     page,
     context,

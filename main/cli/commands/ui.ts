@@ -9,10 +9,11 @@ export function registerUiCommands(program: Command): void {
     .option('--address <addr>', 'address to listen on', '127.0.0.1')
     .option('--host', 'allow listening on a non-loopback address (defaults --address to 0.0.0.0)')
     .option('--no-open', 'do not open a browser')
-    .action(async (opts: { port?: number; address: string; host?: boolean; open: boolean }, cmd: Command) => {
+    .option('--api-socket <address>', 'where to serve the Docker Engine API while the app runs (unix:///PATH or PATH; default: the service\'s socket); the "Serve the Docker Engine API" setting turns it off')
+    .action(async (opts: { port?: number; address: string; host?: boolean; open: boolean; apiSocket?: string }, cmd: Command) => {
       const { runUi } = await import('../../server/launch.js');
       const address = opts.host && cmd.getOptionValueSource('address') === 'default' ? '0.0.0.0' : opts.address;
-      await runUi({ port: opts.port, address, allowRemote: Boolean(opts.host), open: opts.open });
+      await runUi({ port: opts.port, address, allowRemote: Boolean(opts.host), open: opts.open, apiSocket: opts.apiSocket });
     });
   program
     .command('app')

@@ -1,4 +1,4 @@
-import type { ContainerSummary, ImageSummary, Settings } from '../../../shared/api.js';
+import type { ContainerSummary, EngineApiStatus, ImageSummary, Settings } from '../../../shared/api.js';
 import { Notifier, type Notice } from '../../../shared/notifications.js';
 import { call, on, inElectron, ApiError, transport } from './api.js';
 import { go } from './router.svelte.js';
@@ -21,7 +21,8 @@ export const app = $state({
   containersError: '',
   notices: [] as Notice[],
   unread: 0,
-  settings: { notificationsMuted: false } as Settings,
+  settings: { notificationsMuted: false, serveEngineApi: true } as Settings,
+  engineApi: { enabled: false, serving: false } as EngineApiStatus,
   toasts: [] as Toast[],
   pendingBuild: undefined as { dockerfile: string; context: string; source: string } | undefined,
   /** bumped on every engine event so detail pages can refresh what they show */
@@ -74,6 +75,12 @@ function showDesktop(n: Notice): void {
   };
 }
 
+/** Serve the Docker Engine API (or stop): the answer comes back as an engineApi.changed event too. */
+export async function setServeEngineApi(on: boolean): Promise<void> {
+  app.settings = await call('settings.set', { serveEngineApi: on });
+  app.engineApi = await call('engineApi.status', {});
+}
+
 export async function setMuted(muted: boolean): Promise<void> {
   app.settings = await call('settings.set', { notificationsMuted: muted });
   notifier.muted = muted;
@@ -120,7 +127,9 @@ export function startLive(): void {
     app.settings = s;
     notifier.muted = s.notificationsMuted;
   });
+  on('engineApi.changed', (st) => (app.engineApi = st));
   on('ui.navigate', (n) => go(n.page, n.arg));
+  void call('engineApi.status', {}).then((st) => (app.engineApi = st)).catch(() => {});
   void call('settings.get', {}).then((s) => {
     app.settings = s;
     notifier.muted = s.notificationsMuted;

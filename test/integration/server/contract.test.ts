@@ -91,6 +91,7 @@ describe('every handler answers what the contract says', () => {
     await call('registry.list', {});
     await call('settings.get', {});
     await call('settings.set', { notificationsMuted: false });
+    expect(await call('engineApi.status', {})).toEqual({ enabled: false, serving: false });
     await call('tasks.list', {});
   }, BUILD_TIMEOUT);
 

@@ -1,5 +1,7 @@
 import { describe, it, expect, vi, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { tempRoot } from '../../helpers/tmp-store.js';
 import { Store } from '../../../main/engine/store/store.js';
 
@@ -87,6 +89,7 @@ describe('Electron main process (fake electron module, real engine)', () => {
 
   beforeAll(async () => {
     process.env.SLIPWAY_ROOT = root;
+    process.env.SLIPWAY_API_SOCKET = join(root, 'docker.sock');
     await import('../../../main/app/main.js');
     fake.ready();
     await vi.waitFor(() => expect(fake.windows[0]?.loaded).toBeDefined(), { timeout: 5000 });
@@ -142,9 +145,29 @@ describe('Electron main process (fake electron module, real engine)', () => {
   it('stays quiet when muted', async () => {
     const invoke = fake.handlers.get('slipway:invoke')!;
     const own = { sender: { id: 1 }, senderFrame: { url: fake.windows[0]!.loaded } };
-    expect(await invoke(own, 'settings.set', { notificationsMuted: true })).toEqual({ result: { notificationsMuted: true } });
+    expect(await invoke(own, 'settings.set', { notificationsMuted: true })).toEqual({ result: { notificationsMuted: true, serveEngineApi: true } });
     store.emit('container', 'start', 'beef', { name: 'quiet', image: 'busybox' });
     await new Promise((r) => setTimeout(r, 700));
     expect(fake.notifications.map((n) => n.title)).not.toContain('quiet started');
+  });
+
+  it('serves the Docker Engine API on its socket while it runs, and the setting turns it off and on', async () => {
+    const invoke = fake.handlers.get('slipway:invoke')!;
+    const own = { sender: { id: 1 }, senderFrame: { url: fake.windows[0]!.loaded } };
+    const sock = join(root, 'docker.sock');
+    const ping = () => new Promise<string>((resolve, reject) => {
+      request({ socketPath: sock, path: '/_ping', headers: { Host: 'docker' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`));
+      }).on('error', reject).end();
+    });
+    await vi.waitFor(async () => expect(await invoke(own, 'engineApi.status', {})).toEqual({ result: { enabled: true, serving: true, dockerHost: `unix://${sock}` } }), { timeout: 5000 });
+    expect(await ping()).toBe('200 OK');
+    expect(await invoke(own, 'settings.set', { serveEngineApi: false })).toMatchObject({ result: { serveEngineApi: false } });
+    expect(await invoke(own, 'engineApi.status', {})).toEqual({ result: { enabled: false, serving: false } });
+    expect(existsSync(sock)).toBe(false);
+    await invoke(own, 'settings.set', { serveEngineApi: true });
+    expect(await ping()).toBe('200 OK');
   });
 });

@@ -20,7 +20,7 @@ let seq = 0;
 const state = (p: object) => ({ seq: ++seq, time: Date.now(), id: 'c1', name: 'web', image: 'busybox', action: 'start', state: 'running', exitCode: null, byUser: false, oomKilled: false, ...p });
 
 describe('notifications in the browser', () => {
-  const t = new FakeTransport({ 'settings.set': (p) => ({ notificationsMuted: p.notificationsMuted }), 'settings.get': () => ({ notificationsMuted: false }) });
+  const t = new FakeTransport({ 'settings.set': (p) => ({ notificationsMuted: p.notificationsMuted, serveEngineApi: true }), 'settings.get': () => ({ notificationsMuted: false, serveEngineApi: true }), 'engineApi.status': () => ({ enabled: true, serving: true, dockerHost: 'unix:///run/slipway/docker.sock' }) });
   beforeAll(() => {
     vi.stubGlobal('Notification', FakeWebNotification);
     setTransport(t);
