@@ -116,6 +116,8 @@ export const ContainerSummary = z.object({
   stoppedByUser: z.boolean(),
   oomKilled: z.boolean(),
   ports: z.string(),
+  /** State.Health.Status of a container with a healthcheck (starting, healthy, unhealthy); the status text says it */
+  health: z.string().optional(),
   /** host ports a running container publishes, as links the user can open */
   published: z.array(z.object({ url: z.string(), label: z.string() })).default([]),
 });

@@ -179,5 +179,6 @@ export function containerOverview(r: ContainerRecord) {
     stoppedByUser: r.stoppedByUser,
     oomKilled: r.oomKilled,
     ports: Object.keys(r.spec.config.ExposedPorts ?? {}).join(', '),
+    ...(r.health ? { health: r.health.Status } : {}),
   };
 }
