@@ -559,9 +559,16 @@ export class ContainerManager {
     // and would start a node process of its own if the teardown below were still going on.
     rmSync(this.files(rec.id).exitFile, { force: true });
     if (rec.state === 'paused') await runc(this.store.paths.runtimeState, ['resume', rec.id]);
-    await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
-    await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
-    await trace('exit: network teardown', () => this.engine.networks.tearDownContainer(rec));
+    // The network's teardown (pasta's stop, netavark) needs neither runc's state nor the
+    // rootfs, so it runs beside them: an exit is recorded a pasta-stop sooner.
+    const done = await Promise.allSettled([
+      (async () => {
+        await trace('exit: runc delete', () => this.runtimeDelete(rec.id));
+        await trace('exit: unmount', () => unmountRootfs(this.engine, rec));
+      })(),
+      trace('exit: network teardown', () => this.engine.networks.tearDownContainer(rec)),
+    ]);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
     if (rec.spec.mounts?.length) await trace('exit: volumes', () => this.engine.volumes.releaseAfterStop(rec));
     const tx = this.store.db.transaction(() => {
       containersTable.transition(this.store.db, rec.id, 'exiting', 'exited');
