@@ -241,6 +241,44 @@ export type EngineApiStatus = z.infer<typeof EngineApiStatus>;
 export const RegistryLogin = z.object({ registry: z.string(), username: z.string() });
 export type RegistryLogin = z.infer<typeof RegistryLogin>;
 
+/** A volume as the Volumes page lists it (main/engine/volume/files.ts). */
+export const VolumeSummary = z.object({
+  name: z.string(),
+  driver: z.string(),
+  created: z.string(),
+  mountpoint: z.string(),
+  labels: z.record(z.string(), z.string()),
+  anonymous: z.boolean(),
+  size: z.number(),
+  containers: z.array(z.object({ id: z.string(), name: z.string(), state: z.string() })),
+});
+export type VolumeSummary = z.infer<typeof VolumeSummary>;
+
+export const VolumeFile = z.object({
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink', 'other']),
+  size: z.number(),
+  mode: z.number(),
+  target: z.string().optional(),
+});
+export type VolumeFile = z.infer<typeof VolumeFile>;
+
+export const NetworkSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  driver: z.string(),
+  subnet: z.string(),
+  gateway: z.string(),
+  internal: z.boolean(),
+  created: z.string(),
+  builtin: z.boolean(),
+  containers: z.array(z.object({ id: z.string(), name: z.string(), state: z.string(), address: z.string(), mac: z.string(), aliases: z.array(z.string()) })),
+});
+export type NetworkSummary = z.infer<typeof NetworkSummary>;
+
+const VolumeName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'at least two of letters, digits, _ . - (starting with a letter or digit)').max(255);
+const NetName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only').max(128);
+
 const none = z.object({}).strict();
 const Nothing = z.null();
 const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optional() }));
@@ -332,6 +370,36 @@ export const methods = {
   },
   'builds.list': { params: none, result: z.array(BuildRecord) },
   'lineage.graph': { params: none, result: z.object({ nodes: z.array(LineageNode) }) },
+  'volumes.list': { params: none, result: z.array(VolumeSummary) },
+  'volumes.inspect': { params: z.object({ name: Id }).strict(), result: VolumeSummary },
+  'volumes.files': {
+    params: z.object({ name: Id, limit: z.number().int().min(1).max(50_000).default(20_000) }).strict(),
+    result: z.object({ files: z.array(VolumeFile), truncated: z.boolean() }),
+  },
+  'volumes.create': {
+    params: z.object({ name: VolumeName.optional(), labels: z.record(z.string().min(1), z.string()).default({}) }).strict(),
+    result: VolumeSummary,
+  },
+  /** refused (CONFLICT) while a container uses it, naming the containers */
+  'volumes.remove': { params: z.object({ name: Id }).strict(), result: Nothing },
+  'volumes.prune': { params: z.object({ all: z.boolean().default(false) }).strict(), result: z.object({ deleted: z.array(z.string()), reclaimed: z.number() }) },
+  /** extract a tar on the engine's host (a path, or what /api/upload answered) into the volume */
+  'volumes.import': { params: z.object({ name: Id, path: Path }).strict(), result: Nothing },
+  /** write the volume as a tar to a path on the engine's host (the browser downloads /api/volumes/export instead) */
+  'volumes.export': { params: z.object({ name: Id, path: Path }).strict(), result: z.object({ path: z.string() }) },
+  'networks.list': { params: none, result: z.array(NetworkSummary) },
+  'networks.inspect': { params: z.object({ ref: Id }).strict(), result: NetworkSummary },
+  'networks.create': {
+    params: z.object({ name: NetName, subnet: z.string().trim().max(64).optional(), internal: z.boolean().default(false) }).strict(),
+    result: NetworkSummary,
+  },
+  /** refused (CONFLICT) while containers are attached, naming them */
+  'networks.remove': { params: z.object({ ref: Id }).strict(), result: Nothing },
+  'networks.connect': {
+    params: z.object({ network: Id, container: Id, aliases: z.array(NetName).max(20).default([]) }).strict(),
+    result: Nothing,
+  },
+  'networks.disconnect': { params: z.object({ network: Id, container: Id }).strict(), result: Nothing },
   'settings.get': { params: none, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
   'engineApi.status': { params: none, result: EngineApiStatus },

@@ -142,3 +142,7 @@ export type { ExecOptions, RunningExec } from './container/exec.js';
 export { copyFromContainer, copyToContainer } from './services/copy.js';
 export { splitCpArg } from './archive/copy-rules.js';
 export { parseRestartFlag } from './container/restart-policy.js';
+
+// --- the app's volume and network pages --------------------------------------------------------
+export { volumeOverviews, volumeFiles, openVolumeFile, exportVolume, importVolume, type VolumeOverview, type VolumeFile } from './volume/files.js';
+export { networkOverviews, networkOverview, type NetworkOverview, type NetworkMember } from './views/networks.js';

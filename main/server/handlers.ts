@@ -11,6 +11,7 @@ import { ExecSessions } from './exec-sessions.js';
 import { listRegistryLogins } from './registry-logins.js';
 import { publishedLinks } from './published-links.js';
 import type { EngineApiSocket } from './engine-api-socket.js';
+import { storageHandlers } from './storage-handlers.js';
 
 const VERSION = '0.1.0';
 
@@ -199,6 +200,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     },
     'builds.list': () => buildHistory(engine),
     'lineage.graph': () => lineageGraph(engine),
+    ...storageHandlers(engine),
 
     'settings.get': () => settings.get(),
     'settings.set': async (patch) => {

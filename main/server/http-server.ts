@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../engine/index.js';
 import type { ApiRuntime } from './api-runtime.js';
 import { RequestGuard, isLoopback, newToken } from './security.js';
 import { serveSocket, MAX_FRAME } from './ws-bridge.js';
+import { serveVolumeDownload } from './volume-downloads.js';
 
 export interface UiServerOptions {
   port?: number;
@@ -130,6 +131,10 @@ export async function startUiServer(api: ApiRuntime, opts: UiServerOptions = {})
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Method not allowed');
+    if (url.pathname === '/api/volumes/file' || url.pathname === '/api/volumes/export') {
+      void serveVolumeDownload(api.engine, req, res, url);
+      return;
+    }
     serveStatic(req, res, url.pathname);
   });
 
