@@ -51,7 +51,7 @@ describe('every handler answers what the contract says', () => {
   }, BUILD_TIMEOUT);
   afterAll(async () => {
     engine?.close();
-    slipway(root, ['rm', '-f', 'contract-c', 'contract-t']);
+    slipway(root, ['rm', '-f', 'contract-c', 'contract-t', 'contract-nc', 'contract-vc']);
     await registry?.stop();
     await authed?.stop();
     cleanup();
@@ -138,6 +138,44 @@ describe('every handler answers what the contract says', () => {
     const info = await tasks.wait(task);
     expect(info.state).toBe('cancelled');
     expect(slipway(root, ['image', 'inspect', 'contract/slow:1']).code).not.toBe(0);
+  }, BUILD_TIMEOUT);
+
+  it('creates, browses, exports, imports and removes volumes, and networks, through the contract', async () => {
+    const v = (await call('volumes.create', { name: 'contract-v', labels: { team: 'web' } })) as { name: string; labels: Record<string, string>; anonymous: boolean };
+    expect(v).toMatchObject({ name: 'contract-v', labels: { team: 'web' }, anonymous: false });
+    // a container leaves a file and two links that point out of the volume
+    const run = slipway(root, ['run', '--name', 'contract-vc', '-v', 'contract-v:/data', 'localhost/busybox:latest', 'sh', '-c', 'echo hi > /data/f; mkdir /data/d; ln -s /etc /data/out; ln -s ../../../.. /data/up']);
+    expect(run.code).toBe(0);
+    const listed = (await call('volumes.list', {})) as { name: string; size: number; containers: { name: string }[] }[];
+    expect(listed.find((x) => x.name === 'contract-v')).toMatchObject({ size: 3 + 4 + 11, containers: [{ name: 'contract-vc' }] }); // the file and the links' own bytes, never what they point at
+    await call('volumes.inspect', { name: 'contract-v' });
+    const { files } = (await call('volumes.files', { name: 'contract-v' })) as { files: { path: string; type: string; size: number; target?: string }[] };
+    expect(files.map((f) => [f.path, f.type, f.target ?? ''])).toEqual([['/d', 'dir', ''], ['/f', 'file', ''], ['/out', 'symlink', '/etc'], ['/up', 'symlink', '../../../..']]);
+    const inUse = await dispatch(handlers, 'volumes.remove', { name: 'contract-v' });
+    expect(inUse).toEqual({ error: { code: 'CONFLICT', message: 'volume contract-v is in use by contract-vc (exited): remove that container first' } });
+    const tar = join(mkdtempSync(join(process.env.SLIPWAY_TEST_TMP ?? tmpdir(), 'slipway-contract-vol-')), 'v.tar');
+    expect(await call('volumes.export', { name: 'contract-v', path: tar })).toEqual({ path: tar });
+    await call('volumes.create', { name: 'contract-w', labels: {} });
+    await call('volumes.import', { name: 'contract-w', path: tar });
+    const copied = (await call('volumes.files', { name: 'contract-w' })) as { files: { path: string }[] };
+    expect(copied.files.map((f) => f.path)).toEqual(['/d', '/f', '/out', '/up']);
+    await call('volumes.remove', { name: 'contract-w' });
+    expect(slipway(root, ['rm', 'contract-vc']).code).toBe(0);
+    await call('volumes.remove', { name: 'contract-v' });
+    await call('volumes.prune', { all: false });
+
+    const n = (await call('networks.create', { name: 'contract-net', subnet: '10.99.7.0/24', internal: true })) as { id: string; subnet: string; internal: boolean };
+    expect(n).toMatchObject({ subnet: '10.99.7.0/24', internal: true });
+    // a bridge container (the default, pasta, cannot join bridge networks)
+    expect(slipway(root, ['create', '--name', 'contract-nc', '--network', 'bridge', 'localhost/busybox:latest', 'true']).code).toBe(0);
+    await call('networks.connect', { network: 'contract-net', container: 'contract-nc', aliases: ['db'] });
+    const shown = (await call('networks.inspect', { ref: 'contract-net' })) as { containers: { name: string; aliases: string[] }[] };
+    expect(shown.containers).toMatchObject([{ name: 'contract-nc', aliases: expect.arrayContaining(['db']) }]);
+    expect((await call('networks.list', {})) as unknown[]).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'contract-net' })]));
+    const attached = await dispatch(handlers, 'networks.remove', { ref: 'contract-net' });
+    expect(attached).toMatchObject({ error: { code: 'CONFLICT', message: 'network contract-net has containers attached: contract-nc (created); disconnect them first' } });
+    await call('networks.disconnect', { network: 'contract-net', container: 'contract-nc' });
+    await call('networks.remove', { ref: 'contract-net' });
   }, BUILD_TIMEOUT);
 
   it('has called every method of the contract above', () => {
