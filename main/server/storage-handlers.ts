@@ -1,5 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { ConflictError, Engine, exportVolume, importVolume, networkOverview, networkOverviews, NotFoundError, volumeFiles, volumeOverviews } from '../engine/index.js';
 import type { Handlers } from './dispatch.js';
 
@@ -36,7 +38,13 @@ export function storageHandlers(engine: Engine): Pick<Handlers, StorageMethods> 
       return { deleted: r.VolumesDeleted, reclaimed: r.SpaceReclaimed };
     },
     'volumes.import': async ({ name, path }) => {
-      await importVolume(engine, name, createReadStream(path));
+      if (!existsSync(path)) throw new NotFoundError(`no such file: ${path}`);
+      try {
+        await importVolume(engine, name, createReadStream(path));
+      } finally {
+        // a browser's upload (http-server.ts) was only a stepping stone, as for images.load
+        if (dirname(path) === engine.store.paths.tmp && basename(path).startsWith('upload-')) await rm(path, { force: true });
+      }
       return null;
     },
     'volumes.export': async ({ name, path }) => {
