@@ -120,6 +120,20 @@ describe('rootless containers', () => {
     expect(ok(sw('ps', '-a', '--format', '{{.Names}}'))).not.toContain('bg');
   });
 
+  it('a healthcheck runs after `run -d` returns: its runner lives in the namespace; healthy, then gone with the container', async () => {
+    ok(sw('run', '-d', '--name', 'hc', '--health-cmd', 'test -f /ok && id -u', '--health-interval', '200ms', '--health-retries', '1', BUSYBOX, 'sh', '-c', 'touch /ok; sleep 30'));
+    const status = () => sw('inspect', '-f', '{{.State.Health.Status}}', 'hc').stdout.trim();
+    for (let i = 0; i < 100 && status() !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(status()).toBe('healthy');
+    // the probe ran as the container's root (uid 0 inside the user namespace)
+    expect(JSON.parse(sw('inspect', '-f', '{{json .State.Health.Log}}', 'hc').stdout).at(-1)).toMatchObject({ ExitCode: 0, Output: '0\n' });
+    ok(sw('exec', 'hc', 'rm', '/ok'));
+    for (let i = 0; i < 100 && status() !== 'unhealthy'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(status()).toBe('unhealthy');
+    expect(ok(sw('ps', '--format', '{{.Names}} {{.Status}}'))).toMatch(/^hc Up .+ \(unhealthy\)$/m);
+    ok(sw('rm', '-f', 'hc'));
+  }, 60_000);
+
   it('unshare runs a command in the namespace and returns its exit code', () => {
     expect(ok(sw('unshare', 'cat', '/proc/self/uid_map'))).toMatch(new RegExp(`^\\s*1\\s+${subUidBase()}\\s+\\d+$`, 'm'));
     expect(sw('unshare', 'sh', '-c', 'exit 3').code).toBe(3);
