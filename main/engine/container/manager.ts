@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { networkReady } from '../network/setup.js';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
@@ -320,6 +321,7 @@ export class ContainerManager {
     }
     let session: AttachSession | undefined;
     try {
+      await trace('start: network ready', () => networkReady(rec.id));
       if (opts.attach) session = trace('start: attach', () => new AttachSession(this.attachTarget(rec), opts.attach));
     } catch (e) {
       throw await this.failStart(rec, e);

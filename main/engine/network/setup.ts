@@ -53,6 +53,14 @@ export function withNetworkLock<T>(root: string, fn: () => Promise<T>): Promise<
   return withFileLock(join(new StorePaths(root).networkConfig, 'lock'), fn);
 }
 
+/** pasta starts of this process still under way, by container id (see setupNetwork). */
+const pastaStarting = new Map<string, Promise<void>>();
+
+/** Resolves when the container's network is up (pasta started); rejects with why it is not. */
+export async function networkReady(id: string): Promise<void> {
+  await pastaStarting.get(id);
+}
+
 /**
  * Before the container's runtime is created, with its host ports already chosen: the
  * default network gets a namespace and pasta; bridge mode gets a namespace joined to each
@@ -67,14 +75,18 @@ export async function setupNetwork(root: string, rec: ContainerRecord, ports: Po
   let state: NetworkState = { mode, ports: {} };
   if (mode === 'pasta') {
     await createNetns(f.netns);
-    try {
-      const pid = await startPasta({ netns: f.netns, pidFile: f.pastaPid, ports, name: rec.name });
-      const route = hostDefaultRoute();
-      state = { mode, netns: f.netns, pastaPid: pid, address: route?.address, prefixLen: route?.prefixLen, gateway: route?.gateway, ports };
-    } catch (e) {
-      await removeNetns(f.netns);
-      throw e;
-    }
+    const route = hostDefaultRoute();
+    state = { mode, netns: f.netns, address: route?.address, prefixLen: route?.prefixLen, gateway: route?.gateway, ports };
+    writeNetworkState(root, rec.id, state);
+    // pasta (~40 ms to configure the namespace and bind the ports) starts beside the mount and
+    // `runc create`, which need only the namespace's path; networkReady() waits for it before
+    // the container's process runs, and a teardown waits for it before it stops it.
+    const started = startPasta({ netns: f.netns, pidFile: f.pastaPid, ports, name: rec.name }).then((pid) => {
+      writeNetworkState(root, rec.id, { ...state, pastaPid: pid });
+    });
+    pastaStarting.set(rec.id, started);
+    started.catch(() => undefined).finally(() => pastaStarting.get(rec.id) === started && pastaStarting.delete(rec.id));
+    return state;
   } else if (mode === 'bridge') {
     const rootless = isRootless();
     // rootless, published ports are relayed by a forwarder, not DNAT'd inside the rootless netns
@@ -143,6 +155,8 @@ export async function removeEndpoint(root: string, rec: ContainerRecord, network
  */
 export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, 'id'>): Promise<void> {
   const f = files(root, rec.id);
+  // a pasta still starting writes its pid file when it is up: stop it after that, not before
+  await pastaStarting.get(rec.id)?.catch(() => undefined);
   if (existsSync(f.pastaPid)) {
     const pid = Number(readFileSync(f.pastaPid, 'utf8').trim());
     await stopPasta(pid, f.netns);
