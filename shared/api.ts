@@ -100,6 +100,43 @@ export const LayerFile = z.object({
 });
 export type LayerFile = z.infer<typeof LayerFile>;
 
+/** "Why is my image this big?" (engine: image/efficiency.ts documents the figures). */
+export const ImageEfficiency = z.object({
+  id: z.string(),
+  tags: z.array(z.string()),
+  size: z.number(),
+  totalBytes: z.number(),
+  finalBytes: z.number(),
+  wastedBytes: z.number(),
+  score: z.number(),
+  truncated: z.boolean(),
+  wasted: z.array(z.object({ path: z.string(), occurrences: z.number(), wastedBytes: z.number(), cumulativeBytes: z.number(), layers: z.array(z.number()), present: z.boolean() })),
+  largestFiles: z.array(z.object({ path: z.string(), size: z.number(), layer: z.number(), present: z.boolean() })),
+  largestDirs: z.array(z.object({ path: z.string(), size: z.number(), presentSize: z.number() })),
+  layers: z.array(z.object({
+    index: z.number(),
+    size: z.number(),
+    wastedBytes: z.number(),
+    files: z.number(),
+    createdBy: z.string(),
+    dockerfile: z.object({ file: z.string(), line: z.number(), text: z.string() }).nullable(),
+  })),
+});
+export type ImageEfficiency = z.infer<typeof ImageEfficiency>;
+
+export const DiskKind = z.enum(['images', 'containers', 'volumes', 'buildCache']);
+export type DiskKind = z.infer<typeof DiskKind>;
+/** The home dashboard: `system df` per kind, the running count, the largest consumers. */
+export const SystemDf = z.object({
+  containers: z.object({ total: z.number(), running: z.number() }),
+  images: z.number(),
+  kinds: z.array(z.object({ kind: DiskKind, count: z.number(), active: z.number(), size: z.number(), reclaimable: z.number() })),
+  totalSize: z.number(),
+  topImages: z.array(z.object({ id: z.string(), tags: z.array(z.string()), size: z.number(), uniqueSize: z.number(), containers: z.number() })),
+  topVolumes: z.array(z.object({ name: z.string(), size: z.number(), containers: z.number() })),
+});
+export type SystemDf = z.infer<typeof SystemDf>;
+
 export const ContainerState = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing']);
 
 export const ContainerSummary = z.object({
@@ -295,6 +332,10 @@ export const methods = {
     params: z.object({ image: Ref, layer: z.number().int().min(0), limit: z.number().int().min(1).max(50_000).default(5000) }).strict(),
     result: z.object({ files: z.array(LayerFile), truncated: z.boolean() }),
   },
+  'images.efficiency': { params: z.object({ ref: Ref }).strict(), result: ImageEfficiency },
+  'system.df': { params: none, result: SystemDf },
+  /** a dashboard reclaim button: prunes what system.df calls reclaimable for that kind */
+  'system.prune': { params: z.object({ kind: DiskKind }).strict(), result: z.object({ deleted: z.number(), reclaimed: z.number() }) },
   'images.tag': { params: z.object({ ref: Ref, target: Ref }).strict(), result: Nothing },
   'images.remove': {
     params: z.object({ refs: z.array(Ref).min(1).max(1000), force: z.boolean().default(false) }).strict(),

@@ -52,6 +52,9 @@ export { EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, type
 export { imageDetail, imageSummaries, imageLayerFiles, lineageGraph, pairHistory, type HistoryEntry } from './views/images.js';
 export { buildHistory } from './views/builds.js';
 export { imageEfficiency, type ImageEfficiency, type DockerfileLine } from './views/efficiency.js';
+export type { DiskKind, DiskKindUsage } from './views/system-df.js';
+export const systemDf = lazy(() => import('./views/system-df.js'), 'systemDf');
+export const pruneKind = lazy(() => import('./views/system-df.js'), 'pruneKind');
 export { computeEfficiency, type Efficiency, type EfficiencyLayer } from './image/efficiency.js';
 export type { LayerFile } from './layer/files.js';
 export { saveImages } from './image/save.js';

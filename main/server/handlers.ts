@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { buildHistory, containerChanges, containerOverview, ContainerRecord, dockerTime, Engine, EngineError, ErrorCode, imageDetail, imageLayerFiles, imageSummaries, InvalidArgumentError, lineageGraph, login, logout, NotFoundError, parseLogLine, removeImage } from '../engine/index.js';
+import { buildHistory, containerChanges, containerOverview, ContainerRecord, dockerTime, Engine, EngineError, ErrorCode, imageDetail, imageLayerFiles, imageEfficiency, imageSummaries, InvalidArgumentError, pruneKind, systemDf, lineageGraph, login, logout, NotFoundError, parseLogLine, removeImage } from '../engine/index.js';
 import type { ContainerSummary, LogLine } from '../../shared/api.js';
 import type { Handlers } from './dispatch.js';
 import type { TaskRunner } from './tasks.js';
@@ -88,6 +88,9 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'images.inspect': ({ ref }) => imageDetail(engine, ref),
     'images.layerFiles': ({ image, layer, limit }) => imageLayerFiles(engine, image, layer, limit),
 
+    'images.efficiency': ({ ref }) => imageEfficiency(engine, ref),
+    'system.df': () => systemDf(engine),
+    'system.prune': ({ kind }) => pruneKind(engine, kind),
     'images.tag': ({ ref, target }) => {
       engine.images.tag(ref, target);
       return null;

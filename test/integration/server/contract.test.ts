@@ -81,6 +81,14 @@ describe('every handler answers what the contract says', () => {
     const built = await finished('build', await call('build.start', { dockerfile: 'FROM localhost/busybox:latest\nRUN echo built > /built\n', context: ctx, tags: ['contract/built:1'] }));
     expect(built.imageId).toMatch(/^sha256:/);
     await call('builds.list', {});
+    const eff = (await call('images.efficiency', { ref: 'contract/built:1' })) as { wastedBytes: number; score: number; layers: { dockerfile: { line: number } | null }[] };
+    expect(eff.wastedBytes).toBe(0);
+    expect(eff.score).toBe(1);
+    expect(eff.layers.at(-1)!.dockerfile?.line).toBe(2);
+    const df = (await call('system.df', {})) as { images: number; kinds: { kind: string }[] };
+    expect(df.kinds.map((k) => k.kind)).toEqual(['images', 'containers', 'volumes', 'buildCache']);
+    expect(df.images).toBeGreaterThan(0);
+    expect(await call('system.prune', { kind: 'volumes' })).toEqual({ deleted: 0, reclaimed: 0 });
     await call('lineage.graph', {});
     const archive = join(ctx, 'out.tar');
     expect((await finished('save', await call('images.save', { refs: ['contract/built:1'], path: archive }))).path).toBe(archive);
@@ -88,6 +96,8 @@ describe('every handler answers what the contract says', () => {
     await call('images.remove', { refs: ['contract/built:1', 'contract/committed:1'], force: false });
     expect((await finished('load', await call('images.load', { path: archive }))).images).toHaveLength(1);
     await finished('prune', await call('images.prune', { all: false }));
+    await call('system.prune', { kind: 'buildCache' });
+    await call('system.prune', { kind: 'containers' });
     await call('registry.list', {});
     await call('settings.get', {});
     await call('settings.set', { notificationsMuted: false });
