@@ -23,6 +23,8 @@ describe('Slipway in a browser against a real engine', () => {
 
   it('lists the loaded image with its size and origin', async () => {
     const { page } = s;
+    // Home is the first page; the images list is one click away
+    await page.getByRole('navigation').getByRole('link', { name: 'Images', exact: true }).click();
     const row = page.getByTestId('image-row').filter({ hasText: 'localhost/busybox:latest' });
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/fbf678b4abc9.*2\.13MB/s);

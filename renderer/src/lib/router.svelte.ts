@@ -6,7 +6,7 @@ export interface Route {
 
 function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
-  const page = parts[0] || 'images';
+  const page = parts[0] || 'home';
   const arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join('/')) : undefined;
   return { page, arg };
 }
