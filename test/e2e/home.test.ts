@@ -31,6 +31,19 @@ describe('Home dashboard and image size', () => {
     await expect(page.getByTestId('top-image').first().textContent()).resolves.toMatch(/localhost\/busybox:latest\s*2\.13MB/);
   });
 
+  it('asks the server nothing while idle (no polling; it reloads on engine events only)', async () => {
+    const { page } = s;
+    const sent: string[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+    await page.reload();
+    await page.getByTestId('disk-images').waitFor();
+    await page.waitForTimeout(1000);
+    const settled = sent.length;
+    expect(sent.some((f) => f.includes('system.df'))).toBe(true);
+    await page.waitForTimeout(3000);
+    expect(sent.slice(settled)).toEqual([]);
+  });
+
   it('follows the engine live: a CLI build, a running container and a volume show up without a reload', async () => {
     const { page } = s;
     s.cli('build', '-q', '-t', 'e2e/waste:1', ctxDir);
