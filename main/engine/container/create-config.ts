@@ -94,6 +94,8 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
   for (const e of userEnv) if (!e.includes('=')) throw new InvalidArgumentError(`invalid environment entry "${e}": use KEY=VALUE`);
   const env = mergeEnv(ic.Env ?? [], userEnv);
   const healthcheck = mergeHealthcheck(c.Healthcheck, ic.Healthcheck);
+  const userShell = stringList(c.Shell, 'Config.Shell');
+  const shell = userShell.length ? userShell : ic.Shell ?? [];
   const config: ContainerConfig = {
     Hostname: c.Hostname || id.slice(0, 12),
     Domainname: '',
@@ -115,6 +117,7 @@ export function containerSpec(spec: ContainerCreateSpec, img: ImageConfig, id: s
     ...(c.StopSignal || ic.StopSignal ? { StopSignal: c.StopSignal || ic.StopSignal } : {}),
     ...(typeof c.StopTimeout === 'number' ? { StopTimeout: c.StopTimeout } : {}),
     ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+    ...(shell.length ? { Shell: shell } : {}),
     ...exposedWithPublished({ ...(ic.ExposedPorts ?? {}), ...(c.ExposedPorts ?? {}) }, net.PortBindings),
   };
   const pids = h.PidsLimit;

@@ -77,12 +77,14 @@ export interface Probe {
   retries: number;
 }
 
-/** The probe of a stored Config.Healthcheck; undefined for none or NONE (no State.Health). */
-export function probeOf(h: HealthConfig | undefined): Probe | undefined {
+/**
+ * The probe of a stored Config.Healthcheck; undefined for none or NONE (no State.Health).
+ * CMD-SHELL runs in the container's Shell (its SHELL or the create's), /bin/sh -c by default.
+ */
+export function probeOf(h: HealthConfig | undefined, shell?: string[]): Probe | undefined {
   const test = h?.Test;
   if (!test?.length || test[0] === 'NONE') return undefined;
-  // docker runs CMD-SHELL with the container's Shell, /bin/sh -c by default
-  const cmd = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test[1]!] : test.slice(1);
+  const cmd = test[0] === 'CMD-SHELL' ? [...(shell?.length ? shell : ['/bin/sh', '-c']), test[1]!] : test.slice(1);
   if (!cmd.length) return undefined;
   const ms = (v: number | undefined, d: number) => (v || d) / 1e6;
   return {
@@ -169,7 +171,7 @@ export async function runProbe(mgr: ContainerManager, id: string, p: Probe): Pro
 
 /** docker's State.Health of a record (undefined without a healthcheck, or before its first start). */
 export function healthOf(mgr: ContainerManager, rec: ContainerRecord): HealthRecord | undefined {
-  if (!probeOf(rec.spec.config.Healthcheck)) return undefined;
+  if (!probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) return undefined;
   return containerHealthTable.get(mgr.engine.store.db, rec.id);
 }
 
@@ -179,7 +181,7 @@ export function healthOf(mgr: ContainerManager, rec: ContainerRecord): HealthRec
  * says running.
  */
 export function beginHealth(mgr: ContainerManager, rec: ContainerRecord): void {
-  if (!probeOf(rec.spec.config.Healthcheck)) return;
+  if (!probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) return;
   containerHealthTable.begin(mgr.engine.store.db, rec.id, rec.startedAt);
   spawnRunner(mgr, rec.id);
 }
@@ -213,7 +215,7 @@ export function ensureRunners(mgr: ContainerManager): number {
   const db = mgr.engine.store.db;
   let n = 0;
   for (const rec of mgr.records()) {
-    if ((rec.state !== 'running' && rec.state !== 'paused') || !probeOf(rec.spec.config.Healthcheck)) continue;
+    if ((rec.state !== 'running' && rec.state !== 'paused') || !probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) continue;
     const h = containerHealthTable.get(db, rec.id);
     if (h && h.run === rec.startedAt && runnerAlive(h.runnerPid)) continue;
     if (!h || h.run !== rec.startedAt) containerHealthTable.begin(db, rec.id, rec.startedAt);
@@ -232,7 +234,7 @@ export async function runHealthMonitor(mgr: ContainerManager, id: string): Promi
   const db = mgr.engine.store.db;
   const rec = mgr.find(id);
   if (!rec) return;
-  const probe = probeOf(rec.spec.config.Healthcheck);
+  const probe = probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell);
   const run = rec.startedAt;
   const h0 = containerHealthTable.get(db, rec.id);
   if (!probe || !h0 || h0.run !== run) return;

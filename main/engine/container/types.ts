@@ -27,6 +27,8 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, object>;
   /** the image's merged with the create's (container/health.ts); absent when neither has one */
   Healthcheck?: import('../model/container-spec.js').HealthConfig;
+  /** the create's or the image's SHELL: what a CMD-SHELL healthcheck runs in (docker's default /bin/sh -c) */
+  Shell?: string[];
 }
 
 /** docker's LogConfig: the log is conmon's k8s-file, reported as json-file (docker's default) unless k8s-file was asked for; max-size (and max-file 1) are honoured. */

@@ -214,7 +214,7 @@ export const HONOURED = {
   Config: new Set<keyof CreateConfig>([
     'Hostname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'ExposedPorts', 'Tty', 'OpenStdin',
     'StdinOnce', 'Env', 'Cmd', 'Image', 'WorkingDir', 'Entrypoint', 'Labels', 'StopSignal', 'StopTimeout', 'Volumes',
-    'Healthcheck',
+    'Healthcheck', 'Shell',
   ]),
   HostConfig: new Set<keyof CreateHostConfig>([
     'Binds', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'ExtraHosts', 'Dns', 'DnsSearch',

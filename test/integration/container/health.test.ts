@@ -122,7 +122,7 @@ describe('healthchecks', () => {
 
   it("honours the image's HEALTHCHECK, overrides it field by field, and --no-healthcheck turns it off", async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'hc-build-'));
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX}\nHEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD ["sh", "-c", "echo image-probe"]\nCMD ["sleep", "120"]\n`);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX}\nHEALTHCHECK --interval=200ms --timeout=2s --retries=2 CMD ["sh", "-c", "echo image-probe"]\nSHELL ["/bin/ash", "-c"]\nCMD ["sleep", "120"]\n`);
     try {
       expect(s.sw('build', '-q', '-t', 'localhost/hc-image', ctx).code).toBe(0);
     } finally {
@@ -138,6 +138,13 @@ describe('healthchecks', () => {
     expect(inspect('hc-merge', '{{json .Config.Healthcheck}}')).toBe('{"Test":["CMD","sh","-c","echo image-probe"],"Interval":200000000,"Timeout":2000000000,"Retries":7}');
     // created, never started: no State.Health yet (docker sets it at start)
     expect(health('hc-merge')).toBeNull();
+
+    // a CMD-SHELL probe runs in the image's SHELL, as docker's
+    expect(s.sw('run', '-d', '--name', 'hc-shell', '--health-cmd', 'echo $0', 'localhost/hc-image').code).toBe(0);
+    expect(inspect('hc-shell', '{{json .Config.Shell}}')).toBe('["/bin/ash","-c"]');
+    expect(await until(() => health('hc-shell')?.Status === 'healthy', 10_000)).toBe(true);
+    expect(health('hc-shell')!.Log.at(-1)!.Output).toBe('/bin/ash\n');
+    expect(s.sw('rm', '-f', 'hc-shell').code).toBe(0);
 
     expect(s.sw('run', '-d', '--name', 'hc-off', '--no-healthcheck', 'localhost/hc-image').code).toBe(0);
     // docker's merge fills the other fields from the image even under NONE

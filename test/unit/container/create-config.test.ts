@@ -49,7 +49,7 @@ describe('containers.create takes docker\'s Config + HostConfig', () => {
       ['HostConfig', 'OomScoreAdj', 500],
       ['HostConfig', 'BlkioWeight', 300],
       ['HostConfig', 'NoSuchField', 1],
-      ['Config', 'Shell', ['/bin/bash', '-c']],
+      ['Config', 'MacAddress', '02:42:ac:11:00:02'],
     ] as const) {
       expect(() => containerSpec(withField(part, field, value), img, ID, 'overlay')).toThrow(
         expect.objectContaining({ code: ErrorCode.INVALID, message: expect.stringMatching(new RegExp(`^${part}\\.${field} is not supported by Slipway yet`)) }),
@@ -59,6 +59,9 @@ describe('containers.create takes docker\'s Config + HostConfig', () => {
     expect(containerSpec(withField('Config', 'Healthcheck', { Test: ['CMD', 'true'], Interval: 0, Retries: 2 }), img, ID, 'overlay').config.Healthcheck).toEqual({ Test: ['CMD', 'true'], Retries: 2 });
     expect(() => containerSpec(withField('Config', 'Healthcheck', { Test: ['CMD', 'true'], Timeout: 10 }), img, ID, 'overlay')).toThrow(/^Timeout in Healthcheck cannot be less than 1ms$/);
     expect(() => containerSpec(withField('Config', 'Healthcheck', { Test: ['SOMETIMES', 'true'] }), img, ID, 'overlay')).toThrow(/unknown healthcheck type "SOMETIMES"/);
+    // Shell (what CMD-SHELL healthchecks run in): the create's, else the image's
+    expect(containerSpec(withField('Config', 'Shell', ['/bin/ash', '-c']), img, ID, 'overlay').config.Shell).toEqual(['/bin/ash', '-c']);
+    expect(containerSpec(dockerCliBody, { ...img, config: { ...img.config, Shell: ['/bin/bash', '-c'] } }, ID, 'overlay').config.Shell).toEqual(['/bin/bash', '-c']);
     // restart policies are honoured (container/restart-policy.ts), so accepted as given
     expect(containerSpec(withField('HostConfig', 'RestartPolicy', { Name: 'on-failure', MaximumRetryCount: 2 }), img, ID, 'overlay').hostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
     // endpoint settings (aliases, --ip) are honoured: the networks service checks them against the

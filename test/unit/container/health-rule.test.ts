@@ -19,6 +19,7 @@ describe("docker's healthcheck rule (daemon/health.go)", () => {
   it("the probe: docker's defaults, CMD-SHELL through /bin/sh -c, NONE is none", () => {
     expect(probeOf({ Test: ['CMD-SHELL', 'curl -f x'] })).toEqual({ cmd: ['/bin/sh', '-c', 'curl -f x'], intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, startIntervalMs: 5000, retries: 3 });
     expect(probeOf({ Test: ['CMD', 'true'], Interval: 0.2 * S })?.cmd).toEqual(['true']);
+    expect(probeOf({ Test: ['CMD-SHELL', 'echo $0'] }, ['/bin/ash', '-c'])?.cmd).toEqual(['/bin/ash', '-c', 'echo $0']);
     expect(probeOf({ Test: ['NONE'] })).toBeUndefined();
     expect(probeOf(undefined)).toBeUndefined();
     expect(probeOf({ Interval: S })).toBeUndefined();
