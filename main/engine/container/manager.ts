@@ -715,8 +715,8 @@ export class ContainerManager {
 
   /**
    * docker rename: the name is checked as create checks it and changed in one transaction, so
-   * two renames to one name cannot both win. The container's hostname and any DNS name it
-   * already registered on a network stay as they were until it next starts.
+   * two renames to one name cannot both win. The hostname stays (as docker's); on its
+   * networks the new name resolves at once and the old one no longer does.
    */
   async rename(ref: string, newName: string): Promise<ContainerRecord> {
     const rec = await this.get(ref);
@@ -729,6 +729,7 @@ export class ContainerManager {
       if (clash) throw new ConflictError(`Conflict. The container name "/${n}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
       containersTable.rename(this.store.db, rec.id, n);
     })();
+    await this.engine.networks.renamed(rec, rec.name, n);
     this.store.emit('container', 'rename', rec.id, { name: n, oldName: `/${rec.name}`, image: rec.imageRef });
     return { ...rec, name: n };
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { renameInDns } from '../network/dns-rename.js';
 import { isIPv4 } from 'node:net';
 import type { Engine } from '../engine.js';
 import type { DB } from '../store/db.js';
@@ -489,6 +490,12 @@ export class NetworkService {
         portsTable.release(this.db, containerId);
       })
       .immediate();
+  }
+
+  /** A running container renamed: its new name answers in DNS on its networks now, as docker's. */
+  async renamed(rec: ContainerRecord, oldName: string, newName: string): Promise<void> {
+    if (rec.state !== 'running' || modeOf(rec.spec.hostConfig) !== 'bridge') return;
+    await renameInDns(this.root, rec.id, oldName, newName);
   }
 
   /** At exit, failed start and rm: undo setUpContainer. Cheap when nothing was set up. */

@@ -39,6 +39,17 @@ describe('two containers on one network', () => {
     }
   });
 
+  it('a running container renamed answers by its new name at once, and no longer by the old one (as docker)', () => {
+    ok(e.sw('run', '-d', '--name', 'before', '--network', 'appnet', BUSYBOX, ...httpd('renamed-ok')));
+    ok(e.sw('rename', 'before', 'after'));
+    const r = fetchFrom('appnet', 'after');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('renamed-ok');
+    const old = e.sw('run', '--rm', '--network', 'appnet', BUSYBOX, 'sh', '-c', 'nslookup before >/dev/null 2>&1 && echo resolved; echo done');
+    expect(old.stdout.trim()).toBe('done');
+    ok(e.sw('rm', '-f', 'after'));
+  });
+
   it('a container sees its address in /etc/hosts and aardvark-dns in resolv.conf', () => {
     const out = ok(e.sw('run', '--rm', '--network', 'appnet', '--hostname', 'client', BUSYBOX, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf'));
     expect(out).toMatch(/^172\.18\.0\.\d+\tclient$/m);
