@@ -107,20 +107,44 @@ export function computeEfficiency(layers: EfficiencyLayer[], o: { top?: number }
     return e;
   };
   /** Hide `path` (and, when `self` is false, only what is below it); returns the bytes hidden. */
+  // the visible tree's directories -> their visible entries, so hiding a directory walks its
+  // subtree only (a scan of the whole map per whiteout was seconds on a 50k-file image)
+  const children = new Map<string, Set<string>>();
+  const parentOf = (p: string) => p.slice(0, Math.max(1, p.lastIndexOf('/')));
+  const show = (p: string, v: Visible) => {
+    visible.set(p, v);
+    const d = parentOf(p);
+    let set = children.get(d);
+    if (!set) children.set(d, (set = new Set()));
+    set.add(p);
+  };
+  /** Hide `path` (and, when `self` is false, only what is below it); returns the bytes hidden. */
   const hide = (path: string, self: boolean, each: (p: string, v: Visible) => void): number => {
     let hidden = 0;
-    const prefix = path === '/' ? '/' : `${path}/`;
-    for (const [p, v] of visible) {
-      if ((self && p === path) || p.startsWith(prefix)) {
-        visible.delete(p);
-        if (v.dir) continue;
-        hidden += v.size;
-        layerWaste[v.layer]!.wastedBytes += v.size;
-        const oc = occ.get(p);
-        if (oc) oc.wasted += v.size;
-        each(p, v);
+    const drop = (p: string, v: Visible) => {
+      visible.delete(p);
+      children.get(parentOf(p))?.delete(p);
+      if (v.dir) return;
+      hidden += v.size;
+      layerWaste[v.layer]!.wastedBytes += v.size;
+      const oc = occ.get(p);
+      if (oc) oc.wasted += v.size;
+      each(p, v);
+    };
+    const below = (d: string) => {
+      const kids = children.get(d);
+      if (!kids) return;
+      children.delete(d);
+      for (const k of kids) {
+        const v = visible.get(k);
+        if (!v) continue;
+        if (v.dir) below(k);
+        drop(k, v);
       }
-    }
+    };
+    const here = visible.get(path);
+    if (here?.dir || path === '/') below(path);
+    if (self && here) drop(path, here);
     return hidden;
   };
 
@@ -139,7 +163,7 @@ export function computeEfficiency(layers: EfficiencyLayer[], o: { top?: number }
       const before = visible.get(f.path);
       if (before && !(before.dir && dir)) hide(f.path, true, () => {});
       if (before?.dir && !dir) hide(f.path, false, () => {});
-      visible.set(f.path, { size: dir ? 0 : f.size, layer: li, dir });
+      show(f.path, { size: dir ? 0 : f.size, layer: li, dir });
       // a directory is an occurrence too (of 0 bytes), as in dive: its later whiteout then scores
       occurrence(f.path, dir ? 0 : f.size, li);
       if (dir) continue;

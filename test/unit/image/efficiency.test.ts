@@ -62,6 +62,18 @@ describe('computeEfficiency', () => {
     expect(e.largestDirs.find((d) => d.path === '/var')).toEqual({ path: '/var', size: 47, presentSize: 7 });
   });
 
+  it('a directory deleted and made again holds only what the later layer put in it', () => {
+    const e = computeEfficiency([
+      layer(dir('/d'), dir('/d/e'), file('/d/e/old', 100), file('/d/top', 1)),
+      layer(gone('/d')),
+      layer(dir('/d'), file('/d/new', 2)),
+      layer(gone('/d/new')),
+    ]);
+    expect(e.wastedBytes).toBe(103);
+    expect(e.finalBytes).toBe(0);
+    expect(e.largestFiles.every((f) => !f.present)).toBe(true);
+  });
+
   it('a directory replaced by a file hides its contents', () => {
     const e = computeEfficiency([layer(dir('/x'), file('/x/y', 9)), layer(file('/x', 1, 'changed'))]);
     expect(e.wastedBytes).toBe(9);
