@@ -34,7 +34,7 @@ describe('Volumes and Networks in a browser against a real engine', () => {
     await expect(row.textContent()).resolves.toContain('unused');
 
     // a container writes into it; the list follows the engine's events
-    s.cli('run', '--name', 'writer', '-v', 'web-data:/data', 'localhost/busybox:latest', 'sh', '-c', 'echo hi > /data/f; mkdir /data/logs; echo one > /data/logs/a.log; ln -s /etc/shadow /data/escape');
+    s.cli('run', '--name', 'writer', '-v', 'web-data:/data', 'localhost/busybox:latest', 'sh', '-c', 'echo hi > /data/f; mkdir /data/logs; echo one > /data/logs/a.log; ln -s /etc/shadow /data/escape; ln -s ../../.. /data/up');
     s.cli('volume', 'create', 'scratch');
     await page.locator('[data-testid="volume-row"][data-volume="scratch"]').waitFor({ timeout: 5000 });
     await expect.poll(() => row.textContent(), { timeout: 5000 }).toContain('writer');
@@ -62,6 +62,11 @@ describe('Volumes and Networks in a browser against a real engine', () => {
     // asking the server for what the link points at by hand: refused, nothing read from the host
     const escaped = await page.evaluate(async () => (await fetch(`/api/volumes/file?volume=web-data&path=${encodeURIComponent('/escape')}`)).status);
     expect(escaped).toBe(400);
+    // a link on the way is resolved inside the volume ("up" -> ../../.. is the volume's own top)
+    const climbed = await page.evaluate(async () => (await fetch(`/api/volumes/file?volume=web-data&path=${encodeURIComponent('/up/etc/passwd')}`)).status);
+    expect(climbed).toBe(404);
+    const viaUp = await page.evaluate(async () => (await fetch(`/api/volumes/file?volume=web-data&path=${encodeURIComponent('/up/up/logs/a.log')}`)).text());
+    expect(viaUp).toBe('one\n');
   });
 
   it('exports a volume as a tar and imports it into another', async () => {
