@@ -7,6 +7,7 @@ import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { FlagError } from '../exit-codes.js';
 import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
+import { updateSpec, type UpdateFlags } from '../flags/update.js';
 
 export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
   const engine = new Engine(root);
@@ -235,6 +236,14 @@ export async function restart(names: string[], o: { time?: number }): Promise<vo
 
 export async function wait(names: string[]): Promise<void> {
   await each(names, async (engine, n) => String(await engine.containers.wait(n)));
+}
+
+export async function update(names: string[], o: UpdateFlags): Promise<void> {
+  const u = updateSpec(o);
+  await each(names, async (engine, n) => {
+    await engine.containers.update(n, u);
+    return n;
+  });
 }
 
 export async function pause(names: string[], on: boolean): Promise<void> {

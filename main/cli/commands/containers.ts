@@ -143,6 +143,21 @@ export function registerContainerCommands(program: Command): void {
       .argument('<container...>')
       .action(async (names: string[]) => (await life()).wait(names)),
   );
+  both('update', (c) =>
+    c.description('Update configuration of one or more containers')
+      .argument('<container...>')
+      .option('--cpus <n>', 'number of CPUs')
+      .option('-c, --cpu-shares <n>', 'CPU shares (relative weight)', int)
+      .option('--cpu-period <us>', 'limit CPU CFS (Completely Fair Scheduler) period', int)
+      .option('--cpu-quota <us>', 'limit CPU CFS (Completely Fair Scheduler) quota', int)
+      .option('--cpuset-cpus <cpus>', 'CPUs in which to allow execution (0-3, 0,1)')
+      .option('-m, --memory <bytes>', 'memory limit')
+      .option('--memory-swap <bytes>', 'swap limit equal to memory plus swap: -1 for unlimited swap')
+      .option('--memory-reservation <bytes>', 'memory soft limit')
+      .option('--pids-limit <n>', 'tune container pids limit (-1 for unlimited)', int)
+      .option('--restart <policy>', 'restart policy to apply when a container exits')
+      .action(async (names: string[], o) => (await life()).update(names, o)),
+  );
   both('pause', (c) =>
     c.description('Pause all processes within one or more containers')
       .argument('<container...>')

@@ -94,7 +94,7 @@ export function writeBundle(engine: Engine, rec: ContainerRecord, opts: { tty: b
     etcFiles: etc,
     mounts: mounts.mounts,
     rootfsPropagation: mounts.rootfsPropagation,
-    resources: { memory: h.Memory, nanoCpus: h.NanoCpus, pidsLimit: h.PidsLimit ?? 0 },
+    resources: { memory: h.Memory, nanoCpus: h.NanoCpus, cpuQuota: h.CpuQuota, cpuPeriod: h.CpuPeriod, pidsLimit: h.PidsLimit ?? 0 },
     cgroupsPath: cgroupsPathFor(rec.id, isRootless()),
     sandbox: resolveSandbox(h, { hostNet: network === 'host', rootfs: f.rootfs }),
     joinPaths: joinedNamespaces(engine, h),

@@ -13,6 +13,7 @@ import { containerSpec, logSizeMax, preflight } from './create-config.js';
 import { checkRestartPolicy, restartDelayMs, restoresAtBoot, shouldRestart } from './restart-policy.js';
 import type { RestartPolicy } from '../model/container-spec.js';
 import { checkJoinTargets } from './join.js';
+import { applyUpdate, runcUpdateArgs, type ContainerUpdate } from './update.js';
 import { lsmWarnings, parseSecurityOpts } from '../runtime/security-opts.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
@@ -523,6 +524,27 @@ export class ContainerManager {
     const rec = await this.get(ref);
     const checked = checkRestartPolicy(policy, rec.spec.hostConfig.AutoRemove);
     containersTable.setSpec(this.store.db, rec.id, { ...rec.spec, hostConfig: { ...rec.spec.hostConfig, RestartPolicy: checked } });
+    return this.row(rec.id)!;
+  }
+
+  /**
+   * docker update: resource limits (and the restart policy), checked as at create. A running
+   * container gets them in its cgroups first (`runc update`), and only then are they stored, so a
+   * limit the kernel refuses changes nothing; a stopped one only stores them (its next start
+   * builds config.json from the stored spec).
+   */
+  async update(ref: string, u: ContainerUpdate): Promise<ContainerRecord> {
+    const rec = await this.get(ref);
+    let next = applyUpdate(rec.spec.hostConfig, u);
+    if (u.RestartPolicy && u.RestartPolicy.Name) next = { ...next, RestartPolicy: checkRestartPolicy(u.RestartPolicy, next.AutoRemove) };
+    const args = runcUpdateArgs(next, u);
+    const live = await this.reconcile(rec);
+    if (args.length && live && (live.state === 'running' || live.state === 'paused')) {
+      const r = await runc(this.store.paths.runtimeState, ['update', ...args, rec.id]);
+      if (r.code !== 0) throw new EngineError(ErrorCode.SYSTEM, `Cannot update container ${rec.id}: ${runcErrorLine(r.stderr) || `runc update exited ${r.code}`}`);
+    }
+    containersTable.setSpec(this.store.db, rec.id, { ...rec.spec, hostConfig: next });
+    this.store.emit('container', 'update', rec.id, { name: rec.name, image: rec.imageRef });
     return this.row(rec.id)!;
   }
 

@@ -42,6 +42,9 @@ export interface HostConfig extends SandboxHostConfig {
   NetworkMode: string;
   Memory: number;
   NanoCpus: number;
+  /** set only by `update --cpu-quota/--cpu-period` (create takes --cpus as NanoCpus) */
+  CpuQuota?: number;
+  CpuPeriod?: number;
   PidsLimit: number | null;
   AutoRemove: boolean;
   /** absent in containers made before restart policies (= no) */

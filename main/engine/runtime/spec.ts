@@ -40,7 +40,7 @@ export interface SpecInput {
   mounts?: SpecMount[];
   /** linux.rootfsPropagation, when a mount needs shared or slave propagation */
   rootfsPropagation?: string;
-  resources?: { memory?: number; nanoCpus?: number; pidsLimit?: number };
+  resources?: { memory?: number; nanoCpus?: number; cpuQuota?: number; cpuPeriod?: number; pidsLimit?: number };
   /** cgroupfs path, e.g. /slipway/<id> */
   cgroupsPath?: string;
   /** the container's HostConfig security, namespace, device and limit settings (runtime/sandbox.ts); docker's defaults without */
@@ -121,6 +121,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   if (Object.keys(memory).length) resources.memory = memory;
   const cpu: Record<string, unknown> = {};
   if (r.nanoCpus) Object.assign(cpu, { quota: Math.round((r.nanoCpus / 1e9) * 100000), period: 100000 });
+  else if (r.cpuQuota || r.cpuPeriod) Object.assign(cpu, { quota: r.cpuQuota ?? -1, period: r.cpuPeriod ?? 100000 });
   if (x.cpuShares) cpu.shares = x.cpuShares;
   if (x.cpusetCpus) cpu.cpus = x.cpusetCpus;
   if (Object.keys(cpu).length) resources.cpu = cpu;
