@@ -169,12 +169,6 @@ export async function runProbe(mgr: ContainerManager, id: string, p: Probe): Pro
   return { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: code, Output: Buffer.concat(chunks).toString('utf8') };
 }
 
-/** docker's State.Health of a record (undefined without a healthcheck, or before its first start). */
-export function healthOf(mgr: ContainerManager, rec: ContainerRecord): HealthRecord | undefined {
-  if (!probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) return undefined;
-  return containerHealthTable.get(mgr.engine.store.db, rec.id);
-}
-
 /**
  * A run of a container with a healthcheck begins: Health goes back to starting (the log is
  * kept, as docker's), and a runner is started for this run. Called by `start` once the row
