@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { dockerStats, type StatsSample, attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord } from '../../engine/index.js';
+import { dockerStats, type StatsSample, attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord, type ContainerUpdate } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { ApiError, badRequest, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
@@ -155,6 +155,11 @@ async function stop(ctx: ApiContext): Promise<void> {
 async function restart(ctx: ApiContext): Promise<void> {
   await mgr(ctx).restart(ctx.params.name!, intQuery(ctx, 't'));
   ctx.reply.empty(204);
+}
+
+async function update(ctx: ApiContext): Promise<void> {
+  await mgr(ctx).update(ctx.params.name!, (await readJsonObject(ctx)) as ContainerUpdate);
+  ctx.reply.json(200, { Warnings: [] });
 }
 
 async function kill(ctx: ApiContext): Promise<void> {
@@ -321,6 +326,7 @@ export const containerRoutes: Route[] = [
   { method: 'POST', path: '/containers/{name:.*}/start', handler: start },
   { method: 'POST', path: '/containers/{name:.*}/stop', handler: stop },
   { method: 'POST', path: '/containers/{name:.*}/restart', handler: restart },
+  { method: 'POST', path: '/containers/{name:.*}/update', handler: update },
   { method: 'POST', path: '/containers/{name:.*}/kill', handler: kill },
   { method: 'POST', path: '/containers/{name:.*}/pause', handler: pause },
   { method: 'POST', path: '/containers/{name:.*}/unpause', handler: unpause },

@@ -43,7 +43,6 @@ const NONE_OF: Route[] = [
   { method: 'GET', path: '/plugins/{name:.*}/json', handler: (ctx) => Promise.reject(notFound(`plugin ${ctx.params.name} not found`)) },
 ];
 
-const ISSUE_10_PENDING: Array<[string, string]> = [['POST', '/containers/{name:.*}/update']];
 
 export function allRoutes(): Route[] {
   return [
@@ -55,7 +54,6 @@ export function allRoutes(): Route[] {
     ...buildRoutes,
     ...networkRoutes,
     ...volumeRoutes,
-    ...pending(ISSUE_10_PENDING, 'this container endpoint'),
     ...NOT_YET.map(([method, path, what]) => ({ method, path, handler: () => Promise.reject(notImplemented(what)) })),
   ];
 }
