@@ -134,6 +134,17 @@ describe('rootless containers', () => {
     ok(sw('rm', '-f', 'hc'));
   }, 60_000);
 
+  it('restart on-failure:2 restarts a failing container twice, then leaves it exited (the monitor runs in the namespace)', async () => {
+    ok(sw('run', '-d', '--name', 'rs', '--restart', 'on-failure:2', BUSYBOX, 'sh', '-c', 'echo run; exit 3'));
+    const state = () => sw('inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', 'rs').stdout.trim();
+    for (let i = 0; i < 150 && state() !== '2 exited 3'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(state()).toBe('2 exited 3');
+    await new Promise((r) => setTimeout(r, 1500)); // and no third start
+    expect(state()).toBe('2 exited 3');
+    expect(ok(sw('logs', 'rs')).match(/^run$/gm)).toHaveLength(3);
+    ok(sw('rm', '-f', 'rs'));
+  }, 60_000);
+
   it('unshare runs a command in the namespace and returns its exit code', () => {
     expect(ok(sw('unshare', 'cat', '/proc/self/uid_map'))).toMatch(new RegExp(`^\\s*1\\s+${subUidBase()}\\s+\\d+$`, 'm'));
     expect(sw('unshare', 'sh', '-c', 'exit 3').code).toBe(3);
