@@ -36,7 +36,7 @@ export type Area = keyof typeof AREAS;
  */
 export const VERB_AREAS: Readonly<Record<string, Area>> = {
   image: 'images', load: 'images', save: 'images', import: 'images', images: 'images', inspect: 'images', history: 'images', tag: 'images', rmi: 'images',
-  attach: 'containers', cp: 'containers', create: 'containers', run: 'containers', start: 'containers', stop: 'containers', kill: 'containers', restart: 'containers', wait: 'containers', pause: 'containers', unpause: 'containers', rm: 'containers', ps: 'containers', logs: 'containers', exec: 'containers', diff: 'containers', top: 'containers', rename: 'containers', stats: 'containers', export: 'containers', commit: 'containers', events: 'containers', 'container-cleanup': 'containers', 'container-health': 'containers',
+  attach: 'containers', cp: 'containers', create: 'containers', run: 'containers', start: 'containers', stop: 'containers', kill: 'containers', restart: 'containers', wait: 'containers', pause: 'containers', unpause: 'containers', rm: 'containers', ps: 'containers', logs: 'containers', exec: 'containers', diff: 'containers', top: 'containers', rename: 'containers', stats: 'containers', export: 'containers', commit: 'containers', events: 'containers', 'container-cleanup': 'containers', 'container-health': 'containers', update: 'containers',
   info: 'info',
   system: 'system',
   build: 'build', builder: 'build',
