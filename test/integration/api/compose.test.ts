@@ -83,7 +83,10 @@ describe('docker-compose against the Engine API', () => {
     expect(log.at(-1)!.ExitCode).toBe(0);
     expect(compose('full.yml', 'ps').stdout).toMatch(/apitest_web_1 .* Up \(healthy\) .*127\.0\.0\.1:\d+->8000\/tcp/);
     // client was started only after web turned healthy (compose polled inspect until then)
-    const allEvents = dockerOk(svc, ['events', '--since', since, '--until', '0s', '--format', '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}']);
+    // docker's CLI sends `--until 0s` as whole seconds (now, floored), which drops what happened
+    // earlier in this same second: name a second that is surely after the start instead
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const allEvents = dockerOk(svc, ['events', '--since', since, '--until', until, '--format', '{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}']);
     const events = allEvents
       .split('\n').filter((l) => / (health_status: healthy apitest_web_1|create apitest_client_1|start apitest_client_1)$/.test(l));
     expect(events.map((l) => l.split(' ').slice(1).join(' ')), allEvents).toEqual(['health_status: healthy apitest_web_1', 'create apitest_client_1', 'start apitest_client_1']);
