@@ -6,6 +6,7 @@ import { openDatabase, type DB } from '../../../main/engine/store/db.js';
 import { TABLE_OWNERS, foreignRefs } from '../../../main/engine/store/tables/index.js';
 import { pullPartialsTable } from '../../../main/engine/store/tables/pull-partials.js';
 import { buildsTable } from '../../../main/engine/store/tables/builds.js';
+import { eventsTable, EVENTS_KEPT } from '../../../main/engine/store/tables/events.js';
 
 let dir: string | undefined;
 let db: DB | undefined;
@@ -48,6 +49,23 @@ describe('every table has one owner that says what it keeps alive', () => {
       { id: 1, name: 'RUN a', status: 'done' },
       { id: 2, name: 'RUN b', status: 'failed', ms: 3 },
     ]);
+  });
+});
+
+describe('the events table stays bounded', () => {
+  it('keeps the newest EVENTS_KEPT events and forgets older ones as new ones come', () => {
+    const d = fresh();
+    const n = EVENTS_KEPT + 2_500;
+    d.transaction(() => {
+      for (let i = 1; i <= n; i++) eventsTable.insert(d, { type: 'container', action: 'die', actorId: `c${i}`, attributes: { exitCode: String(i % 256) } });
+    })();
+    const count = (d.prepare(`SELECT COUNT(*) AS n, MIN(seq) AS lo FROM events`).get() as { n: number; lo: number });
+    // trimmed at the last multiple of 1,000: between EVENTS_KEPT and EVENTS_KEPT + 1,000 remain
+    expect(count.n).toBeGreaterThanOrEqual(EVENTS_KEPT);
+    expect(count.n).toBeLessThan(EVENTS_KEPT + 1_000);
+    expect(eventsTable.lastSeq(d)).toBe(n);
+    expect(eventsTable.last(d, `c${n}`, 'die')?.attributes.exitCode).toBe(String(n % 256));
+    expect(eventsTable.last(d, 'c1', 'die')).toBeUndefined();
   });
 });
 

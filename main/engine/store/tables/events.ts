@@ -30,6 +30,15 @@ function attributesOf(s: string): Record<string, string> {
   }
 }
 
+/**
+ * How many events the table keeps. docker keeps 256 in memory and podman rotates its events
+ * file at 1 MB; a store that lives for years needs a bound too, but one far above what
+ * `events --since`, the app's feed and `wait` on a removed container (its last `die`) read.
+ */
+export const EVENTS_KEPT = 50_000;
+/** Trim every this many inserts, so the DELETE costs nothing per event. */
+const TRIM_EVERY = 1_000;
+
 const record = (r: Raw): EventRecord => ({
   seq: Number(r.seq),
   timeNano: BigInt(r.time_nano),
@@ -46,9 +55,15 @@ const record = (r: Raw): EventRecord => ({
  */
 export const eventsTable = {
   insert(db: DB, e: { type: string; action: string; actorId: string; attributes: Record<string, unknown>; timeNano?: bigint }): void {
-    db.prepare(`INSERT INTO events (time_nano, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)`).run(
+    const { lastInsertRowid } = db.prepare(`INSERT INTO events (time_nano, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)`).run(
       e.timeNano ?? BigInt(Date.now()) * 1000000n, e.type, e.action, e.actorId, JSON.stringify(e.attributes),
     );
+    const seq = Number(lastInsertRowid);
+    if (seq % TRIM_EVERY === 0) eventsTable.trim(db, seq - EVENTS_KEPT);
+  },
+  /** Forget events at or before `seq` (the oldest ones past EVENTS_KEPT). */
+  trim(db: DB, seq: number): void {
+    if (seq > 0) db.prepare(`DELETE FROM events WHERE seq <= ?`).run(seq);
   },
   lastSeq(db: DB): number {
     return Number((db.prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM events`).get() as { seq: number }).seq);
