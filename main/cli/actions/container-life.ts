@@ -266,7 +266,7 @@ export async function cleanup(id: string, store?: string): Promise<void> {
   await withEngine((engine) => engine.containers.afterExit(id), store);
 }
 
-/** `container-health`: the detached healthcheck runner of one run of a container. */
-export async function healthMonitor(id: string, store?: string): Promise<void> {
-  await withEngine((engine) => engine.containers.healthMonitor(id), store);
+/** `container-health`: the store's detached healthcheck runner. */
+export async function healthRunner(store?: string): Promise<void> {
+  await withEngine((engine) => engine.containers.healthRunner(), store);
 }

@@ -297,10 +297,9 @@ export function registerContainerCommands(program: Command): void {
     )
     .addCommand(
       new Command('container-health')
-        .description("run a container's healthcheck while it runs (started detached by start)")
-        .argument('<id>')
+        .description("run the store's healthchecks while containers with one run (started detached by start)")
         .addOption(new Option('--store <root>', 'the store root').hideHelp())
-        .action(async (id: string, o: { store?: string }) => (await life()).healthMonitor(id, o.store)),
+        .action(async (o: { store?: string }) => (await life()).healthRunner(o.store)),
       { hidden: true },
     );
 }

@@ -1,17 +1,17 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { ContainerManager } from './manager.js';
 import type { HealthConfig } from '../model/container-spec.js';
 import type { ContainerRecord } from './types.js';
 import { InvalidArgumentError } from '../model/errors.js';
 import { containerHealthTable, type HealthRecord, type HealthResult, type HealthStatus } from '../store/tables/container-health.js';
-import { monitorAlive, slipwayBin } from './monitor.js';
+import { monitorAlive } from './monitor.js';
+import { ensureHealthRunner, runHealthRunner, runnerAlive } from './health-runner.js';
 
 /**
  * Healthchecks as dockerd runs them (daemon/health.go): the one rule for a container's
- * State.Health, the probe (an exec in the container) and the loop that runs it. The loop runs
- * in a small detached process per running container (`slipway container-health`, started by
- * `start`, like conmon outlives the CLI that started it), because no daemon is always there.
+ * State.Health, the probe (an exec in the container) and the loop that runs it. The loops run
+ * in the store's one detached runner (health-runner.ts), started or woken by `start`, like
+ * conmon outlives the CLI that started it, because no daemon is always there.
  */
 
 const SECOND_NS = 1e9;
@@ -177,33 +177,24 @@ export async function runProbe(mgr: ContainerManager, id: string, p: Probe): Pro
 export function beginHealth(mgr: ContainerManager, rec: ContainerRecord): void {
   if (!probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) return;
   containerHealthTable.begin(mgr.engine.store.db, rec.id, rec.startedAt);
-  spawnRunner(mgr, rec.id);
+  ensureHealthRunner(mgr);
 }
 
-function spawnRunner(mgr: ContainerManager, id: string): void {
-  // detached, no stdio: it outlives the CLI that ran `run -d`, as conmon does
-  const child = spawn(process.execPath, ['--', slipwayBin(), 'container-health', '--store', mgr.engine.store.paths.root, id], {
-    detached: true,
-    stdio: 'ignore',
-    env: process.env,
-  });
-  child.on('error', () => {});
-  child.unref();
-}
-
-/** Is the pid a live health runner (not a recycled pid)? */
-function runnerAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('container-health');
-  } catch {
-    return false;
+/** The runs that need a healthcheck loop now: running or paused, with a probe (id -> run). */
+function healthWatch(mgr: ContainerManager): Map<string, string> {
+  const out = new Map<string, string>();
+  const db = mgr.engine.store.db;
+  for (const rec of mgr.records()) {
+    if ((rec.state !== 'running' && rec.state !== 'paused') || !probeOf(rec.spec.config.Healthcheck, rec.spec.config.Shell)) continue;
+    if (containerHealthTable.get(db, rec.id)?.run === rec.startedAt) out.set(rec.id, rec.startedAt);
   }
+  return out;
 }
 
 /**
  * Running containers with a healthcheck whose runner is gone (killed, or the store was
- * copied) get a new one: called at "boot" (`system restore`, the API service's start).
+ * copied) get one again: called at "boot" (`system restore`, the API service's start).
+ * Returns how many had none.
  */
 export function ensureRunners(mgr: ContainerManager): number {
   const db = mgr.engine.store.db;
@@ -213,18 +204,23 @@ export function ensureRunners(mgr: ContainerManager): number {
     const h = containerHealthTable.get(db, rec.id);
     if (h && h.run === rec.startedAt && runnerAlive(h.runnerPid)) continue;
     if (!h || h.run !== rec.startedAt) containerHealthTable.begin(db, rec.id, rec.startedAt);
-    spawnRunner(mgr, rec.id);
     n++;
   }
+  if (n) ensureHealthRunner(mgr);
   return n;
 }
 
+/** The store's runner process (`slipway container-health`): every container's loop, until none is left. */
+export function runHealthChecks(mgr: ContainerManager): Promise<void> {
+  return runHealthRunner(mgr, healthWatch, runHealthMonitor);
+}
+
 /**
- * The runner's loop (`slipway container-health ID`): probe every interval while this run of
+ * One container's loop in the runner: probe every interval while this run of
  * the container goes on, record each result and emit `health_status: X` when the status
  * changes. Ends when the container stops, is removed or is started again (a new run).
  */
-export async function runHealthMonitor(mgr: ContainerManager, id: string): Promise<void> {
+async function runHealthMonitor(mgr: ContainerManager, id: string): Promise<void> {
   const db = mgr.engine.store.db;
   const rec = mgr.find(id);
   if (!rec) return;
@@ -232,7 +228,7 @@ export async function runHealthMonitor(mgr: ContainerManager, id: string): Promi
   const run = rec.startedAt;
   const h0 = containerHealthTable.get(db, rec.id);
   if (!probe || !h0 || h0.run !== run) return;
-  if (runnerAlive(h0.runnerPid) && h0.runnerPid !== process.pid) return; // one runner per run
+  if (runnerAlive(h0.runnerPid) && h0.runnerPid !== process.pid) return; // one loop per run
   containerHealthTable.setRunner(db, rec.id, run, process.pid);
   const startedAt = Date.parse(run);
   const f = mgr.files(rec.id);

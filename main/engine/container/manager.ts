@@ -514,9 +514,9 @@ export class ContainerManager {
     }
   }
 
-  /** The healthcheck loop of a running container (the detached `slipway container-health` process). */
-  async healthMonitor(id: string): Promise<void> {
-    return (await import('./health.js')).runHealthMonitor(this, id);
+  /** The store's healthcheck runner (the detached `slipway container-health` process): every running container's loop. */
+  async healthRunner(): Promise<void> {
+    return (await import('./health.js')).runHealthChecks(this);
   }
 
   /** Change an existing container's restart policy (docker update --restart); checked as at create. */

@@ -32,6 +32,8 @@ export class StorePaths {
   get networkConfig(): string { return join(this.root, 'netavark'); }
   netnsOf(id: string): string { return join(this.root, 'netns', id); }
   exitFile(id: string): string { return join(this.root, 'exits', id); }
+  /** the pid of the store's one healthcheck runner (container/health-runner.ts) */
+  get healthRunnerPid(): string { return join(this.root, 'health-runner.pid'); }
   /** which mount driver works here, and why (probed once per store) */
   get mountDriverCache(): string { return join(this.root, 'mount-driver.json'); }
   /** the app's own files beside the store: UI settings, Dockerfiles typed in the app, its registry logins */

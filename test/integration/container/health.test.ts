@@ -15,10 +15,10 @@ const inspect = (name: string, f: string) => s.sw('inspect', '-f', f, name).stdo
 interface Health { Status: string; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] }
 const health = (name: string): Health | null => JSON.parse(inspect(name, '{{json .State.Health}}')) as Health | null;
 
-/** The health runners (`slipway container-health ID`) of this store's container. */
-function runners(id: string): string[] {
+/** The health runners (`slipway container-health`) of this store: one at most, only while a container with a healthcheck runs. */
+function runners(): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `container-health --store ${s.root} ${id}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-f', `container-health --store ${s.root}$`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   } catch {
     return [];
   }
@@ -70,20 +70,19 @@ describe('healthchecks', () => {
     const ev = s.sw('events', '--since', '2m', '--until', '0s', '--filter', 'container=hc-file', '--filter', 'event=health_status', '--format', '{{.Action}}');
     expect(ev.stdout).toBe('health_status: healthy\nhealth_status: unhealthy\nhealth_status: healthy\n');
 
-    // the runner goes with the run: stopped -> no runner, health kept as it was
-    const id = inspect('hc-file', '{{.Id}}');
-    expect(runners(id).length).toBe(1);
+    // the runner goes with the last run: stopped -> no runner, health kept as it was
+    expect(runners().length).toBe(1);
     expect(s.sw('stop', '-t', '0', 'hc-file').code).toBe(0);
-    expect(await until(() => runners(id).length === 0, 5000)).toBe(true);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
     expect(s.sw('ps', '-a', '--filter', 'name=hc-file', '--format', '{{.Status}}').stdout).toMatch(/^Exited \(137\) /);
     // a new start: starting again (streak 0), the log kept, and a new runner
     expect(s.sw('start', 'hc-file').code).toBe(0);
     const again = health('hc-file')!;
     expect(['starting', 'healthy']).toContain(again.Status);
     expect(again.Log.length).toBe(5);
-    expect(await until(() => runners(id).length === 1, 5000)).toBe(true);
+    expect(await until(() => runners().length === 1, 5000)).toBe(true);
     expect(s.sw('rm', '-f', 'hc-file').code).toBe(0);
-    expect(await until(() => runners(id).length === 0, 5000)).toBe(true);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
   }, 90_000);
 
   it('a probe over its timeout is killed and counts as a failure (-1)', async () => {
@@ -154,30 +153,52 @@ describe('healthchecks', () => {
     expect(inspect('hc-off', '{{json .Config.Healthcheck}}')).toBe('{"Test":["NONE"],"Interval":200000000,"Timeout":2000000000,"Retries":2}');
     await new Promise((r) => setTimeout(r, 600));
     expect(health('hc-off')).toBeNull();
-    expect(runners(inspect('hc-off', '{{.Id}}')).length).toBe(0);
     expect(s.sw('ps', '--filter', 'name=hc-off', '--format', '{{.Status}}').stdout).toMatch(/^Up [^(]+\n$/);
     expect(s.sw('ps', '--filter', 'health=none', '--format', '{{.Names}}').stdout).toBe('hc-off\n');
     expect(s.sw('ps', '--filter', 'health=healthy', '--format', '{{.Names}}').stdout).toBe('hc-img\n');
-    expect(s.sw('rm', '-f', 'hc-img', 'hc-merge', 'hc-off').code).toBe(0);
+    // the runner leaves with hc-img though hc-off runs on: it has nothing to probe
+    expect(s.sw('rm', '-f', 'hc-img', 'hc-merge').code).toBe(0);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
+    expect(s.sw('rm', '-f', 'hc-off').code).toBe(0);
   }, 120_000);
+
+  it('one runner serves every container of the store, and goes when the last one stops', async () => {
+    const names = ['hc-a', 'hc-b', 'hc-c'];
+    for (const n of names) expect(s.sw('run', '-d', '--name', n, '--health-cmd', `echo ${n}`, ...FAST, BUSYBOX, 'sleep', '120').code).toBe(0);
+    for (const n of names) expect(await until(() => health(n)?.Status === 'healthy', 10_000)).toBe(true);
+    for (const n of names) expect(health(n)!.Log.at(-1)!.Output).toBe(`${n}\n`);
+    expect(runners().length).toBe(1);
+    // its probes go on for the others while one stops
+    expect(s.sw('stop', '-t', '0', 'hc-a').code).toBe(0);
+    const before = health('hc-b')!.Log.at(-1)!.End;
+    expect(await until(() => health('hc-b')!.Log.at(-1)!.End !== before, 5000)).toBe(true);
+    expect(runners().length).toBe(1);
+    expect(s.sw('rm', '-f', 'hc-b', 'hc-c').code).toBe(0);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
+    // and a start after it left brings one back
+    expect(s.sw('start', 'hc-a').code).toBe(0);
+    expect(await until(() => health('hc-a')?.Status === 'healthy', 10_000)).toBe(true);
+    expect(runners().length).toBe(1);
+    expect(s.sw('rm', '-f', 'hc-a').code).toBe(0);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
+  }, 90_000);
 
   it('a runner that was killed comes back with `system restore` (as the API service does at its start)', async () => {
     expect(s.sw('run', '-d', '--name', 'hc-restore', '--health-cmd', 'test -f /ok', '--health-interval', '200ms', '--health-retries', '1', BUSYBOX, 'sh', '-c', 'touch /ok; sleep 120').code).toBe(0);
-    const id = inspect('hc-restore', '{{.Id}}');
     expect(await until(() => health('hc-restore')?.Status === 'healthy', 10_000)).toBe(true);
-    const [pid] = runners(id);
+    const [pid] = runners();
     process.kill(Number(pid), 'SIGKILL');
-    expect(await until(() => runners(id).length === 0, 5000)).toBe(true);
+    expect(await until(() => runners().length === 0, 8000)).toBe(true);
     expect(s.sw('exec', 'hc-restore', 'rm', '/ok').code).toBe(0);
     await new Promise((r) => setTimeout(r, 800));
     expect(health('hc-restore')!.Status).toBe('healthy'); // nobody probes
     expect(s.sw('system', 'restore').code).toBe(0);
-    expect(runners(id).length).toBe(1);
+    expect(runners().length).toBe(1);
     expect(await until(() => health('hc-restore')?.Status === 'unhealthy', 10_000)).toBe(true);
     // a second restore leaves the live runner alone
     expect(s.sw('system', 'restore').code).toBe(0);
     await new Promise((r) => setTimeout(r, 300));
-    expect(runners(id).length).toBe(1);
+    expect(runners().length).toBe(1);
     expect(s.sw('rm', '-f', 'hc-restore').code).toBe(0);
   }, 60_000);
 
