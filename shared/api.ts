@@ -313,6 +313,42 @@ export const NetworkSummary = z.object({
 });
 export type NetworkSummary = z.infer<typeof NetworkSummary>;
 
+/**
+ * One second of a running container's resource use (main/server/stats-sampler.ts). CPU is
+ * docker's CPU % (100 = one CPU busy); memory is docker's usage (the inactive page cache left
+ * out); network and block I/O are bytes per second since the sample before.
+ */
+export const StatsPoint = z.object({
+  t: z.number(),
+  cpu: z.number(),
+  mem: z.number(),
+  pids: z.number(),
+  netRx: z.number(),
+  netTx: z.number(),
+  blkRead: z.number(),
+  blkWrite: z.number(),
+});
+export type StatsPoint = z.infer<typeof StatsPoint>;
+
+/** A container's ring (or its newest part), with what its graphs draw as lines and say as totals. */
+export const ContainerStats = z.object({
+  id: z.string(),
+  running: z.boolean(),
+  /** seconds between points, and how many the ring keeps */
+  intervalMs: z.number(),
+  capacity: z.number(),
+  /** the memory cgroup's limit in bytes, null when it is only the host's memory */
+  memLimit: z.number().nullable(),
+  hostMemory: z.number(),
+  /** CPU % the container may use (--cpus, or update's quota/period: 150 = 1.5 CPUs), null when unlimited */
+  cpuLimit: z.number().nullable(),
+  onlineCpus: z.number(),
+  /** bytes since the container started, from the newest sample */
+  totals: z.object({ netRx: z.number(), netTx: z.number(), blkRead: z.number(), blkWrite: z.number() }),
+  points: z.array(StatsPoint),
+});
+export type ContainerStats = z.infer<typeof ContainerStats>;
+
 const VolumeName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'at least two of letters, digits, _ . - (starting with a letter or digit)').max(255);
 const NetName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only').max(128);
 
@@ -441,6 +477,19 @@ export const methods = {
     result: Nothing,
   },
   'networks.disconnect': { params: z.object({ network: Id, container: Id }).strict(), result: Nothing },
+  /**
+   * Live resource use. The renderer polls these (about once a second) rather than hearing a
+   * pushed event: the contract has no unsubscribe, so an event would keep flowing to a window
+   * that is hidden or on another page, while a page's own timer stops with the page (as log
+   * follow does). The sampler keeps sampling either way, so the history survives.
+   * stats.current: the newest `last` points of every running container (or of `ids`).
+   */
+  'stats.current': {
+    params: z.object({ last: z.number().int().min(1).max(600).default(1), ids: z.array(Id).max(1000).optional() }).strict(),
+    result: z.array(ContainerStats),
+  },
+  /** the whole ring of one container (kept after it stops, dropped when it is removed) */
+  'stats.history': { params: z.object({ id: Id }).strict(), result: ContainerStats },
   'settings.get': { params: none, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
   'engineApi.status': { params: none, result: EngineApiStatus },

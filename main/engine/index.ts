@@ -68,7 +68,7 @@ export const seedBusybox = lazy(() => import('./image/seed.js'), 'seedBusybox');
 export { inspectContainer } from './container/inspect.js';
 export type { ContainerUpdate } from './container/update.js';
 export { displayState, commandLine, containerOverview } from './views/containers.js';
-export { sampleStats, cpuPercent, dockerStats, type StatsSample } from './container/stats.js';
+export { sampleStats, cpuPercent, memoryUsed, netTotals, dockerStats, type StatsSample } from './container/stats.js';
 export { containerChanges } from './container/diff.js';
 export { LogReader, changeOrTimeout, renderEntries, tailEntries, parseLogLine, dockerTime, type LogEntry } from './container/logs.js';
 export { livePorts, portLines, portsColumn } from './network/ports-view.js';

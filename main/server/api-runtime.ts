@@ -6,6 +6,7 @@ import { createHandlers } from './handlers.js';
 import type { Handlers } from './dispatch.js';
 import { ExecSessions } from './exec-sessions.js';
 import type { EngineApiSocket } from './engine-api-socket.js';
+import { StatsSampler } from './stats-sampler.js';
 
 /** What both transports (Electron IPC, the web bridge) stand on: one hub, one task runner, one handler table. */
 export interface ApiRuntime {
@@ -14,6 +15,7 @@ export interface ApiRuntime {
   tasks: TaskRunner;
   handlers: Handlers;
   poller: EventPoller;
+  stats: StatsSampler;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,8 @@ export function createApiRuntime(engine: Engine, opts: { pollMs?: number; engine
   const tasks = new TaskRunner(hub);
   const execs = new ExecSessions(hub, engine);
   const { engineApi } = opts;
-  const handlers = createHandlers(engine, tasks, hub, execs, engineApi);
+  const stats = new StatsSampler(engine, hub);
+  const handlers = createHandlers(engine, tasks, hub, execs, engineApi, stats);
   if (engineApi) {
     void Promise.resolve(handlers['settings.get']({}))
       .then((s) => engineApi.apply(s.serveEngineApi))
@@ -37,8 +40,10 @@ export function createApiRuntime(engine: Engine, opts: { pollMs?: number; engine
     tasks,
     handlers,
     poller,
+    stats,
     async close() {
       poller.stop();
+      stats.close();
       execs.closeAll();
       await engineApi?.close();
     },

@@ -12,6 +12,8 @@ import { listRegistryLogins } from './registry-logins.js';
 import { publishedLinks } from './published-links.js';
 import type { EngineApiSocket } from './engine-api-socket.js';
 import { storageHandlers } from './storage-handlers.js';
+import { statsHandlers } from './stats-handlers.js';
+import { StatsSampler } from './stats-sampler.js';
 
 const VERSION = '0.1.0';
 
@@ -76,7 +78,7 @@ async function readLogLines(path: string, after: number, tail: number): Promise<
  * binding both dispatch into it. Handlers call the engine in-process and stay thin; heavy
  * work is the engine's (and runs as a task when it is long).
  */
-export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine), engineApi?: EngineApiSocket): Handlers {
+export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub, execs = new ExecSessions(hub, engine), engineApi?: EngineApiSocket, stats = new StatsSampler(engine, hub)): Handlers {
   const settings = new UiSettings(engine.store.paths.uiSettings);
   return {
     'system.info': () => ({
@@ -204,6 +206,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'builds.list': () => buildHistory(engine),
     'lineage.graph': () => lineageGraph(engine),
     ...storageHandlers(engine),
+    ...statsHandlers(engine, stats),
 
     'settings.get': () => settings.get(),
     'settings.set': async (patch) => {

@@ -1,4 +1,4 @@
-import { cpuPercent, Engine, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
+import { cpuPercent, Engine, memoryUsed, netTotals, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
 import { formatTemplate } from '../format.js';
 
 const STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
@@ -16,8 +16,8 @@ const decimal = (n: number) => units(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'
 function row(ref: string, rec: ContainerRecord, cur: StatsSample | undefined, prev: StatsSample | undefined, noTrunc: boolean) {
   const id = noTrunc ? rec.id : shortId(rec.id);
   if (!cur) return { Container: ref, ID: id, Name: rec.name, CPUPerc: '0.00%', MemUsage: '0B / 0B', MemPerc: '0.00%', NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: '0' };
-  const mem = Math.max(0, cur.memUsage - cur.memInactiveFile);
-  const net = Object.values(cur.net).reduce((a, n) => ({ rx: a.rx + n.rx_bytes, tx: a.tx + n.tx_bytes }), { rx: 0, tx: 0 });
+  const mem = memoryUsed(cur);
+  const net = netTotals(cur);
   return {
     Container: ref, ID: id, Name: rec.name,
     CPUPerc: `${cpuPercent(cur, prev).toFixed(2)}%`,

@@ -107,6 +107,16 @@ export function sampleStats(rec: ContainerRecord): StatsSample | undefined {
   return s;
 }
 
+/** docker's CLI memory figure: usage less the inactive page cache (what the kernel drops first). */
+export function memoryUsed(s: StatsSample): number {
+  return Math.max(0, s.memUsage - s.memInactiveFile);
+}
+
+/** Bytes in and out over every interface but lo, since the container's namespace was made. */
+export function netTotals(s: StatsSample): { rx: number; tx: number } {
+  return Object.values(s.net).reduce((a, n) => ({ rx: a.rx + n.rx_bytes, tx: a.tx + n.tx_bytes }), { rx: 0, tx: 0 });
+}
+
 /** docker's CPU %: the container's share of the host's CPU time between two readings, times the CPUs. */
 export function cpuPercent(cur: StatsSample, prev: StatsSample | undefined): number {
   if (!prev) return 0;
