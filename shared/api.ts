@@ -348,6 +348,49 @@ export const ContainerStats = z.object({
   points: z.array(StatsPoint),
 });
 export type ContainerStats = z.infer<typeof ContainerStats>;
+/** A compose project (main/engine/views/apps.ts): containers grouped by com.docker.compose.project. */
+export const AppContainer = z.object({
+  id: z.string(),
+  name: z.string(),
+  service: z.string(),
+  number: z.number(),
+  oneoff: z.boolean(),
+  state: z.string(),
+  status: z.string(),
+  health: z.string().optional(),
+  ports: z.array(z.string()),
+  created: z.string(),
+});
+export type AppContainer = z.infer<typeof AppContainer>;
+export const AppSummary = z.object({
+  project: z.string(),
+  services: z.array(z.object({ name: z.string(), image: z.string(), containers: z.array(AppContainer) })),
+  total: z.number(),
+  running: z.number(),
+  unhealthy: z.number(),
+  summary: z.string(),
+  state: z.enum(['running', 'partial', 'stopped']),
+  ports: z.array(z.string()),
+  /** host ports its running containers publish, as links */
+  published: z.array(z.object({ url: z.string(), label: z.string() })),
+  volumes: z.array(z.string()),
+  networks: z.array(z.string()),
+  workingDir: z.string(),
+  configFiles: z.array(z.string()),
+  created: z.string(),
+});
+export type AppSummary = z.infer<typeof AppSummary>;
+const Outcome = z.object({ name: z.string(), error: z.string().optional() });
+export const AppActionResult = z.object({
+  project: z.string(),
+  containers: z.array(Outcome.extend({ id: z.string() })),
+  networks: z.array(Outcome),
+  volumes: z.array(Outcome),
+});
+export type AppActionResult = z.infer<typeof AppActionResult>;
+export const AppLogLine = LogLine.extend({ service: z.string(), container: z.string() });
+export type AppLogLine = z.infer<typeof AppLogLine>;
+const Project = z.string().trim().min(1, 'must not be empty').max(255);
 
 const VolumeName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'at least two of letters, digits, _ . - (starting with a letter or digit)').max(255);
 const NetName = z.string().trim().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - only').max(128);
@@ -490,6 +533,17 @@ export const methods = {
   },
   /** the whole ring of one container (kept after it stops, dropped when it is removed) */
   'stats.history': { params: z.object({ id: Id }).strict(), result: ContainerStats },
+  'apps.list': { params: none, result: z.array(AppSummary) },
+  /** remove = `docker-compose down`: containers and the project's networks; `volumes` = `down -v` */
+  'apps.action': {
+    params: z.object({ project: Project, action: z.enum(['start', 'stop', 'restart', 'remove']), volumes: z.boolean().default(false) }).strict(),
+    result: AppActionResult,
+  },
+  /** every service's log interleaved by time; `cursor` is what the last call answered ({} the first time) */
+  'apps.logs': {
+    params: z.object({ project: Project, tail: z.number().int().min(0).max(100_000).default(1000), cursor: z.record(z.string().max(128), z.number().int().min(0)).default({}) }).strict(),
+    result: z.object({ lines: z.array(AppLogLine), cursor: z.record(z.string(), z.number()) }),
+  },
   'settings.get': { params: none, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
   'engineApi.status': { params: none, result: EngineApiStatus },

@@ -150,3 +150,9 @@ export { parseRestartFlag } from './container/restart-policy.js';
 // --- the app's volume and network pages --------------------------------------------------------
 export { volumeOverviews, volumeFiles, openVolumeFile, exportVolume, importVolume, type VolumeOverview, type VolumeFile } from './volume/files.js';
 export { networkOverviews, networkOverview, type NetworkOverview, type NetworkMember } from './views/networks.js';
+
+// --- the app's Apps page (compose projects) ----------------------------------------------------
+export { appOverviews, COMPOSE_LABELS, type AppOverview, type AppService, type AppContainer } from './views/apps.js';
+export { appAction, type AppAction, type AppActionResult } from './services/apps.js';
+export { appLogs, type AppLogLine } from './views/app-logs.js';
+export { readLogLines, type LogLineRead } from './views/log-lines.js';

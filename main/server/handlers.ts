@@ -1,8 +1,8 @@
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { buildHistory, containerChanges, containerOverview, ContainerRecord, dockerTime, Engine, EngineError, ErrorCode, imageDetail, imageLayerFiles, imageEfficiency, imageSummaries, InvalidArgumentError, pruneKind, systemDf, lineageGraph, login, logout, NotFoundError, parseLogLine, removeImage } from '../engine/index.js';
-import type { ContainerSummary, LogLine } from '../../shared/api.js';
+import { buildHistory, containerChanges, containerOverview, ContainerRecord, Engine, EngineError, ErrorCode, imageDetail, imageLayerFiles, imageEfficiency, imageSummaries, InvalidArgumentError, pruneKind, systemDf, lineageGraph, login, logout, NotFoundError, readLogLines, removeImage } from '../engine/index.js';
+import type { ContainerSummary } from '../../shared/api.js';
 import type { Handlers } from './dispatch.js';
 import type { TaskRunner } from './tasks.js';
 import type { EventHub } from './hub.js';
@@ -14,6 +14,7 @@ import type { EngineApiSocket } from './engine-api-socket.js';
 import { storageHandlers } from './storage-handlers.js';
 import { statsHandlers } from './stats-handlers.js';
 import { StatsSampler } from './stats-sampler.js';
+import { appHandlers } from './app-handlers.js';
 
 const VERSION = '0.1.0';
 
@@ -34,43 +35,6 @@ async function batch(ids: string[], act: (id: string) => Promise<unknown>): Prom
     }
   }
   return out;
-}
-
-/**
- * Log lines after a byte cursor, read asynchronously; a first read of a big log starts near
- * its end (the page asks for a tail anyway). Partial (P) records join the line they end.
- */
-async function readLogLines(path: string, after: number, tail: number): Promise<{ lines: LogLine[]; cursor: number }> {
-  const size = await stat(path).then((s) => s.size, () => 0);
-  if (size <= after) return { lines: [], cursor: Math.min(after, size) };
-  const from = after === 0 ? Math.max(0, size - 4 * 1024 * 1024) : after;
-  const fh = await open(path, 'r');
-  let text: string;
-  try {
-    const buf = Buffer.alloc(size - from);
-    await fh.read(buf, 0, buf.length, from);
-    text = buf.toString('utf8');
-  } finally {
-    await fh.close();
-  }
-  let start = 0;
-  if (from !== after) start = text.indexOf('\n') + 1; // skip the record cut by the window
-  const lastNl = text.lastIndexOf('\n');
-  if (lastNl < start) return { lines: [], cursor: after };
-  const cursor = from + Buffer.byteLength(text.slice(0, lastNl + 1));
-  const lines: LogLine[] = [];
-  const partial: Record<string, string> = {};
-  for (const raw of text.slice(start, lastNl).split('\n')) {
-    const e = parseLogLine(raw);
-    if (!e) continue;
-    if (!e.full) {
-      partial[e.stream] = (partial[e.stream] ?? '') + e.text;
-      continue;
-    }
-    lines.push({ time: dockerTime(e.time), stream: e.stream, text: (partial[e.stream] ?? '') + e.text });
-    partial[e.stream] = '';
-  }
-  return { lines: after === 0 ? lines.slice(-tail) : lines, cursor };
 }
 
 /**
@@ -207,6 +171,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     'lineage.graph': () => lineageGraph(engine),
     ...storageHandlers(engine),
     ...statsHandlers(engine, stats),
+    ...appHandlers(engine),
 
     'settings.get': () => settings.get(),
     'settings.set': async (patch) => {

@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { COMPOSE, docker, dockerOk, startService, type Service } from './harness.js';
+import { COMPOSE, docker, dockerOk, freePort, startService, type Service } from './harness.js';
 
 const DIR = join(import.meta.dirname, 'compose');
-
-/** A free loopback port for the published web port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ensureBuilt, slipway, type Run } from '../image/cli.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
@@ -91,6 +92,16 @@ export async function startService(opts: { empty?: boolean; args?: string[]; tim
       cleanup();
     },
   };
+}
+
+/** A free loopback port (for a published port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 /** /usr/bin/docker ARGS against the service. */

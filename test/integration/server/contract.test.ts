@@ -197,6 +197,29 @@ describe('every handler answers what the contract says', () => {
     await call('networks.remove', { ref: 'contract-net' });
   }, BUILD_TIMEOUT);
 
+  it('lists, logs, stops, starts and removes a compose app through the contract', async () => {
+    // what docker-compose would have made: a container with the project's labels, and its network
+    const labels = (service: string) => ['--label', 'com.docker.compose.project=contractapp', '--label', `com.docker.compose.service=${service}`, '--label', 'com.docker.compose.project.working_dir=/srv/contractapp'];
+    expect(slipway(root, ['network', 'create', '--label', 'com.docker.compose.project=contractapp', 'contractapp_default']).code).toBe(0);
+    expect(slipway(root, ['create', '--name', 'contractapp_web_1', ...labels('web'), '--network', 'contractapp_default', 'localhost/busybox:latest', 'sh', '-c', 'trap "exit 0" TERM; echo web said; while true; do sleep 0.1; done']).code).toBe(0);
+    const started = (await call('apps.action', { project: 'contractapp', action: 'start' })) as { containers: { name: string; error?: string }[] };
+    expect(started.containers).toEqual([expect.objectContaining({ name: 'contractapp_web_1' })]);
+    const [a] = (await call('apps.list', {})) as { project: string; summary: string; workingDir: string; networks: string[]; published: unknown[] }[];
+    expect(a).toMatchObject({ project: 'contractapp', summary: '1/1 running', workingDir: '/srv/contractapp', networks: ['contractapp_default'], published: [] });
+    let said: { service: string; text: string }[] = [];
+    for (let i = 0; i < 50 && !said.length; i++) {
+      said = ((await call('apps.logs', { project: 'contractapp' })) as { lines: typeof said }).lines;
+      if (!said.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(said).toMatchObject([{ service: 'web', text: 'web said' }]);
+    await call('apps.action', { project: 'contractapp', action: 'stop' });
+    await call('apps.action', { project: 'contractapp', action: 'restart' });
+    const gone = (await call('apps.action', { project: 'contractapp', action: 'remove', volumes: true })) as { networks: { name: string }[] };
+    expect(gone.networks).toEqual([{ name: 'contractapp_default' }]);
+    expect(await call('apps.list', {})).toEqual([]);
+    expect(await dispatch(handlers, 'apps.action', { project: 'contractapp', action: 'start' })).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  }, BUILD_TIMEOUT);
+
   it('has called every method of the contract above', () => {
     expect(Object.keys(methods).filter((m) => !answered.has(m))).toEqual([]);
   });
