@@ -95,6 +95,24 @@ describe('Slipway in a browser against a real engine', () => {
     await page.keyboard.type('echo $((6*7)) > /dev/null; echo answer=$((6*7)); hostname\n');
     await expect.poll(() => page.locator('.xterm-rows').textContent(), { timeout: 10_000 }).toContain('answer=42');
     await s.shot('container-terminal');
+    // the pty follows the window: a smaller window is a smaller `stty size` inside
+    const sizes = async () => [...((await page.locator('.xterm-rows').textContent()) ?? '').matchAll(/size=(\d+)x(\d+)=/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    await page.keyboard.type('clear; echo "size=$(stty size | tr " " x)="\n');
+    await expect.poll(async () => (await sizes()).length, { timeout: 10_000 }).toBe(1);
+    const [[rows, cols]] = await sizes();
+    expect(cols).toBeGreaterThan(60);
+    expect(rows).toBeGreaterThan(10);
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width - 300, height: viewport.height - 200 });
+    await page.keyboard.type('clear; echo "size=$(stty size | tr " " x)="\n');
+    await expect.poll(async () => {
+      const seen = await sizes();
+      return seen.length === 1 && (seen[0]![0] !== rows || seen[0]![1] !== cols) ? seen[0] : undefined;
+    }, { timeout: 10_000 }).toBeDefined();
+    const [[rows2, cols2]] = await sizes();
+    expect(cols2).toBeLessThan(cols);
+    expect(rows2).toBeLessThan(rows);
+    await page.setViewportSize(viewport);
     await page.getByRole('tab', { name: 'Logs' }).click();
   });
 
