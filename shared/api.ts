@@ -37,6 +37,8 @@ export const LayerInfo = z.object({
   createdBy: z.string(),
   created: z.string().nullable(),
   comment: z.string(),
+  /** the step of the build that made this image which made this layer (or took it from the cache) */
+  build: z.object({ step: z.string(), line: z.number().nullable(), cached: z.boolean() }).nullable(),
 });
 export type LayerInfo = z.infer<typeof LayerInfo>;
 
@@ -189,7 +191,10 @@ export const BuildRecord = z.object({
     cached: z.boolean(),
     reason: z.string().optional(),
     durationMs: z.number().optional(),
+    /** the diffID of the layer the step made */
     layer: z.string().optional(),
+    /** the Dockerfile line it starts on */
+    line: z.number().optional(),
   })),
   startedAt: z.string(),
   durationMs: z.number().nullable(),

@@ -130,6 +130,18 @@ describe('Slipway in a browser against a real engine', () => {
     await s.shot('notifications');
   });
 
+  it("names the Dockerfile line of each layer a build made, and whether it came from the cache", async () => {
+    const { page } = s;
+    await page.getByRole('link', { name: 'Images', exact: true }).click();
+    await page.getByRole('link', { name: /e2e\/clicked:1/ }).first().click();
+    await page.getByTestId('layer-row').first().waitFor();
+    // FROM is line 1; the composer wrote COPY on line 2 and RUN on line 3, both run by this build
+    await expect.poll(() => page.getByTestId('layer-step').allTextContents(), { timeout: 10_000 }).toEqual(['Dockerfile line 2 · built', 'Dockerfile line 3 · built']);
+    // the base image's layer was not made by a step here
+    await expect(page.getByTestId('layer-row').first().getByTestId('layer-step').count()).resolves.toBe(0);
+    await s.shot('image-build-steps');
+  });
+
   it('commits a container and shows the new image in History', async () => {
     const { page } = s;
     await page.getByRole('link', { name: 'Containers', exact: true }).click();

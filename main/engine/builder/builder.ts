@@ -142,6 +142,7 @@ interface LayerWork {
 
 async function layerStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number, prepare: () => Promise<LayerWork>): Promise<void> {
   const { info, t0, rec } = startStep(sh, label, `[${label} ${n}/${total}] ${ins.text.split('\n')[0]}`, ins.text);
+  rec.line = ins.line;
   try {
     const w = await prepare();
     const key = stepKey(st.key, w.instruction, w.inputs);
@@ -186,6 +187,7 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       const chainId = chainOf(parent, layer.diffId);
       st.layers.push({ ...layer, chainId });
       st.config.rootfs.diff_ids.push(layer.diffId);
+      rec.layer = layer.diffId;
     }
     history(st, created, w.createdBy, !layer);
     st.key = key;

@@ -22,6 +22,8 @@ export async function buildHistory(engine: Engine, limit = 500) {
           cached: s.status === 'cached',
           ...(s.reason ? { reason: s.reason } : {}),
           ...(typeof s.ms === 'number' ? { durationMs: s.ms } : {}),
+          ...(s.layer ? { layer: s.layer } : {}),
+          ...(s.line ? { line: s.line } : {}),
         })),
         startedAt: new Date(b.started).toISOString(),
         durationMs: b.durationMs,

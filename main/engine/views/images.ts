@@ -3,6 +3,7 @@ import type { ImageConfig } from '../image/types.js';
 import { InvalidArgumentError, NotFoundError } from '../model/errors.js';
 import { containersTable } from '../store/tables/containers.js';
 import { lineageTable, type LineageRecord } from '../store/tables/lineage.js';
+import { buildsTable } from '../store/tables/builds.js';
 import { layerFiles, type LayerFile } from '../layer/files.js';
 import { labelUntilFilters } from '../image/prune.js';
 import { repoDigests } from '../image/inspect.js';
@@ -116,6 +117,20 @@ function lineageInfo(r: LineageRecord | undefined): LineageInfo | null {
   return rest;
 }
 
+/**
+ * The layers a build made, by diffID: the step, its Dockerfile line and whether it came from
+ * the cache. Only for an image that a build made (a base image's layers have no step).
+ */
+function buildSteps(engine: Engine, lineage: LineageRecord | undefined): Map<string, { step: string; line: number | null; cached: boolean }> {
+  const out = new Map<string, { step: string; line: number | null; cached: boolean }>();
+  const build = lineage?.kind === 'build' && lineage.buildId ? buildsTable.get(engine.store.db, lineage.buildId) : undefined;
+  for (const s of build?.steps ?? []) {
+    // the final stage's steps come last: a layer two stages share is shown as the last one made it
+    if (s.layer) out.set(s.layer, { step: s.name, line: s.line ?? null, cached: s.status === 'cached' });
+  }
+  return out;
+}
+
 /** What the app's image page shows: config, layers with the step that made each, history, origin, users. */
 export function imageDetail(engine: Engine, ref: string) {
   const img = engine.images.resolve(ref);
@@ -123,6 +138,8 @@ export function imageDetail(engine: Engine, ref: string) {
   const rc = cfg.config ?? {};
   const history = pairHistory(cfg, img);
   const byLayer = new Map(history.filter((h) => h.layerIndex !== null).map((h) => [h.layerIndex!, h]));
+  const lineage = lineageTable.get(engine.store.db, img.id);
+  const steps = buildSteps(engine, lineage);
   return {
     id: img.id,
     tags: img.tags,
@@ -155,9 +172,10 @@ export function imageDetail(engine: Engine, ref: string) {
       createdBy: byLayer.get(i)?.createdBy ?? '',
       created: byLayer.get(i)?.created ?? null,
       comment: byLayer.get(i)?.comment ?? '',
+      build: steps.get(l.diffId) ?? null,
     })),
     history,
-    lineage: lineageInfo(lineageTable.get(engine.store.db, img.id)),
+    lineage: lineageInfo(lineage),
     containers: containersTable.usingImage(engine.store.db, img.id),
   };
 }

@@ -3,10 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Engine } from '../../../main/engine/engine.js';
-import { EventHub } from '../../../main/server/hub.js';
-import { TaskRunner } from '../../../main/server/tasks.js';
-import { createHandlers } from '../../../main/server/handlers.js';
-import { dispatch } from '../../../main/server/dispatch.js';
+import { contractCaller } from '../../helpers/contract-call.js';
 import { ImageDetail } from '../../../shared/api.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
 import { BUILD_TIMEOUT, ensureBuilt, slipway } from '../image/cli.js';
@@ -38,13 +35,7 @@ describe('the CLI and the app show the same history for the same image', () => {
     expect(sw('run', '--name', 'tocommit', 'multi:1', 'sh', '-c', 'echo three > /three').code).toBe(0);
     expect(sw('commit', '-m', 'by hand', 'tocommit', 'committed:1').code).toBe(0);
     engine = new Engine(root);
-    const hub = new EventHub();
-    const handlers = createHandlers(engine, new TaskRunner(hub), hub);
-    call = async (method, params) => {
-      const r = await dispatch(handlers, method, params);
-      if ('error' in r) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-      return r.result;
-    };
+    call = contractCaller(engine);
   }, BUILD_TIMEOUT);
 
   afterAll(() => {

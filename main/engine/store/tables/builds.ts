@@ -12,6 +12,10 @@ export interface StepRecord {
   status: StepStatus;
   reason?: string;
   ms?: number;
+  /** the Dockerfile line the step's instruction starts on */
+  line?: number;
+  /** the diffID of the layer the step made or took from the cache */
+  layer?: string;
 }
 
 export type BuildStatus = 'running' | 'succeeded' | 'failed';
@@ -57,7 +61,15 @@ function json<T>(s: string, fallback: T): T {
 /** Rows written before the step shape had one type said `error` for `failed`. */
 function step(s: Omit<Partial<StepRecord>, 'status'> & { status?: string }, i: number): StepRecord {
   const status = (s.status === 'error' ? 'failed' : s.status) as StepStatus;
-  return { id: s.id ?? i + 1, name: s.name ?? '', status, ...(s.reason ? { reason: s.reason } : {}), ...(typeof s.ms === 'number' ? { ms: s.ms } : {}) };
+  return {
+    id: s.id ?? i + 1,
+    name: s.name ?? '',
+    status,
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(typeof s.ms === 'number' ? { ms: s.ms } : {}),
+    ...(typeof s.line === 'number' ? { line: s.line } : {}),
+    ...(typeof s.layer === 'string' ? { layer: s.layer } : {}),
+  };
 }
 
 const row = (r: Raw): BuildRow => ({
