@@ -174,6 +174,8 @@ export const BuildRequest = z.object({
   buildArgs: z.record(z.string().min(1), z.string()).default({}),
   noCache: z.boolean().default(false),
   target: z.string().optional(),
+  /** push every tag once the build succeeds (docker build --push) */
+  push: z.boolean().default(false),
 });
 export type BuildRequest = z.input<typeof BuildRequest>;
 
@@ -227,6 +229,7 @@ export const TaskParams = {
     buildArgs: z.record(z.string(), z.string()),
     noCache: z.boolean(),
     target: z.string().optional(),
+    push: z.boolean().optional(),
   }),
   commit: z.object({ id: z.string(), repo: z.string().optional(), message: z.string(), author: z.string(), changes: z.array(z.string()) }),
   load: z.object({ path: z.string() }),
@@ -240,7 +243,14 @@ export type TaskKind = keyof typeof TaskParams;
 export type TaskParamsOf<K extends TaskKind> = z.infer<(typeof TaskParams)[K]>;
 
 export const TaskResults = {
-  build: z.object({ imageId: z.string(), buildId: z.string(), tags: z.array(z.string()), ms: z.number() }),
+  build: z.object({
+    imageId: z.string(),
+    buildId: z.string(),
+    tags: z.array(z.string()),
+    ms: z.number(),
+    /** with push: each tag pushed, or why it was not (the image is built either way) */
+    pushed: z.array(z.object({ tag: z.string(), digest: z.string().optional(), error: z.string().optional() })).optional(),
+  }),
   commit: z.object({ id: z.string(), tags: z.array(z.string()) }),
   load: z.object({ images: z.array(z.object({ id: z.string(), tags: z.array(z.string()) })) }),
   save: z.object({ path: z.string() }),

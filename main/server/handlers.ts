@@ -139,6 +139,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     },
 
     'build.start': async (req) => {
+      if (req.push && !req.tags.length) throw new InvalidArgumentError('a build that pushes needs a tag naming where to push it (e.g. registry.example:5000/app:1)');
       // The composed text is kept as a file (named by its digest) so the builds table can point
       // at it and Rebuild shows exactly what was built.
       const dir = engine.store.paths.uiDockerfiles;
@@ -149,7 +150,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
       if (!ctxStat?.isDirectory()) throw new InvalidArgumentError(`the build context ${req.context} is not a folder; choose the folder COPY and ADD read from`);
       return {
         task: tasks.runOp(engine, 'build', `Build ${req.tags[0] ?? basename(req.context)}`, {
-          dockerfileFile: file, context: req.context, tags: req.tags, buildArgs: req.buildArgs, noCache: req.noCache, target: req.target,
+          dockerfileFile: file, context: req.context, tags: req.tags, buildArgs: req.buildArgs, noCache: req.noCache, target: req.target, push: req.push,
         }),
       };
     },

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { build, Engine, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
+import { build, Engine, errorMessage, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
 import type { TaskContext } from './tasks.js';
 import type { TaskKind, TaskParamsOf, TaskResultOf } from '../../shared/api.js';
 
@@ -42,7 +42,20 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
         }
       },
     );
-    return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms };
+    if (!p.push) return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms };
+    // as `docker build --push`: each tag in turn once the image exists; a failed push does not
+    // unmake the build, so the result says which tags went and why the others did not
+    const pushed: { tag: string; digest?: string; error?: string }[] = [];
+    for (const tag of r.tags) {
+      t.progress({ message: `pushing ${tag}` });
+      try {
+        pushed.push({ tag, digest: (await push(engine, tag, { signal: t.signal }, transferProgress(t))).digest });
+      } catch (e) {
+        if (t.signal.aborted) throw e;
+        pushed.push({ tag, error: errorMessage(e) });
+      }
+    }
+    return { imageId: r.imageId, buildId: r.buildId, tags: r.tags, ms: r.ms, pushed };
   },
 
   async commit(engine, p, t) {

@@ -44,6 +44,30 @@ describe('pull and push in the browser against a real registry', () => {
     expect(skopeoDigest(ref)).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it('builds on the Build page and pushes the tag when the build succeeds', async () => {
+    const { page } = s;
+    const ref = `${reg.addr}/e2e/built:1`;
+    const ctx = mkdtempSync(join(tmpdir(), 'slipway-e2e-pushctx-'));
+    await page.getByRole('link', { name: 'Build', exact: true }).click();
+    await page.getByTestId('dockerfile').fill('FROM localhost/busybox:latest\nRUN echo built and pushed > /pushed\n');
+    await page.getByTestId('dockerfile').dispatchEvent('input');
+    await page.getByTestId('context').fill(ctx);
+    await expect(page.getByTestId('push-when-built').isDisabled()).resolves.toBe(true); // no tag yet
+    // the engine's reference grammar, in its words: a registry port is fine, upper case is not
+    await page.getByTestId('tags').fill(`${reg.addr}/E2E/built:1`);
+    await expect.poll(() => page.locator('.buildbar').textContent()).toContain('repository name must be lowercase');
+    await expect(page.getByTestId('build').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('tags').fill(ref);
+    await page.getByTestId('push-when-built').check();
+    await page.getByTestId('build').click();
+    await page.getByTestId('pushed').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('pushed').textContent()).resolves.toMatch(new RegExp(`Pushed ${ref.replace(/[.:/]/g, '\\$&')} sha256:`));
+    await s.shot('build-pushed');
+    // the registry has it, as a reference tool sees it, with the layer the build made
+    expect(skopeoDigest(ref)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    rmSync(ctx, { recursive: true, force: true });
+  });
+
   it('pulls it back on the Pull page; the rows stay when the user leaves and returns', async () => {
     const { page } = s;
     const ref = `${reg.addr}/e2e/busybox:1`;
