@@ -143,22 +143,7 @@ export class AttachSession {
     if (!this.tty) return;
     this.size = size;
     if (!this.socket) return; // applied at connect
-    const rows = Math.max(1, Math.floor(size.rows));
-    const cols = Math.max(1, Math.floor(size.cols));
-    let fd: number;
-    try {
-      // conmon holds the FIFO open for reading, so a non-blocking open succeeds while it runs.
-      fd = openSync(this.target.ctl, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch {
-      return; // the process has exited: nothing to resize
-    }
-    try {
-      writeSync(fd, `1 ${rows} ${cols}\n`);
-    } catch {
-      // a full FIFO drops this resize; the next one carries the size
-    } finally {
-      closeSync(fd);
-    }
+    resizeTerminal(this.target.ctl, size);
   }
 
   /** Leave the process running: close our connection (its stdin stays open for a tty). */
@@ -173,6 +158,29 @@ export class AttachSession {
       this.settleEnded('detached');
     }
     this.demux.end();
+  }
+}
+
+/**
+ * Set the size of the pty conmon holds, through its ctl FIFO ("1 ROWS COLS\n"; conmon applies
+ * it with TIOCSWINSZ and the process gets SIGWINCH). A process that has exited is left alone.
+ */
+export function resizeTerminal(ctl: string, size: TerminalSize): void {
+  const rows = Math.max(1, Math.floor(size.rows));
+  const cols = Math.max(1, Math.floor(size.cols));
+  let fd: number;
+  try {
+    // conmon holds the FIFO open for reading, so a non-blocking open succeeds while it runs.
+    fd = openSync(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return; // the process has exited: nothing to resize
+  }
+  try {
+    writeSync(fd, `1 ${rows} ${cols}\n`);
+  } catch {
+    // a full FIFO drops this resize; the next one carries the size
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -17,7 +17,7 @@ import { applyUpdate, runcUpdateArgs, type ContainerUpdate } from './update.js';
 import { lsmWarnings, parseSecurityOpts } from '../runtime/security-opts.js';
 import { containerFiles, mountRootfs, unmountRootfs, writeBundle } from './bundle.js';
 import { monitorAlive, RuntimeStartError, startMonitor } from './monitor.js';
-import { AttachSession, type AttachOptions, type AttachTarget } from './attach.js';
+import { AttachSession, resizeTerminal, type AttachOptions, type AttachTarget, type TerminalSize } from './attach.js';
 import { changeOrTimeout } from './logs.js';
 import { NAME_RE, randomName } from './names.js';
 import { sampleStats } from './stats.js';
@@ -369,6 +369,16 @@ export class ContainerManager {
       if (await this.waitExit(rec.id, 0)) throw new ConflictError('You cannot attach to a stopped container, start it first');
       throw new EngineError(ErrorCode.SYSTEM, `cannot attach to container ${rec.name}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * docker's POST /containers/{id}/resize: the size of a running container's pty, whoever is
+   * attached (conmon's ctl FIFO); without a tty there is nothing to size, as dockerd answers.
+   */
+  async resize(ref: string, size: TerminalSize): Promise<void> {
+    const rec = await this.get(ref);
+    if (rec.state !== 'running' && rec.state !== 'paused') throw new ConflictError(`Container ${rec.id} is not running`);
+    if (rec.spec.config.Tty) resizeTerminal(this.files(rec.id).ctl, size);
   }
 
   /**
