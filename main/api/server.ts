@@ -54,6 +54,10 @@ export function createApiServer(opts: ApiServerOptions): Server {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Node drops its own error handler from an upgraded socket. A client that resets the
+    // connection (a killed `docker attach`) is no error of ours: the 'close' after it aborts
+    // the request's signal, which ends whatever served it.
+    socket.on('error', () => {});
     // A websocket handshake is the ws library's to read; docker's tcp upgrade is ours.
     if (String(req.headers.upgrade).toLowerCase() === 'websocket') {
       void dispatch(req, new RawReply(socket, new PassThrough(), req, head), Readable.from([]));
