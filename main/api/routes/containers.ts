@@ -1,10 +1,11 @@
 import { pipeline } from 'node:stream/promises';
-import { dockerStats, type StatsSample, attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord, type ContainerUpdate } from '../../engine/index.js';
+import { dockerStats, type StatsSample, attachOutput, containerLogs, getArchive, putArchive, statContainerPath, type PathStat, CONTAINER_FILTERS, ImageNotFoundError, inspectContainer, listContainers, parseTimeFilter, type ContainerCreateSpec, type ContainerRecord, type ContainerUpdate, type LogChunk, type OutputChunk, type AttachSession } from '../../engine/index.js';
 import { boolQuery, filtersQuery, intQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
-import { ApiError, badRequest, notImplemented } from '../errors.js';
+import { ApiError, badRequest } from '../errors.js';
 import type { Route } from '../router.js';
 import { JsonLines } from '../streams/json-lines.js';
 import { pumpChunks } from '../streams/pump.js';
+import { closesStdin, endClientStdin, pipeClientStdin } from '../streams/client-stdin.js';
 
 const RAW_STREAM = 'application/vnd.docker.raw-stream';
 
@@ -236,41 +237,86 @@ async function wait(ctx: ApiContext): Promise<void> {
 
 /**
  * POST /containers/{id}/attach: the hijacked connection carries the container's output (framed
- * without a TTY) until its run exits. stdin needs the engine's attach stream (issue 10).
+ * without a TTY) until its run exits. With stdin on an OpenStdin container it is an engine
+ * attach session: the client's bytes go to the container's stdin (attachStdin).
  */
 async function attach(ctx: ApiContext): Promise<void> {
   const rec = await mgr(ctx).get(ctx.params.name!);
-  const stdin = boolQuery(ctx, 'stdin');
-  if (stdin && rec.spec.config.OpenStdin) throw notImplemented('attaching to a container\'s stdin (POST /containers/{id}/attach?stdin=1)');
   const stream = boolQuery(ctx, 'stream');
   const logs = boolQuery(ctx, 'logs');
   if (!stream && !logs) throw badRequest('Bad parameters: you must choose at least one stream (stream or logs)');
+  const want = { stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr') };
+  if (stream && boolQuery(ctx, 'stdin') && rec.spec.config.OpenStdin) return attachStdin(ctx, rec, want, logs);
   const conn = ctx.reply.hijack(RAW_STREAM);
   conn.input.resume();
   const output = stream
-    ? attachOutput(ctx.services.engine, rec.id, { logs, stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr'), signal: ctx.signal })
-    : containerLogs(ctx.services.engine, rec.id, { stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr') });
+    ? attachOutput(ctx.services.engine, rec.id, { logs, ...want, signal: ctx.signal })
+    : containerLogs(ctx.services.engine, rec.id, want);
   await pumpChunks(output, conn.output, rec.spec.config.Tty);
   conn.close();
 }
 
+/** The engine session of an attach with stdin: connected now, or at the container's next start. */
+function stdinSession(ctx: ApiContext, rec: ContainerRecord, want: { stdout: boolean; stderr: boolean }): Promise<AttachSession> {
+  return mgr(ctx).attach(rec.id, { stdin: true, ...want, detachKeys: stringQuery(ctx, 'detachKeys') }, { waitForStart: true });
+}
+
+/**
+ * An attach session with stdin (docker run -i/-it, attach, start -ai). On a container that is
+ * not running it waits for the next start, which connects it before the process runs, so
+ * neither output nor early stdin is lost. Detach keys (detachKeys, default ctrl-p,ctrl-q) or
+ * a client that goes away end only the attach: the container runs on.
+ */
+async function attachStdin(ctx: ApiContext, rec: ContainerRecord, want: { stdout: boolean; stderr: boolean }, logs: boolean): Promise<void> {
+  const session = await stdinSession(ctx, rec, want);
+  const leave = () => session.detach();
+  ctx.signal.addEventListener('abort', leave, { once: true });
+  const conn = ctx.reply.hijack(RAW_STREAM);
+  pipeClientStdin(conn.input, session, closesStdin(rec.spec.config));
+  try {
+    if (logs) await pumpChunks(containerLogs(ctx.services.engine, rec.id, want), conn.output, session.tty);
+    await pumpChunks(session.output as AsyncIterable<OutputChunk>, conn.output, session.tty);
+  } finally {
+    ctx.signal.removeEventListener('abort', leave);
+    leave();
+    conn.close();
+  }
+}
+
 /**
  * GET /containers/{id}/attach/ws: the same output as a websocket, one message per chunk and
- * without framing (docker's form for browsers).
+ * without framing (docker's form for browsers); with stdin, each message in goes to the
+ * container's stdin.
  */
 async function attachWs(ctx: ApiContext): Promise<void> {
   const rec = await mgr(ctx).get(ctx.params.name!);
-  if (boolQuery(ctx, 'stdin') && rec.spec.config.OpenStdin) throw notImplemented('attaching to a container\'s stdin (GET /containers/{id}/attach/ws?stdin=1)');
+  const want = { stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr') };
+  // attach before the upgrade, so a refusal (paused, bad detach keys) is still an HTTP answer
+  const session = boolQuery(ctx, 'stdin') && rec.spec.config.OpenStdin ? await stdinSession(ctx, rec, want) : undefined;
   const ws = await ctx.reply.websocket();
   const ac = new AbortController();
   ws.on('close', () => ac.abort());
   ctx.signal.addEventListener('abort', () => ac.abort(), { once: true });
-  const output = attachOutput(ctx.services.engine, rec.id, { logs: boolQuery(ctx, 'logs'), stdout: boolQuery(ctx, 'stdout'), stderr: boolQuery(ctx, 'stderr'), signal: ac.signal });
-  for await (const c of output) {
-    if (ws.readyState !== ws.OPEN) break;
-    ws.send(c.data);
-    // backpressure: wait while this client's buffer is large
-    while (ws.bufferedAmount > 1 << 20 && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 20));
+  let output: AsyncIterable<LogChunk>;
+  if (session) {
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      session.input.write(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
+    });
+    // a websocket has no half-close: its end is the client going away
+    ac.signal.addEventListener('abort', () => endClientStdin(session, false), { once: true });
+    output = session.output as AsyncIterable<OutputChunk>;
+  } else {
+    output = attachOutput(ctx.services.engine, rec.id, { logs: boolQuery(ctx, 'logs'), ...want, signal: ac.signal });
+  }
+  try {
+    for await (const c of output) {
+      if (ws.readyState !== ws.OPEN) break;
+      ws.send(c.data);
+      // backpressure: wait while this client's buffer is large
+      while (ws.bufferedAmount > 1 << 20 && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    session?.detach();
   }
   if (ws.readyState === ws.OPEN) ws.close(1000);
 }
@@ -305,10 +351,12 @@ async function archivePut(ctx: ApiContext): Promise<void> {
   ctx.reply.empty(200);
 }
 
+/** POST /containers/{id}/resize?h=&w=: the tty's size (docker's client sends it at start and on SIGWINCH). */
 async function resize(ctx: ApiContext): Promise<void> {
-  const rec = await mgr(ctx).get(ctx.params.name!);
-  if (!live(rec)) throw new ApiError(409, `Container ${rec.id} is not running`);
-  if (rec.spec.config.Tty) throw notImplemented('resizing a container\'s terminal (POST /containers/{id}/resize)');
+  const rows = intQuery(ctx, 'h');
+  const cols = intQuery(ctx, 'w');
+  if (rows === undefined || cols === undefined) throw badRequest('strconv.Atoi: parsing "": invalid syntax (give both h and w)');
+  await mgr(ctx).resize(ctx.params.name!, { rows, cols });
   ctx.reply.empty(200);
 }
 
