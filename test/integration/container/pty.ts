@@ -5,9 +5,16 @@ import { BIN, REPO } from '../image/cli.js';
 
 const DRIVER = join(REPO, 'test', 'helpers', 'pty-run.py');
 
+/** What a Terminal runs: `slipway` on a store (the default), or another client (docker, with its env). */
+export interface TerminalProgram {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 /**
- * `slipway ARGS` on a real terminal (python3's pty module, test/helpers/pty-run.py): the test
- * types into it, reads what the terminal shows, resizes it, and gets the CLI's exit code.
+ * `slipway ARGS` (or another program's) on a real terminal (python3's pty module,
+ * test/helpers/pty-run.py): the test types into it, reads what the terminal shows, resizes
+ * it, and gets the CLI's exit code.
  */
 export class Terminal {
   readonly proc: ChildProcess;
@@ -17,9 +24,9 @@ export class Terminal {
   private readonly pidLine: Promise<number>;
   private waiters: (() => void)[] = [];
 
-  constructor(root: string, args: string[], size = { rows: 24, cols: 80 }) {
-    this.proc = spawn('python3', [DRIVER, String(size.rows), String(size.cols), process.execPath, BIN, ...args], {
-      env: { ...process.env, SLIPWAY_ROOT: root, TERM: 'xterm', PTY_RUN_CTL: '3' },
+  constructor(root: string, args: string[], size = { rows: 24, cols: 80 }, program: TerminalProgram = { argv: [process.execPath, BIN], env: { ...process.env, SLIPWAY_ROOT: root } }) {
+    this.proc = spawn('python3', [DRIVER, String(size.rows), String(size.cols), ...program.argv, ...args], {
+      env: { ...program.env, TERM: 'xterm', PTY_RUN_CTL: '3' },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (d: Buffer) => {
