@@ -117,7 +117,7 @@ export async function reexecInRootlessNamespaceIfNeeded(): Promise<void> {
 }
 
 // --- small helpers the doors share -------------------------------------------------------------
-export { humanAgo, humanDuration, humanSize } from './util/human.js';
+export { bytesSize, humanAgo, humanDuration, humanSize } from './util/human.js';
 export { shortId } from './util/ids.js';
 export { writeFileAtomic, writeStreamAtomic } from './util/atomic.js';
 export { trace, traceBegin, traceMark, tracing } from './util/trace.js';

@@ -162,7 +162,8 @@ export class StatsSampler {
       if (!s) continue;
       let t = this.tracks.get(rec.id);
       if (!t) this.tracks.set(rec.id, (t = { ring: new Ring<StatsPoint>(this.capacity), rec, running: true }));
-      t.ring.push(toPoint(s, t.last));
+      // a first reading has nothing to measure CPU and rates against: it only starts the run
+      if (t.last) t.ring.push(toPoint(s, t.last));
       Object.assign(t, { last: s, rec, running: true });
     }
     this.ticking = false;

@@ -1,17 +1,8 @@
-import { cpuPercent, Engine, memoryUsed, netTotals, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
+import { bytesSize, cpuPercent, Engine, humanSize, memoryUsed, netTotals, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
 import { formatTemplate } from '../format.js';
 
 const STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 const STATS_HEADERS = { ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' };
-
-/** Go's %.Ng as docker's go-units prints sizes (4 significant digits binary, 3 decimal). */
-function units(n: number, base: number, abbrs: string[], digits: number): string {
-  let i = 0;
-  while (n >= base && i < abbrs.length - 1) (n /= base), i++;
-  return `${Number(n.toPrecision(digits))}${abbrs[i]}`;
-}
-const binary = (n: number) => units(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 4);
-const decimal = (n: number) => units(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], 3);
 
 function row(ref: string, rec: ContainerRecord, cur: StatsSample | undefined, prev: StatsSample | undefined, noTrunc: boolean) {
   const id = noTrunc ? rec.id : shortId(rec.id);
@@ -21,10 +12,10 @@ function row(ref: string, rec: ContainerRecord, cur: StatsSample | undefined, pr
   return {
     Container: ref, ID: id, Name: rec.name,
     CPUPerc: `${cpuPercent(cur, prev).toFixed(2)}%`,
-    MemUsage: `${binary(mem)} / ${binary(cur.memLimit)}`,
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(cur.memLimit)}`,
     MemPerc: `${(cur.memLimit ? (mem / cur.memLimit) * 100 : 0).toFixed(2)}%`,
-    NetIO: `${decimal(net.rx)} / ${decimal(net.tx)}`,
-    BlockIO: `${decimal(cur.blkRead)} / ${decimal(cur.blkWrite)}`,
+    NetIO: `${humanSize(net.rx)} / ${humanSize(net.tx)}`,
+    BlockIO: `${humanSize(cur.blkRead)} / ${humanSize(cur.blkWrite)}`,
     PIDs: String(cur.pids),
   };
 }

@@ -11,6 +11,18 @@ export function humanSize(bytes: number, precision = 3): string {
   return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
+/** Docker's memory sizes (go-units BytesSize, what `docker stats` prints): binary units, 4 significant digits ("38.88MiB"). */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
 /** Docker's "2 hours ago" style (go-units HumanDuration: truncating, hours rounded). */
 export function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);

@@ -1,5 +1,5 @@
 import { humanAgo as dockerAgo } from '../../../main/engine/util/human.js';
-export { humanSize, humanDuration } from '../../../main/engine/util/human.js';
+export { bytesSize, humanSize, humanDuration } from '../../../main/engine/util/human.js';
 
 /** "2 hours ago", lower-case so it reads inside a sentence ("created less than a second ago"). */
 export function humanAgo(t: string | number | Date, now = Date.now()): string {

@@ -120,10 +120,10 @@ describe('every handler answers what the contract says', () => {
     expect(await call('registry.logout', { registry: authed.addr })).toEqual({ registry: authed.addr, removed: true });
 
     const { id } = (await call('containers.run', { image: 'localhost/busybox:latest', name: 'contract-t', cmd: ['sleep', '60'], start: true })) as { id: string };
-    // the sampler wakes on the first call (no event poller here) and has a point a moment later
+    // the sampler wakes on the first call (no event poller here) and has a point a second later
     await call('stats.current', { last: 60 });
     let sampled: { id: string; points: unknown[] }[] = [];
-    for (let i = 0; i < 50 && !sampled.length; i++) {
+    for (let i = 0; i < 50 && !sampled[0]?.points.length; i++) {
       await new Promise((r) => setTimeout(r, 100));
       sampled = (await call('stats.current', { ids: ['contract-t'] })) as typeof sampled;
     }
