@@ -53,7 +53,19 @@ export function createApiServer(opts: ApiServerOptions): Server {
     void dispatch(req, new HttpReply(res, req), req);
   });
 
+  // Node's closeAllConnections knows nothing of upgraded sockets, and an attach whose client
+  // left without a word (a killed `docker run -i`) holds one until its container writes or
+  // exits: closing the server must end those too, or it never finishes.
+  const upgradedSockets = new Set<Socket>();
+  const closeHttp = server.closeAllConnections.bind(server);
+  server.closeAllConnections = () => {
+    closeHttp();
+    for (const s of upgradedSockets) s.destroy();
+  };
+
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgradedSockets.add(socket);
+    socket.once('close', () => upgradedSockets.delete(socket));
     // Node drops its own error handler from an upgraded socket. A client that resets the
     // connection (a killed `docker attach`) is no error of ours: the 'close' after it aborts
     // the request's signal, which ends whatever served it.
