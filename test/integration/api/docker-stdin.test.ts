@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { WebSocket } from 'ws';
 import { api, DOCKER, docker, dockerOk, PYTHON, startService, type Service } from './harness.js';
 import { Terminal } from '../container/pty.js';
@@ -14,6 +14,19 @@ describe('stdin through the Engine API', () => {
   let svc: Service;
   const state = (name: string) => dockerOk(svc, ['inspect', '-f', '{{.State.Status}}', name]).trim();
   const onTerminal = (args: string[], size = { rows: 24, cols: 80 }) => new Terminal(svc.root, args, size, { argv: [DOCKER], env: svc.env });
+  /** On a terminal: the shell's prompt, `command` typed until the screen `shows` it ran, then ctrl-p ctrl-q. */
+  const typeThenDetach = async (args: string[], command: string, shows: RegExp) => {
+    const t = onTerminal(args);
+    try {
+      await t.waitFor(PROMPT);
+      t.type(`${command}\r`);
+      await t.waitFor(shows);
+      t.type(CTRL_P_Q);
+      return { code: await t.exitCode(30_000), screen: t.screen };
+    } finally {
+      t.kill();
+    }
+  };
   beforeAll(async () => {
     svc = await startService();
   });
@@ -70,22 +83,27 @@ describe('stdin through the Engine API', () => {
     expect(dockerOk(svc, ['ps', '-aq', '--filter', 'name=tty-run'])).toBe('');
   });
 
+  it('docker run -it: ctrl-p ctrl-q detaches with 0 and the shell runs on; a killed docker run -i leaves its container running', async () => {
+    expect((await typeThenDetach(['run', '-it', '--name', 'tty-detach', 'busybox', 'sh'], 'echo before-$((2*3))', /before-6/)).code).toBe(0);
+    expect(state('tty-detach')).toBe('running');
+    expect(dockerOk(svc, ['exec', 'tty-detach', 'ps', '-o', 'comm'])).toMatch(/^sh$/m);
+
+    const cli = spawn(DOCKER, ['run', '-i', '--name', 'killed-client', 'busybox', 'sleep', '1000'], { env: svc.env, stdio: ['pipe', 'ignore', 'ignore'] });
+    for (let i = 0; i < 100 && docker(svc, ['inspect', '-f', '{{.State.Status}}', 'killed-client']).stdout.trim() !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    cli.kill('SIGKILL');
+    await new Promise((r) => cli.once('exit', r));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(state('killed-client')).toBe('running');
+  });
+
   // docker's client catches ctrl-p ctrl-q itself on a tty, says "read escape sequence" and exits 1
   // (as against dockerd); it closes the connection, and the container must run on.
   it('docker attach on a terminal: a typed command runs; ctrl-p ctrl-q detaches and the container runs on; exec -i pipes stdin', async () => {
     dockerOk(svc, ['run', '-dit', '--name', 'att', 'busybox', 'sh']);
-    const t = onTerminal(['attach', 'att']);
-    try {
-      // the client resizes on attach, so the shell redraws its prompt
-      await t.waitFor(PROMPT);
-      t.type('echo attached-$((40+2))\r');
-      await t.waitFor(/attached-42/);
-      t.type(CTRL_P_Q);
-      expect(await t.exitCode(30_000)).toBe(1);
-      expect(t.screen).toMatch(/read escape sequence/);
-    } finally {
-      t.kill();
-    }
+    // the client resizes on attach, so the shell redraws its prompt
+    const detached = await typeThenDetach(['attach', 'att'], 'echo attached-$((40+2))', /attached-42/);
+    expect(detached.code).toBe(1);
+    expect(detached.screen).toMatch(/read escape sequence/);
     expect(state('att')).toBe('running');
     // the same shell is still there: what it ran shows in its log
     expect(dockerOk(svc, ['logs', 'att'])).toContain('attached-42');
