@@ -43,6 +43,9 @@ describe('npm run dist', () => {
     expect(files).toContain('/dist/main/app/main.js');
     expect(files).toContain('/main/app/preload.cjs');
     expect(files).toContain('/renderer/dist/index.html');
+    expect(files).toContain('/dist/bundle/cli.cjs'); // what the app runs as `slipway` (conmon's exit command, health runner)
+    // only the current bundle, without this machine's V8 cache
+    expect(files.filter((f) => f.includes('code-cache') || /\/dist\/bundle-/.test(f))).toEqual([]);
     // the native addons are unpacked beside it (asarUnpack), where Electron can load them
     expect(existsSync(join(app, 'resources', 'app.asar.unpacked', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))).toBe(true);
   }, 300_000);
