@@ -238,6 +238,7 @@ export const TaskParams = {
   /** credentials: the Electron shell's login (kept with safeStorage), else the engine's auth file is read */
   pull: z.object({ ref: z.string(), tlsVerify: z.boolean().optional(), credentials: Credentials.optional() }),
   push: z.object({ ref: z.string(), tlsVerify: z.boolean().optional(), credentials: Credentials.optional() }),
+  composeUp: z.object({ tool: z.array(z.string()), file: z.string(), project: z.string(), dockerHost: z.string() }),
 } as const;
 export type TaskKind = keyof typeof TaskParams;
 export type TaskParamsOf<K extends TaskKind> = z.infer<(typeof TaskParams)[K]>;
@@ -257,10 +258,11 @@ export const TaskResults = {
   prune: z.object({ deleted: z.number(), reclaimed: z.number() }),
   pull: z.object({ id: z.string(), tags: z.array(z.string()), reference: z.string(), digest: z.string(), downloaded: z.boolean() }),
   push: z.object({ reference: z.string(), tag: z.string(), digest: z.string(), size: z.number() }),
+  composeUp: z.object({ project: z.string(), exitCode: z.number() }),
 } as const satisfies Record<TaskKind, z.ZodTypeAny>;
 export type TaskResultOf<K extends TaskKind> = z.infer<(typeof TaskResults)[K]>;
 export const TaskResult = z.union([
-  TaskResults.build, TaskResults.commit, TaskResults.load, TaskResults.save, TaskResults.prune, TaskResults.pull, TaskResults.push,
+  TaskResults.build, TaskResults.commit, TaskResults.load, TaskResults.save, TaskResults.prune, TaskResults.pull, TaskResults.push, TaskResults.composeUp,
 ]);
 export type TaskResult = z.infer<typeof TaskResult>;
 
@@ -415,6 +417,21 @@ const Nothing = z.null();
 const BatchResult = z.array(z.object({ id: z.string(), error: z.string().optional() }));
 
 /** Every method the renderer may call. `task: true` marks long work answered by a task id. */
+/** A compose file the app can bring up (main/server/compose.ts). */
+export const ComposeFileInfo = z.object({
+  file: z.string(),
+  folder: z.string(),
+  /** the file came as dropped text: kept under the store, so its relative paths resolve there */
+  fromText: z.boolean(),
+  project: z.string(),
+  services: z.array(z.string()),
+  /** the compose command found here, e.g. "docker-compose"; null when none is installed */
+  tool: z.string().nullable(),
+  /** why it cannot be brought up now (no compose tool, the Engine API socket off) */
+  blocked: z.string().optional(),
+});
+export type ComposeFileInfo = z.infer<typeof ComposeFileInfo>;
+
 export const methods = {
   'system.info': {
     params: none,
@@ -559,6 +576,13 @@ export const methods = {
     params: z.object({ project: Project, tail: z.number().int().min(0).max(100_000).default(1000), cursor: z.record(z.string().max(128), z.number().int().min(0)).default({}) }).strict(),
     result: z.object({ lines: z.array(AppLogLine), cursor: z.record(z.string(), z.number()) }),
   },
+  /** a compose file to bring up from the app: by path (a file or its folder), or the text a browser drop read */
+  'apps.composeRead': {
+    params: z.object({ path: Path.optional(), text: z.string().max(1_000_000).optional(), name: z.string().max(255).optional() }).strict(),
+    result: ComposeFileInfo,
+  },
+  /** `compose -p PROJECT -f FILE up -d` against the app's Engine API socket, its output as progress */
+  'apps.up': { params: z.object({ file: Path, project: Project }).strict(), result: TaskStarted, task: true },
   'settings.get': { params: none, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
   'engineApi.status': { params: none, result: EngineApiStatus },

@@ -16,6 +16,8 @@ export interface ServiceOptions {
   address?: string;
   /** seconds without a connection before the service exits; 0 = never (podman's --time) */
   idleSeconds: number;
+  /** the store to serve; SLIPWAY_ROOT or the default one when absent */
+  root?: string;
   /** where the `export DOCKER_HOST=...` line and notices go */
   out?: (line: string) => void;
   err?: (line: string) => void;
@@ -70,7 +72,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const err = opts.err ?? ((l: string) => process.stderr.write(`${l}\n`));
   const rootless = isRootless();
   const address = parseListenAddress(opts.address ?? defaultSocket(rootless, runtimeDir()));
-  const engine = openEngine();
+  const engine = openEngine(opts.root);
   const uid = process.geteuid?.() ?? 0;
   const group = address.kind === 'unix' && !rootless ? groupId('slipway') : undefined;
   let idleTimer: NodeJS.Timeout | undefined;

@@ -29,7 +29,7 @@ const isOurPage = (url: string) => url.startsWith(pathToFileURL(rendererDir).hre
 
 app.whenReady().then(async () => {
   const engine = openEngine();
-  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(process.env.SLIPWAY_API_SOCKET || undefined) });
+  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(process.env.SLIPWAY_API_SOCKET || undefined, undefined, engine.store.paths.root) });
   // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
   Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(engine.store.paths.appRegistryLogins, safeStorage)));
 

@@ -13,10 +13,11 @@ export class EngineApiSocket {
   private error: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `address`: unix:///PATH, a path or tcp://...; the service's default socket when absent. */
+  /** `address`: unix:///PATH, a path or tcp://...; the service's default socket when absent. `root`: the app's store. */
   constructor(
     private readonly address: string | undefined,
     private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    private readonly root?: string,
   ) {}
 
   status(): EngineApiStatus {
@@ -30,7 +31,7 @@ export class EngineApiSocket {
       if (enabled && !this.svc) {
         this.error = undefined;
         try {
-          this.svc = await startService({ address: this.address, idleSeconds: 0, out: (l) => this.log(`Engine API: ${l}`), err: this.log });
+          this.svc = await startService({ address: this.address, root: this.root, idleSeconds: 0, out: (l) => this.log(`Engine API: ${l}`), err: this.log });
           void this.svc.stopped.then(() => (this.svc = undefined));
         } catch (e) {
           this.error = e instanceof Error ? e.message : String(e);

@@ -15,6 +15,7 @@ import { storageHandlers } from './storage-handlers.js';
 import { statsHandlers } from './stats-handlers.js';
 import { StatsSampler } from './stats-sampler.js';
 import { appHandlers } from './app-handlers.js';
+import { composeHandlers } from './compose-handlers.js';
 
 const VERSION = '0.1.0';
 
@@ -173,6 +174,7 @@ export function createHandlers(engine: Engine, tasks: TaskRunner, hub: EventHub,
     ...storageHandlers(engine),
     ...statsHandlers(engine, stats),
     ...appHandlers(engine),
+    ...composeHandlers(engine, tasks, engineApi),
 
     'settings.get': () => settings.get(),
     'settings.set': async (patch) => {

@@ -19,7 +19,7 @@ export async function runUi(opts: { port?: number; address: string; allowRemote:
     throw new InvalidArgumentError(`invalid --port: give a number from 0 to 65535`);
   }
   const engine = openEngine();
-  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(opts.apiSocket ?? (process.env.SLIPWAY_API_SOCKET || undefined)) });
+  const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(opts.apiSocket ?? (process.env.SLIPWAY_API_SOCKET || undefined), undefined, engine.store.paths.root) });
   const server = await startUiServer(api, { port: opts.port, address: opts.address, allowRemote: opts.allowRemote });
   out(server.url);
   process.stderr.write(`Slipway UI for the store at ${engine.store.paths.root}; Ctrl-C to stop\n`);

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { build, Engine, errorMessage, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
+import { composeUp } from './compose.js';
+import { build, Engine, EngineError, ErrorCode, errorMessage, loadArchive, pruneImages, pull, push, saveImages, TransferEvent } from '../engine/index.js';
 import type { TaskContext } from './tasks.js';
 import type { TaskKind, TaskParamsOf, TaskResultOf } from '../../shared/api.js';
 
@@ -91,6 +92,13 @@ export const taskOps: { [K in TaskKind]: Op<K> } = {
     t.progress({ message: `pushing ${p.ref}` });
     const r = await push(engine, p.ref, { tlsVerify: p.tlsVerify, credentials: p.credentials, signal: t.signal }, transferProgress(t));
     return { reference: r.reference, tag: r.tag, digest: r.digest, size: r.size };
+  },
+
+  async composeUp(_engine, p, t) {
+    t.progress({ message: `${p.tool.join(' ')} -p ${p.project} up -d` });
+    const exitCode = await composeUp({ ...p, signal: t.signal, line: (l) => t.progress({ message: l, log: l }) });
+    if (exitCode !== 0) throw new EngineError(ErrorCode.INVALID, `${p.tool.join(' ')} up exited with code ${exitCode}: its output above says why`);
+    return { project: p.project, exitCode };
   },
 
   async prune(engine, p, t) {

@@ -39,6 +39,8 @@ export class StorePaths {
   /** the app's own files beside the store: UI settings, Dockerfiles typed in the app, its registry logins */
   get uiSettings(): string { return join(this.root, 'ui-settings.json'); }
   get uiDockerfiles(): string { return join(this.root, 'ui-dockerfiles'); }
+  /** compose files dropped on the app as text (a browser knows no path), kept for the compose tool */
+  get uiCompose(): string { return join(this.root, 'ui-compose'); }
   get appRegistryLogins(): string { return join(this.root, 'app-registry-logins.json'); }
   /** local volumes: volumes/<name>/_data, as docker lays them out */
   get volumes(): string { return join(this.root, 'volumes'); }

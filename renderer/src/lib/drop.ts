@@ -1,11 +1,14 @@
 /**
  * What a file dropped on the window is: an image archive to load, a Dockerfile to open in
- * Build, a folder (that should hold a Dockerfile), or something we do not take.
+ * Build, a compose file to bring up from Apps, a folder (that should hold a Dockerfile), or
+ * something we do not take.
  */
-export type DropKind = 'archive' | 'dockerfile' | 'folder' | 'unknown';
+export type DropKind = 'archive' | 'dockerfile' | 'compose' | 'folder' | 'unknown';
 
 export function classifyName(name: string): DropKind {
   const n = name.toLowerCase();
+  // compose.yaml, docker-compose.yml, compose.override.yaml, docker-compose.prod.yml ...
+  if (/^(docker-)?compose(\.[\w-]+)*\.ya?ml$/.test(n)) return 'compose';
   if (/\.(tar|tar\.gz|tgz|tar\.zst|oci)$/.test(n)) return 'archive';
   if (/(^|[./-])(dockerfile|containerfile)([.-]|$)/.test(n) || n.endsWith('.dockerfile')) return 'dockerfile';
   return 'unknown';

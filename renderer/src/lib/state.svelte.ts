@@ -25,6 +25,8 @@ export const app = $state({
   engineApi: { enabled: false, serving: false } as EngineApiStatus,
   toasts: [] as Toast[],
   pendingBuild: undefined as { dockerfile: string; context: string; source: string } | undefined,
+  /** a compose file dropped on the window, for the Apps page to read and bring up */
+  pendingCompose: undefined as { path?: string; text?: string; name: string } | undefined,
   /** bumped on every engine event so detail pages can refresh what they show */
   tick: 0,
 });
@@ -141,6 +143,11 @@ export function startLive(): void {
 export function openInBuild(c: { dockerfile: string; context: string; source: string }): void {
   app.pendingBuild = c;
   go('build');
+}
+
+export function openCompose(c: { path?: string; text?: string; name: string }): void {
+  app.pendingCompose = c;
+  go('apps');
 }
 
 export type { Composition };

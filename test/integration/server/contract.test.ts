@@ -6,6 +6,7 @@ import { Engine } from '../../../main/engine/engine.js';
 import { EventHub } from '../../../main/server/hub.js';
 import { TaskRunner } from '../../../main/server/tasks.js';
 import { createHandlers } from '../../../main/server/handlers.js';
+import { EngineApiSocket } from '../../../main/server/engine-api-socket.js';
 import { dispatch, type Handlers } from '../../../main/server/dispatch.js';
 import { methods, TaskResults, type MethodName, type TaskKind } from '../../../shared/api.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
@@ -23,6 +24,7 @@ describe('every handler answers what the contract says', () => {
   let hub: EventHub;
   let registry: RunningRegistry;
   let authed: RunningRegistry;
+  let engineApi: EngineApiSocket;
   const answered = new Set<string>();
   const call = async (method: MethodName, params: unknown): Promise<unknown> => {
     const r = await dispatch(handlers, method, params);
@@ -47,9 +49,11 @@ describe('every handler answers what the contract says', () => {
     engine = new Engine(root);
     hub = new EventHub();
     tasks = new TaskRunner(hub);
-    handlers = createHandlers(engine, tasks, hub);
+    engineApi = new EngineApiSocket(join(root, 'docker.sock'), () => {}, root);
+    handlers = createHandlers(engine, tasks, hub, undefined, engineApi);
   }, BUILD_TIMEOUT);
   afterAll(async () => {
+    await engineApi?.close();
     engine?.close();
     slipway(root, ['rm', '-f', 'contract-c', 'contract-t', 'contract-nc', 'contract-vc']);
     await registry?.stop();
@@ -218,6 +222,25 @@ describe('every handler answers what the contract says', () => {
     expect(gone.networks).toEqual([{ name: 'contractapp_default' }]);
     expect(await call('apps.list', {})).toEqual([]);
     expect(await dispatch(handlers, 'apps.action', { project: 'contractapp', action: 'start' })).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  }, BUILD_TIMEOUT);
+
+  it('reads a compose file and brings it up through docker-compose against the app\'s Engine API socket', async () => {
+    expect(slipway(root, ['tag', 'localhost/busybox:latest', 'busybox:latest']).code).toBe(0);
+    const text = "services:\n  one:\n    image: busybox:latest\n    command: sleep 300\n";
+    // the socket is off: the file is read, and why it cannot go up is said
+    const off = (await call('apps.composeRead', { text, name: 'compose.yaml' })) as { services: string[]; blocked?: string; fromText: boolean; project: string };
+    expect(off).toMatchObject({ services: ['one'], fromText: true, project: 'app', blocked: expect.stringContaining('turn on "Serve the Docker Engine API" in Settings') });
+    expect(await dispatch(handlers, 'apps.up', { file: '/nowhere/compose.yaml', project: 'x' })).toMatchObject({ error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('not serving the Docker Engine API') } });
+    await engineApi.apply(true);
+    const on = (await call('apps.composeRead', { text, name: 'compose.yaml' })) as { file: string; blocked?: string; tool: string };
+    expect(on.blocked).toBeUndefined();
+    expect(on.tool).toMatch(/compose/);
+    const up = await finished('composeUp', await call('apps.up', { file: on.file, project: 'Contract Up' }));
+    expect(up).toEqual({ project: 'contractup', exitCode: 0 });
+    const [app] = (await call('apps.list', {})) as { project: string; summary: string }[];
+    expect(app).toMatchObject({ project: 'contractup', summary: '1/1 running' });
+    await call('apps.action', { project: 'contractup', action: 'remove' });
+    await engineApi.apply(false);
   }, BUILD_TIMEOUT);
 
   it('has called every method of the contract above', () => {

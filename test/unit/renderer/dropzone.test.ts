@@ -29,8 +29,9 @@ function setup(pathForFile?: (f: File) => string) {
   const onopen = vi.fn();
   const onload = vi.fn();
   const onerror = vi.fn();
-  render(DropZone, { props: { children: child, onopen, onload, onerror, pathForFile } });
-  return { onopen, onload, onerror };
+  const oncompose = vi.fn();
+  render(DropZone, { props: { children: child, onopen, onload, oncompose, onerror, pathForFile } });
+  return { onopen, onload, oncompose, onerror };
 }
 
 describe('DropZone', () => {
@@ -67,6 +68,20 @@ describe('DropZone', () => {
     await vi.waitFor(() => expect(onopen).toHaveBeenCalled());
   });
 
+  it('hands a dropped compose file to Apps: its text in a browser, its path in Electron', async () => {
+    const yaml = 'services:\n  web:\n    image: busybox\n';
+    const browser = setup();
+    drop(dataTransfer([new File([yaml], 'docker-compose.yml')]));
+    await vi.waitFor(() => expect(browser.oncompose).toHaveBeenCalled());
+    expect(browser.oncompose.mock.calls[0]![0]).toEqual({ text: yaml, name: 'docker-compose.yml' });
+    expect(browser.onopen).not.toHaveBeenCalled();
+    cleanup();
+    const electron = setup(() => '/home/me/shop/compose.yaml');
+    drop(dataTransfer([new File([yaml], 'compose.yaml')]));
+    await vi.waitFor(() => expect(electron.oncompose).toHaveBeenCalled());
+    expect(electron.oncompose.mock.calls[0]![0]).toEqual({ path: '/home/me/shop/compose.yaml', name: 'compose.yaml' });
+  });
+
   it('loads a dropped image archive', async () => {
     const { onload, onopen } = setup();
     const f = new File([new Uint8Array(10)], 'busybox.tar');
@@ -89,7 +104,7 @@ describe('DropZone', () => {
     const { onerror, onopen, onload } = setup();
     drop(dataTransfer([new File(['hello'], 'notes.txt')]));
     await vi.waitFor(() => expect(onerror).toHaveBeenCalled());
-    expect(onerror.mock.calls[0]![0]).toBe('notes.txt is not a Dockerfile, a folder or an image archive (.tar)');
+    expect(onerror.mock.calls[0]![0]).toBe('notes.txt is not a Dockerfile, a compose file, a folder or an image archive (.tar)');
     expect(onopen).not.toHaveBeenCalled();
     expect(onload).not.toHaveBeenCalled();
   });
@@ -104,6 +119,9 @@ describe('DropZone', () => {
   it('classifies names', () => {
     expect(['Dockerfile', 'Containerfile', 'app.dockerfile', 'Dockerfile.dev', 'x.tar', 'x.tar.gz', 'x.tgz', 'readme.md'].map(classifyName)).toEqual(
       ['dockerfile', 'dockerfile', 'dockerfile', 'dockerfile', 'archive', 'archive', 'archive', 'unknown'],
+    );
+    expect(['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.prod.yaml', 'compose.override.yml', 'values.yaml'].map(classifyName)).toEqual(
+      ['compose', 'compose', 'compose', 'compose', 'compose', 'unknown'],
     );
   });
 });
