@@ -12,8 +12,8 @@ const who = (cs: { name: string; state: string }[]) => cs.map((c) => `${c.name} 
 
 /** The Volumes and Networks pages' half of the handler table (handlers.ts spreads it in). */
 export function storageHandlers(engine: Engine): Pick<Handlers, StorageMethods> {
-  const volume = (name: string) => {
-    const v = volumeOverviews(engine).find((x) => x.name === name);
+  const volume = async (name: string) => {
+    const v = (await volumeOverviews(engine)).find((x) => x.name === name);
     if (!v) throw new NotFoundError(`No such volume: ${name}`);
     return v;
   };
@@ -26,8 +26,8 @@ export function storageHandlers(engine: Engine): Pick<Handlers, StorageMethods> 
       const v = engine.volumes.create({ ...(name ? { Name: name } : {}), ...(Object.keys(labels).length ? { Labels: labels } : {}) });
       return volume(v.Name);
     },
-    'volumes.remove': ({ name }) => {
-      const v = volume(name);
+    'volumes.remove': async ({ name }) => {
+      const v = await volume(name);
       // the engine's words name container ids; the page names the containers as the user knows them
       if (v.containers.length) throw new ConflictError(`volume ${name} is in use by ${who(v.containers)}: remove ${v.containers.length === 1 ? 'that container' : 'those containers'} first`);
       engine.volumes.remove(name);

@@ -1,6 +1,7 @@
 import { containersTable } from '../store/tables/containers.js';
 import { commandLine, displayState, statusText } from '../views/containers.js';
 import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageStore, ImageRecord } from './images.js';
 
@@ -27,6 +28,30 @@ export function dirSize(dir: string): number {
     }
   };
   walk(dir);
+  return total;
+}
+
+/**
+ * dirSize without blocking the event loop: for the app's main process, where a walk of a big
+ * volume would freeze every window's requests (and the event feed) until it ends. Directories
+ * are read one level at a time, each level's entries stat'ed together.
+ */
+export async function dirSizeAsync(dir: string): Promise<number> {
+  let total = 0;
+  let level = [dir];
+  while (level.length) {
+    const next: string[] = [];
+    for (const d of level) {
+      const names = await readdir(d).catch(() => [] as string[]);
+      const stats = await Promise.all(names.map((n) => lstat(join(d, n)).then((st) => ({ p: join(d, n), st }), () => undefined)));
+      for (const x of stats) {
+        if (!x) continue;
+        if (x.st.isDirectory()) next.push(x.p);
+        else total += x.st.size;
+      }
+    }
+    level = next;
+  }
   return total;
 }
 

@@ -8,7 +8,7 @@ import { packNode } from '../archive/tar-out.js';
 import { checkArchive, extractInto } from '../archive/tar-in.js';
 import { InvalidArgumentError, NotFoundError, isEngineError, ErrorCode } from '../model/errors.js';
 import { volumeDirs } from './local.js';
-import { dirSize } from '../image/usage.js';
+import { dirSizeAsync } from '../image/usage.js';
 import { isRootless } from '../rootless/detect.js';
 import { liveTempName } from '../util/ids.js';
 import { ANONYMOUS_LABEL } from '../services/volumes.js';
@@ -43,17 +43,19 @@ function scopeOf(engine: Engine, name: string): ScopedFs {
   return ScopedFs.open(volumeDirs(engine.store.paths.volumes, name).data);
 }
 
-/** Every volume with its size and the containers (any state) that mount it. */
-export function volumeOverviews(engine: Engine): VolumeOverview[] {
+/** Every volume with its size and the containers (any state) that mount it (sizes walked without blocking). */
+export async function volumeOverviews(engine: Engine): Promise<VolumeOverview[]> {
   const users = engine.volumes.users();
-  return engine.volumes.list().map((v) => ({
+  const volumes = engine.volumes.list();
+  const sizes = await Promise.all(volumes.map((v) => dirSizeAsync(v.Mountpoint)));
+  return volumes.map((v, i) => ({
     name: v.Name,
     driver: v.Driver,
     created: v.CreatedAt,
     mountpoint: v.Mountpoint,
     labels: v.Labels ?? {},
     anonymous: !!v.Labels && ANONYMOUS_LABEL in v.Labels,
-    size: dirSize(v.Mountpoint),
+    size: sizes[i]!,
     containers: (users.get(v.Name) ?? []).flatMap((id) => {
       const c = engine.containers.find(id);
       return c ? [{ id: c.id, name: c.name, state: c.state }] : [];
