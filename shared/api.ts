@@ -159,6 +159,8 @@ export const ContainerSummary = z.object({
   health: z.string().optional(),
   /** host ports a running container publishes, as links the user can open */
   published: z.array(z.object({ url: z.string(), label: z.string() })).default([]),
+  /** the compose project (app) it belongs to, when docker-compose made it */
+  app: z.string().optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

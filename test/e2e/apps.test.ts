@@ -93,6 +93,13 @@ describe('Apps: a compose project in a browser against a real engine', () => {
     await expect.poll(said, { timeout: 10_000 }).toEqual(['web|webweb up', 'worker|workerworker up', 'web|webweb up', 'worker|workerworker up']);
     await s.shot('app');
 
+    // a compose container's row in Containers links to its app
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Containers' }).click();
+    const link = page.locator('[data-testid="container-row"][data-name="shop_worker_1"]').getByTestId('container-app');
+    await expect(link.getAttribute('href')).resolves.toBe('#/apps/shop');
+    await link.click();
+    await page.getByRole('heading', { name: 'shop' }).waitFor();
+
     // remove, with its volumes, after the confirm
     await page.getByRole('button', { name: 'Remove shop', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove app shop' });

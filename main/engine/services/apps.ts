@@ -1,7 +1,8 @@
 import type { Engine } from '../engine.js';
 import type { ContainerRecord } from '../container/types.js';
 import { EngineError, NotFoundError } from '../model/errors.js';
-import { COMPOSE_LABELS, appRecords } from '../views/apps.js';
+import { COMPOSE_LABELS } from '../model/compose-labels.js';
+import { appRecords } from '../views/apps.js';
 
 export type AppAction = 'start' | 'stop' | 'restart' | 'remove';
 

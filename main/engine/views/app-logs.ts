@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.js';
 import { NotFoundError } from '../model/errors.js';
-import { COMPOSE_LABELS, appRecords } from './apps.js';
+import { COMPOSE_LABELS } from '../model/compose-labels.js';
+import { appRecords } from './apps.js';
 import { readLogLines, type LogLineRead } from './log-lines.js';
 
 export interface AppLogLine extends LogLineRead {

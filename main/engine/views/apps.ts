@@ -5,16 +5,9 @@ import { displayState } from '../model/container-status.js';
 import { statusText } from './containers.js';
 import { portsColumn } from '../network/ports-view.js';
 import { mountPointsOf } from '../volume/mount-points.js';
+import { COMPOSE_LABELS, projectOf } from '../model/compose-labels.js';
 
-/** The labels docker-compose (v1 and v2) puts on what it makes through the Engine API. */
-export const COMPOSE_LABELS = {
-  project: 'com.docker.compose.project',
-  service: 'com.docker.compose.service',
-  workingDir: 'com.docker.compose.project.working_dir',
-  configFiles: 'com.docker.compose.project.config_files',
-  number: 'com.docker.compose.container-number',
-  oneoff: 'com.docker.compose.oneoff',
-} as const;
+export { COMPOSE_LABELS } from '../model/compose-labels.js';
 
 export interface AppContainer {
   id: string;
@@ -57,7 +50,6 @@ export interface AppOverview {
   created: string;
 }
 
-export const projectOf = (rec: ContainerRecord): string | undefined => rec.spec.config.Labels?.[COMPOSE_LABELS.project] || undefined;
 
 /** The containers of one compose project, oldest first (the order compose made them in: dependencies first). */
 export function appRecords(all: ContainerRecord[], project: string): ContainerRecord[] {

@@ -8,6 +8,7 @@ import { matchLabel } from '../model/filters.js';
 export { displayState } from '../model/container-status.js';
 import { displayState, statusText as statusOf } from '../model/container-status.js';
 import { restartPending } from '../container/restart-policy.js';
+import { projectOf } from '../model/compose-labels.js';
 
 /** docker's Status text for a record: "Restarting (1) 2 seconds ago" while its policy will start it again. */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -180,5 +181,6 @@ export function containerOverview(r: ContainerRecord) {
     oomKilled: r.oomKilled,
     ports: Object.keys(r.spec.config.ExposedPorts ?? {}).join(', '),
     ...(r.health ? { health: r.health.Status } : {}),
+    ...(projectOf(r) ? { app: projectOf(r) } : {}),
   };
 }

@@ -210,6 +210,9 @@ describe('every handler answers what the contract says', () => {
     expect(started.containers).toEqual([expect.objectContaining({ name: 'contractapp_web_1' })]);
     const [a] = (await call('apps.list', {})) as { project: string; summary: string; workingDir: string; networks: string[]; published: unknown[] }[];
     expect(a).toMatchObject({ project: 'contractapp', summary: '1/1 running', workingDir: '/srv/contractapp', networks: ['contractapp_default'], published: [] });
+    const listed = (await call('containers.list', { all: true })) as { name: string; app?: string }[];
+    expect(listed.find((c) => c.name === 'contractapp_web_1')?.app).toBe('contractapp');
+    expect(listed.filter((c) => c.app).map((c) => c.name)).toEqual(['contractapp_web_1']);
     let said: { service: string; text: string }[] = [];
     for (let i = 0; i < 50 && !said.length; i++) {
       said = ((await call('apps.logs', { project: 'contractapp' })) as { lines: typeof said }).lines;
