@@ -573,6 +573,8 @@ export const methods = {
     params: z.object({ project: Project, action: z.enum(['start', 'stop', 'restart', 'remove']), volumes: z.boolean().default(false) }).strict(),
     result: AppActionResult,
   },
+  /** the app's folder (its working_dir label): the desktop app opens it; `slipway ui` answers opened: false and the page shows the path */
+  'apps.openFolder': { params: z.object({ project: Project }).strict(), result: z.object({ path: z.string(), opened: z.boolean() }) },
   /** every service's log interleaved by time; `cursor` is what the last call answered ({} the first time) */
   'apps.logs': {
     params: z.object({ project: Project, tail: z.number().int().min(0).max(100_000).default(1000), cursor: z.record(z.string().max(128), z.number().int().min(0)).default({}) }).strict(),

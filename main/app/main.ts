@@ -11,6 +11,7 @@ import { defaultStaticDir } from '../server/http-server.js';
 import { bindIpc } from './ipc.js';
 import { startDesktopNotifications } from './notify.js';
 import { RegistryVault, vaultHandlers } from './registry-vault.js';
+import { openFolderHandler } from './open-folder.js';
 import { secureWebPreferences, APP_CSP } from './window-options.js';
 
 function repoFile(...parts: string[]): string {
@@ -32,6 +33,7 @@ app.whenReady().then(async () => {
   const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(process.env.SLIPWAY_API_SOCKET || undefined, undefined, engine.store.paths.root) });
   // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
   Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(engine.store.paths.appRegistryLogins, safeStorage)));
+  Object.assign(api.handlers, openFolderHandler(engine, shell));
 
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });

@@ -8,6 +8,7 @@ import { TaskRunner } from '../../../main/server/tasks.js';
 import { createHandlers } from '../../../main/server/handlers.js';
 import { EngineApiSocket } from '../../../main/server/engine-api-socket.js';
 import { dispatch, type Handlers } from '../../../main/server/dispatch.js';
+import { openFolderHandler } from '../../../main/app/open-folder.js';
 import { methods, TaskResults, type MethodName, type TaskKind } from '../../../shared/api.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
 import { BUILD_TIMEOUT, ensureBuilt, slipway } from '../image/cli.js';
@@ -219,6 +220,14 @@ describe('every handler answers what the contract says', () => {
       if (!said.length) await new Promise((r) => setTimeout(r, 100));
     }
     expect(said).toMatchObject([{ service: 'web', text: 'web said' }]);
+    // `slipway ui` cannot open a folder on the browser's machine: it gives the path; the desktop app opens it with its shell
+    expect(await call('apps.openFolder', { project: 'contractapp' })).toEqual({ path: '/srv/contractapp', opened: false });
+    const opened: string[] = [];
+    const desktop = openFolderHandler(engine, { openPath: async (p) => (opened.push(p), p === '/srv/contractapp' && opened.length > 1 ? 'No such file or directory' : '') });
+    expect(await desktop['apps.openFolder']({ project: 'contractapp' })).toEqual({ path: '/srv/contractapp', opened: true });
+    await expect(desktop['apps.openFolder']({ project: 'contractapp' })).rejects.toThrow('could not open /srv/contractapp: No such file or directory; open it from a file manager or a terminal');
+    await expect(desktop['apps.openFolder']({ project: '../../etc' })).rejects.toThrow('No such app: ../../etc');
+    expect(opened).toEqual(['/srv/contractapp', '/srv/contractapp']);
     await call('apps.action', { project: 'contractapp', action: 'stop' });
     await call('apps.action', { project: 'contractapp', action: 'restart' });
     const gone = (await call('apps.action', { project: 'contractapp', action: 'remove', volumes: true })) as { networks: { name: string }[] };

@@ -60,6 +60,7 @@ const fake = vi.hoisted(() => {
       app: { whenReady: () => whenReady, on: () => {}, quit: () => {} },
       BrowserWindow,
       Notification,
+      shell: { openExternal: async () => {}, openPath: async () => '' },
       // reversible and visibly not the plain text, like the keychain-backed original
       safeStorage: {
         isEncryptionAvailable: () => true,
