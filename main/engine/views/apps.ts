@@ -86,7 +86,13 @@ function summaryOf(counted: AppContainer[]): Pick<AppOverview, 'total' | 'runnin
 
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
-function overview(engine: Engine, project: string, recs: ContainerRecord[]): AppOverview {
+/** What compose labelled with a project (networks, volumes), read once for all the apps. */
+interface Labelled {
+  volumes: { Name: string; Labels: Record<string, string> | null }[];
+  networks: { Name: string; Labels: Record<string, string> | null }[];
+}
+
+function overview(engine: Engine, project: string, recs: ContainerRecord[], labelled: Labelled): AppOverview {
   const byService = new Map<string, AppService>();
   const containers = recs.map((r) => appContainer(engine, r));
   recs.forEach((r, i) => {
@@ -108,9 +114,9 @@ function overview(engine: Engine, project: string, recs: ContainerRecord[]): App
     // what its containers use, and what compose made for it that none uses now
     volumes: sorted([
       ...recs.flatMap((r) => mountPointsOf(r).flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : []))),
-      ...engine.volumes.list().filter((v) => isProjects(v.Labels)).map((v) => v.Name),
+      ...labelled.volumes.filter((v) => isProjects(v.Labels)).map((v) => v.Name),
     ]),
-    networks: sorted([...recs.flatMap((r) => engine.networks.networkNames(r)), ...engine.networks.list().filter((n) => isProjects(n.Labels)).map((n) => n.Name)]),
+    networks: sorted([...recs.flatMap((r) => engine.networks.networkNames(r)), ...labelled.networks.filter((n) => isProjects(n.Labels)).map((n) => n.Name)]),
     workingDir,
     configFiles: sorted(files.map((f) => (isAbsolute(f) || !workingDir ? f : join(workingDir, f)))),
     created: recs[0]?.created ?? '',
@@ -121,5 +127,6 @@ function overview(engine: Engine, project: string, recs: ContainerRecord[]): App
 export async function appOverviews(engine: Engine): Promise<AppOverview[]> {
   const all = await engine.containers.list({ all: true });
   const projects = sorted(all.flatMap((r) => projectOf(r) ?? []));
-  return projects.map((p) => overview(engine, p, appRecords(all, p)));
+  const labelled = { volumes: engine.volumes.list(), networks: engine.networks.list() };
+  return projects.map((p) => overview(engine, p, appRecords(all, p), labelled));
 }
