@@ -365,6 +365,7 @@ export class ContainerManager {
     try {
       return new AttachSession(this.attachTarget(rec), opts);
     } catch (e) {
+      if (e instanceof InvalidArgumentError) throw e; // the caller's detach keys
       // The socket goes away when the process exits between the check and the connect.
       if (await this.waitExit(rec.id, 0)) throw new ConflictError('You cannot attach to a stopped container, start it first');
       throw new EngineError(ErrorCode.SYSTEM, `cannot attach to container ${rec.name}: ${(e as Error).message}`);
