@@ -30,7 +30,13 @@ describe('stdin through the Engine API', () => {
   beforeAll(async () => {
     svc = await startService();
   });
-  afterAll(async () => svc?.stop());
+  afterAll(async () => {
+    // removed through the service, which records their exits, before it stops (no conmon
+    // cleanup command left writing into the store while it is deleted)
+    const ids = svc ? docker(svc, ['ps', '-aq']).stdout.split('\n').filter(Boolean) : [];
+    if (ids.length) docker(svc, ['rm', '-f', ...ids]);
+    await svc?.stop();
+  });
 
   it('echo hello | docker run -i --rm busybox cat prints hello and exits 0; the container is gone after', () => {
     const r = docker(svc, ['run', '-i', '--rm', '--name', 'pipe-cat', 'busybox', 'cat'], { input: 'hello\n', timeout: 60_000 });
@@ -41,8 +47,9 @@ describe('stdin through the Engine API', () => {
   });
 
   it('docker run -i gives the container what it reads and returns its exit code', () => {
-    const r = docker(svc, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'read x; echo "read:$x"; exit 3'], { input: 'forty-two\n', timeout: 60_000 });
-    expect(r.stdout).toBe('read:forty-two\n');
+    // the attach is connected before the process runs: its first line is not lost either
+    const r = docker(svc, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'echo early; read x; echo "read:$x"; exit 3'], { input: 'forty-two\n', timeout: 60_000 });
+    expect(r.stdout).toBe('early\nread:forty-two\n');
     expect(r.code).toBe(3);
   });
 
@@ -125,23 +132,19 @@ describe('stdin through the Engine API', () => {
     const py = spawnSync(PYTHON, ['-c', `
 import docker, struct
 c = docker.from_env().containers.run('busybox', 'cat', stdin_open=True, detach=True, name='py-cat')
-# the SDK's SocketIO holds the connection open: keep it, and talk on its socket
-def attach():
-    io = c.attach_socket(params={'stdin': 1, 'stream': 1, 'stdout': 1})
+# The SDK's SocketIO holds the connection open: keep it, write on its socket, and read through
+# the HTTP parser's buffer, which may already hold what came right after the 101 (logs=1).
+def attach(more={}):
+    io = c.attach_socket(params={'stdin': 1, 'stream': 1, 'stdout': 1, **more})
     io._sock.settimeout(20)
+    io.reader = io._response.raw._fp.fp
     return io
 def frame(io):
-    head = b''
-    while len(head) < 8:
-        more = io._sock.recv(8 - len(head))
-        if not more:
-            return None
-        head += more
+    head = io.reader.read(8)
+    if len(head) < 8:
+        return None
     kind, size = struct.unpack('>BxxxL', head)
-    body = b''
-    while len(body) < size:
-        body += io._sock.recv(size - len(body))
-    return kind, body
+    return kind, io.reader.read(size)
 s = attach()
 s._sock.sendall(b'through-the-socket\\n')
 print(frame(s))
@@ -151,11 +154,26 @@ attach().close()
 s = attach()
 s._sock.sendall(b'still-there\\n')
 print(frame(s))
+# logs=1: what it wrote before, then the live stream; detachKeys: the client's own keys
+s = attach({'logs': 1, 'detachKeys': 'ctrl-x,x'})
+print(frame(s), frame(s))
+s._sock.sendall(b'live\\n')
+print(frame(s))
+s._sock.sendall(b'\\x18x')
+print(frame(s))
 c.reload()
 print(c.status)
 `], { env: svc.env, encoding: 'utf8', timeout: 60_000 });
     expect(py.stderr).toBe('');
-    expect(py.stdout).toBe("(1, b'through-the-socket\\n')\nNone\n(1, b'still-there\\n')\nrunning\n");
+    expect(py.stdout).toBe([
+      "(1, b'through-the-socket\\n')",
+      'None',
+      "(1, b'still-there\\n')",
+      "(1, b'through-the-socket\\n') (1, b'still-there\\n')",
+      "(1, b'live\\n')",
+      'None',
+      'running\n',
+    ].join('\n'));
     expect(state('py-cat')).toBe('running');
   });
 
@@ -186,5 +204,12 @@ print(c.status)
     expect((stopped.json() as { message: string }).message).toMatch(/is not running/);
     const bad = await api(svc, 'POST', '/containers/sized/resize?w=20');
     expect(bad.status).toBe(400);
+  });
+
+  it('detach keys that are not docker\'s syntax are a 400 before the attach', async () => {
+    dockerOk(svc, ['run', '-di', '--name', 'bad-keys', 'busybox', 'cat']);
+    const r = await api(svc, 'POST', '/containers/bad-keys/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-%23');
+    expect(r.status).toBe(400);
+    expect((r.json() as { message: string }).message).toMatch(/invalid detach keys "ctrl-#"/);
   });
 });
