@@ -1,6 +1,7 @@
 // The app server at rest: `slipway ui` on a store with busybox, one headless Chromium window
 // on Home, nothing happening; CPU (utime+stime from /proc/PID/stat) and RSS over a window.
-// usage: node bench/ui-idle.mjs [SECONDS=60] [PAGE=home]
+// usage: node bench/ui-idle.mjs [SECONDS=60] [PAGE=home] [RUNNING=0]
+// RUNNING: that many `sleep` containers run meanwhile (the stats sampler reads each once a second)
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,13 @@ import { chromium } from 'playwright-core';
 
 const secs = Number(process.argv[2] ?? 60);
 const pageName = process.argv[3] ?? 'home';
+const running = Number(process.argv[4] ?? 0);
 const repo = join(import.meta.dirname, '..');
 const cli = join(repo, 'bin', 'slipway.js');
 const root = mkdtempSync(join(tmpdir(), 'slipway-idle-'));
 const env = { ...process.env, SLIPWAY_ROOT: root };
 execFileSync(process.execPath, [cli, 'load', '-q', '-i', join(repo, 'test', 'fixtures', 'images', 'busybox-docker.tar')], { env });
+for (let i = 0; i < running; i++) execFileSync(process.execPath, [cli, 'run', '-d', '--name', `idle-${i}`, 'localhost/busybox', 'sleep', '3600'], { env });
 
 const server = spawn(process.execPath, [cli, 'ui', '--no-open'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve) => createInterface({ input: server.stdout }).once('line', (l) => resolve(l.trim())));
@@ -43,8 +46,9 @@ for (let i = 0; i < secs; i++) {
 }
 const used = cpu() - c0;
 const wall = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ page: pageName, seconds: Math.round(wall), cpuSeconds: +used.toFixed(3), cpuPercent: +((100 * used) / wall).toFixed(2), rssMiB: +rss().toFixed(1), peakRssMiB: +peak.toFixed(1) }));
+console.log(JSON.stringify({ page: pageName, running, seconds: Math.round(wall), cpuSeconds: +used.toFixed(3), cpuPercent: +((100 * used) / wall).toFixed(2), rssMiB: +rss().toFixed(1), peakRssMiB: +peak.toFixed(1) }));
 await ctx?.close();
 server.kill('SIGTERM');
+if (running) execFileSync(process.execPath, [cli, 'rm', '-f', ...Array.from({ length: running }, (_, i) => `idle-${i}`)], { env });
 rmSync(profile, { recursive: true, force: true });
 setTimeout(() => rmSync(root, { recursive: true, force: true }), 500);

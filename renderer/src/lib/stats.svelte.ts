@@ -31,9 +31,48 @@ export function niceTop(v: number, base: 1000 | 1024 = 1000): number {
   return steps.find((x) => x >= m - 1e-9)! * unit;
 }
 
+/**
+ * Several containers' series added up, aligned at their newest reading (the sampler reads
+ * every container in the same round, so the i-th from the end of each is the same second); a
+ * container that started later adds nothing to the seconds before it ran.
+ */
+export function sumSeries(series: number[][]): number[] {
+  const n = Math.max(0, ...series.map((s) => s.length));
+  const out = new Array<number>(n).fill(0);
+  for (const s of series) for (let i = 0; i < s.length; i++) out[n - s.length + i]! += s[i]!;
+  return out;
+}
+
 /** "12.3%", one decimal so the column's width does not change with every reading. */
 export function cpuText(cpu: number): string {
   return `${cpu.toFixed(1)}%`;
+}
+
+/** What a list row's CPU and Memory cells draw (components/UsageCells.svelte). */
+export interface Usage {
+  cpu: number[];
+  mem: number[];
+  memLimit: number | null;
+  hostMemory: number;
+}
+
+/** One container's usage, or undefined while it has no reading. */
+export function usageOf(st: ContainerStats | undefined): Usage | undefined {
+  if (!st?.points.length) return undefined;
+  return { cpu: st.points.map((p) => p.cpu), mem: st.points.map((p) => p.mem), memLimit: st.memLimit, hostMemory: st.hostMemory };
+}
+
+/** Several containers' usage added up (an app's services); its limit only when every one has a limit. */
+export function sumUsage(all: (ContainerStats | undefined)[]): Usage | undefined {
+  const us = all.map(usageOf).filter((u): u is Usage => u !== undefined);
+  if (!us.length) return undefined;
+  const limited = us.every((u) => u.memLimit !== null);
+  return {
+    cpu: sumSeries(us.map((u) => u.cpu)),
+    mem: sumSeries(us.map((u) => u.mem)),
+    memLimit: limited ? us.reduce((a, u) => a + u.memLimit!, 0) : null,
+    hostMemory: us[0]!.hostMemory,
+  };
 }
 
 /**
@@ -63,6 +102,14 @@ export class LiveStats {
     } catch (e) {
       this.error = errorText(e);
     }
+  }
+
+  /** A page's $effect returns this: poll about once a second while `on` (shown, something runs), stop on cleanup. */
+  follow(on: boolean): (() => void) | undefined {
+    if (!on) return undefined;
+    void this.poll();
+    const t = setInterval(() => void this.poll(), 1000);
+    return () => clearInterval(t);
   }
 
   latest(id: string): StatsPoint | undefined {

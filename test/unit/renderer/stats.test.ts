@@ -1,9 +1,12 @@
-import { describe, it, expect } from 'vitest';
-import { render } from '@testing-library/svelte';
-import { mergePoints, niceTop } from '../../../renderer/src/lib/stats.svelte.js';
+import { describe, it, expect, vi } from 'vitest';
+import { render, screen, fireEvent } from '@testing-library/svelte';
+import { mergePoints, niceTop, sumSeries, sumUsage } from '../../../renderer/src/lib/stats.svelte.js';
+import { setTransport } from '../../../renderer/src/lib/api.js';
 import Graph from '../../../renderer/src/components/Graph.svelte';
 import Spark from '../../../renderer/src/components/Spark.svelte';
-import type { StatsPoint } from '../../../shared/api.js';
+import Apps from '../../../renderer/src/pages/Apps.svelte';
+import type { ContainerStats, StatsPoint } from '../../../shared/api.js';
+import { FakeTransport } from './fake-transport.js';
 
 const pt = (t: number, cpu = 0): StatsPoint => ({ t, cpu, mem: 0, pids: 1, netRx: 0, netTx: 0, blkRead: 0, blkWrite: 0 });
 
@@ -60,5 +63,41 @@ describe('stats in the renderer', () => {
     // the scale runs from 0 to the highest shown: the oldest shown (30) a third of the way up
     expect(pts[0]).toBe('0.0,11.6');
     expect(pts[59]).toBe('59.0,1.0');
+  });
+});
+
+const stats = (id: string, cpu: number[], mem: number[], memLimit: number | null = null): ContainerStats => ({
+  id, running: true, intervalMs: 1000, capacity: 600, memLimit, hostMemory: 8 * 2 ** 30, cpuLimit: null, onlineCpus: 2,
+  totals: { netRx: 0, netTx: 0, blkRead: 0, blkWrite: 0 },
+  points: cpu.map((c, i) => ({ ...pt(1000 * (i + 1), c), mem: mem[i]! })),
+});
+
+describe("an app's usage is its containers' added up", () => {
+  it('aligns series at their newest reading; a later start adds nothing before it ran', () => {
+    expect(sumSeries([[1, 2, 3], [10, 20]])).toEqual([1, 12, 23]);
+    expect(sumSeries([])).toEqual([]);
+    const u = sumUsage([stats('a', [10, 20], [1, 2], 100), stats('b', [5], [7], 50), undefined])!;
+    expect(u).toMatchObject({ cpu: [10, 25], mem: [1, 9], memLimit: 150 });
+    expect(sumUsage([stats('a', [1], [1], 100), stats('b', [1], [1])])!.memLimit).toBeNull(); // one without a limit: no app limit
+    expect(sumUsage([undefined])).toBeUndefined();
+  });
+
+  it('the Apps page shows an app row with its services summed and each container on its own', async () => {
+    vi.stubGlobal('ResizeObserver', class { observe() {} unobserve() {} disconnect() {} });
+    const ctr = (name: string, service: string, state = 'running') => ({ id: `${name}-id`, name, service, number: 1, oneoff: false, state, status: 'Up 1 minute', ports: [], created: '2026-12-03T10:00:00Z' });
+    setTransport(new FakeTransport({
+      'apps.list': () => [{
+        project: 'shop', total: 3, running: 2, unhealthy: 0, summary: '2/3 running', state: 'partial', ports: [], published: [], volumes: [], networks: [], workingDir: '/srv/shop', configFiles: [], created: '2026-12-03T10:00:00Z',
+        services: [{ name: 'web', image: 'busybox', containers: [ctr('shop_web_1', 'web'), ctr('shop_web_2', 'web', 'exited')] }, { name: 'db', image: 'busybox', containers: [ctr('shop_db_1', 'db')] }],
+      }],
+      'stats.current': () => [stats('shop_web_1-id', [10, 20], [2 ** 20, 3 * 2 ** 20]), stats('shop_db_1-id', [5, 30], [2 ** 20, 2 ** 20]), stats('shop_web_2-id', [99], [99])],
+    }));
+    render(Apps);
+    const row = await screen.findByTestId('app-row');
+    await vi.waitFor(() => expect(row.querySelector('[data-testid="cpu"]')!.textContent!.trim()).toBe('50.0%'));
+    expect(row.querySelector('[data-testid="mem"]')!.textContent!.trim()).toBe('4MiB');
+    await fireEvent.click(screen.getByRole('button', { name: 'Expand shop' }));
+    const kids = screen.getAllByTestId('app-container-row');
+    expect(kids.map((k) => k.querySelector('[data-testid="cpu"]')!.textContent!.trim())).toEqual(['20.0%', '–', '30.0%']); // the exited one has no reading
   });
 });
