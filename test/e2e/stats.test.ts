@@ -42,8 +42,12 @@ describe('live resource use', () => {
     // the numbers move about once a second: two readings of the spark line a few seconds apart differ
     const points = async () => Number(await spin.getByTestId('cpu').locator('svg').getAttribute('data-points'));
     const before = await points();
+    // and the row does not move as they do: the cells have fixed widths and tabular digits
+    const boxes = () => Promise.all(['cpu', 'mem'].map(async (k) => spin.getByTestId(k).boundingBox()).concat([spin.locator('.c-cmd').boundingBox()]));
+    const placed = await boxes();
     await page.waitForTimeout(2500);
     expect(await points()).toBeGreaterThan(before);
+    expect(await boxes()).toEqual(placed);
 
     const names = () => page.getByTestId('container-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
     const cpuHeader = page.getByRole('button', { name: /^CPU %/ });
