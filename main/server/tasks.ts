@@ -62,6 +62,8 @@ export class TaskRunner {
     };
     // Start on the next tick so the caller has the id before the first event.
     setImmediate(() => {
+      // cancelled before it began: it never runs
+      if (abort.signal.aborted) return this.finish(task, 'cancelled');
       work(ctx).then(
         (result) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'done', result),
         (e) => this.finish(task, abort.signal.aborted ? 'cancelled' : 'failed', undefined, errorMessage(e), toApiError(e, String).code),
@@ -94,6 +96,7 @@ export class TaskRunner {
         child.stderr!.on('data', (c) => (stderr = (stderr + c).slice(-2000)));
         const onAbort = () => child.connected && child.send({ type: 'cancel' });
         ctx.signal.addEventListener('abort', onAbort);
+        if (ctx.signal.aborted) queueMicrotask(onAbort); // after the start message below
         child.on('message', (m: { type: string; p?: TaskProgressEvent; result?: unknown; code?: ErrorCode; error?: string }) => {
           if (m.type === 'progress' && m.p) ctx.progress(m.p);
           else if (m.type === 'done') (settled = true), resolvePromise(m.result);

@@ -748,7 +748,10 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       target,
       inflight: new Map(),
     };
-    req.signal?.addEventListener('abort', () => sh.abort.abort());
+    // a cancel can come before the build got here (while the context was read): an abort
+    // listener added now would never fire for it
+    if (req.signal?.aborted) sh.abort.abort();
+    else req.signal?.addEventListener('abort', () => sh.abort.abort(), { once: true });
     if (ctx.dir) sh.hashes.preload(ctx.dir);
     onEvent({ type: 'build.start', buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', stages: needed.length });
     // Every needed stage starts at once; a stage waits only for what it reads.
@@ -781,6 +784,8 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     };
     if (req.cacheTo?.some((c) => c.type === 'inline')) image[INLINE_KEY] = inlineCacheValue(await cacheRows('min'), image.rootfs.diff_ids);
     const outputs = req.outputs?.length ? req.outputs : [{ type: 'image' as const }];
+    // the last moment a cancel can stop the build from making its image and tags
+    if (sh.abort.signal.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     const id = sha256(JSON.stringify(image));
     let img: ImageRecord | undefined;
     if (outputs.some((o) => o.type === 'image')) {

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine.js';
+import { build } from '../../../main/engine/index.js';
 import { contractCaller } from '../../helpers/contract-call.js';
 import { FIXTURES, tempRoot } from '../../helpers/tmp-store.js';
 import { BUILD_TIMEOUT, ensureBuilt, slipway } from '../image/cli.js';
@@ -57,6 +60,17 @@ describe('a pull and a push can be cancelled from the app', () => {
     const info = await call.tasks.wait(task);
     return { info, ms: Date.now() - t0 };
   };
+
+  it('a build cancelled at once, or while its context is read, makes no image', async () => {
+    const ctx = mkdtempSync(join(process.env.SLIPWAY_TEST_TMP ?? tmpdir(), 'slipway-cancel-ctx-'));
+    const { task } = (await call('build.start', { dockerfile: 'FROM localhost/busybox:latest\nRUN echo quick\n', context: ctx, tags: ['cancel/at-once:1'] })) as { task: string };
+    await call('tasks.cancel', { task }); // the same tick: before the task even started
+    expect((await call.tasks.wait(task)).state).toBe('cancelled');
+    expect(slipway(root, ['image', 'inspect', 'cancel/at-once:1']).code).toBe(1);
+    // the engine's build, given a signal that is already aborted (the cancel came before build() looked)
+    await expect(build(engine, { context: ctx, dockerfileText: 'FROM localhost/busybox:latest\nRUN echo quick\n', tags: ['cancel/aborted:1'], signal: AbortSignal.abort() }, () => {})).rejects.toThrow(/cancelled/);
+    expect(slipway(root, ['image', 'inspect', 'cancel/aborted:1']).code).toBe(1);
+  });
 
   it('a pull waiting on the registry ends as cancelled at once, and leaves no image', async () => {
     const ref = `${reg.addr}/stall/pull:1`;
