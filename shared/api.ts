@@ -541,6 +541,12 @@ export const methods = {
   'volumes.import': { params: z.object({ name: Id, path: Path }).strict(), result: Nothing },
   /** write the volume as a tar to a path on the engine's host (the browser downloads /api/volumes/export instead) */
   'volumes.export': { params: z.object({ name: Id, path: Path }).strict(), result: z.object({ path: z.string() }) },
+  /**
+   * The desktop app's download: a save dialog, then one of the volume's files (`path`) or the
+   * whole volume as a tar (no `path`) written where the user chose. `saved` null: cancelled, or
+   * not the desktop app (a browser downloads through the page's links instead).
+   */
+  'volumes.download': { params: z.object({ name: Id, path: z.string().max(4096).optional() }).strict(), result: z.object({ saved: z.string().nullable() }) },
   'networks.list': { params: none, result: z.array(NetworkSummary) },
   'networks.inspect': { params: z.object({ ref: Id }).strict(), result: NetworkSummary },
   'networks.create': {

@@ -1,6 +1,6 @@
 // The Electron main process: hosts the engine, the one handler table, the IPC binding and
 // native notifications. Everything else (the UI) is the renderer; everything heavy is the engine.
-import { app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, safeStorage, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { bindIpc } from './ipc.js';
 import { startDesktopNotifications } from './notify.js';
 import { RegistryVault, vaultHandlers } from './registry-vault.js';
 import { openFolderHandler } from './open-folder.js';
+import { volumeDownloadHandler } from './volume-download.js';
 import { secureWebPreferences, APP_CSP } from './window-options.js';
 
 function repoFile(...parts: string[]): string {
@@ -33,7 +34,7 @@ app.whenReady().then(async () => {
   const api = createApiRuntime(engine, { engineApi: new EngineApiSocket(process.env.SLIPWAY_API_SOCKET || undefined, undefined, engine.store.paths.root) });
   // Registry passwords made in the app go to the OS keychain (safeStorage), not plain auth.json.
   Object.assign(api.handlers, vaultHandlers(engine, api.tasks, new RegistryVault(engine.store.paths.appRegistryLogins, safeStorage)));
-  Object.assign(api.handlers, openFolderHandler(engine, shell));
+  Object.assign(api.handlers, openFolderHandler(engine, shell), volumeDownloadHandler(engine, dialog, app.getPath('downloads')));
 
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });

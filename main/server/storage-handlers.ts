@@ -5,7 +5,7 @@ import { basename, dirname } from 'node:path';
 import { ConflictError, Engine, exportVolume, importVolume, networkOverview, networkOverviews, NotFoundError, volumeFiles, volumeOverviews } from '../engine/index.js';
 import type { Handlers } from './dispatch.js';
 
-type StorageMethods = 'volumes.list' | 'volumes.inspect' | 'volumes.files' | 'volumes.create' | 'volumes.remove' | 'volumes.prune' | 'volumes.import' | 'volumes.export'
+type StorageMethods = 'volumes.list' | 'volumes.inspect' | 'volumes.files' | 'volumes.create' | 'volumes.remove' | 'volumes.prune' | 'volumes.import' | 'volumes.export' | 'volumes.download'
   | 'networks.list' | 'networks.inspect' | 'networks.create' | 'networks.remove' | 'networks.connect' | 'networks.disconnect';
 
 const who = (cs: { name: string; state: string }[]) => cs.map((c) => `${c.name} (${c.state})`).join(', ');
@@ -51,6 +51,8 @@ export function storageHandlers(engine: Engine): Pick<Handlers, StorageMethods> 
       await pipeline(exportVolume(engine, name), createWriteStream(path, { mode: 0o644 }));
       return { path };
     },
+    // the desktop app replaces this with a save dialog (app/volume-download.ts)
+    'volumes.download': () => ({ saved: null }),
 
     'networks.list': () => networkOverviews(engine),
     'networks.inspect': ({ ref }) => networkOverview(engine, ref),

@@ -173,6 +173,8 @@ describe('every handler answers what the contract says', () => {
     const listed = (await call('volumes.list', {})) as { name: string; size: number; containers: { name: string }[] }[];
     expect(listed.find((x) => x.name === 'contract-v')).toMatchObject({ size: 3 + 4 + 11, containers: [{ name: 'contract-vc' }] }); // the file and the links' own bytes, never what they point at
     await call('volumes.inspect', { name: 'contract-v' });
+    // outside the desktop app there is no save dialog: the page downloads through its links
+    expect(await call('volumes.download', { name: 'contract-v', path: '/f' })).toEqual({ saved: null });
     const { files } = (await call('volumes.files', { name: 'contract-v' })) as { files: { path: string; type: string; size: number; target?: string }[] };
     expect(files.map((f) => [f.path, f.type, f.target ?? ''])).toEqual([['/d', 'dir', ''], ['/f', 'file', ''], ['/out', 'symlink', '/etc'], ['/up', 'symlink', '../../../..']]);
     const inUse = await dispatch(handlers, 'volumes.remove', { name: 'contract-v' });

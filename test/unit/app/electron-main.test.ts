@@ -57,7 +57,8 @@ const fake = vi.hoisted(() => {
     get headersHook() { return headersHook; },
     get permissionHook() { return permissionHook; },
     module: {
-      app: { whenReady: () => whenReady, on: () => {}, quit: () => {} },
+      app: { whenReady: () => whenReady, on: () => {}, quit: () => {}, getPath: (n: string) => `/home/test/${n}` },
+      dialog: { showSaveDialog: async () => ({ canceled: true }) },
       BrowserWindow,
       Notification,
       shell: { openExternal: async () => {}, openPath: async () => '' },
