@@ -158,6 +158,24 @@ describe('rootless containers', () => {
     expect(r.stderr).toMatch(/^Error: --memory cannot be applied in rootless mode: .*not delegated/);
   });
 
+  it('update refuses a limit that is not delegated, in one line, and changes nothing', () => {
+    ok(sw('run', '-d', '--name', 'upd', BUSYBOX, 'sleep', '60'));
+    const r = sw('update', '-m', '64m', 'upd');
+    if (r.code === 0) {
+      // this host delegates the memory controller to the user: then the limit must be real
+      expect(ok(sw('inspect', '-f', '{{.HostConfig.Memory}}', 'upd')).trim()).toBe(String(64 * 1024 * 1024));
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^Error: .*rootless.*not delegated/);
+      expect(ok(sw('inspect', '-f', '{{.HostConfig.Memory}}', 'upd')).trim()).toBe('0');
+    }
+    // the restart policy is no cgroup limit: it changes in rootless mode too
+    ok(sw('update', '--restart', 'unless-stopped', 'upd'));
+    expect(ok(sw('inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'upd')).trim()).toBe('unless-stopped');
+    ok(sw('rm', '-f', 'upd'));
+  });
+
   it('rm of stopped containers unmounts and deletes them', () => {
     const ids = ['owner', 'rooted', 'del'].map(idOf);
     ok(sw('rm', 'owner', 'rooted', 'del'));
