@@ -29,6 +29,14 @@ describe('Slipway in a browser against a real engine', () => {
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/fbf678b4abc9.*2\.13MB/s);
     await s.shot('images');
+    // the keyboard: ↓ chooses the first row, Enter opens its image
+    await page.getByTestId('image-list').focus();
+    await page.keyboard.press('ArrowDown');
+    await expect(page.getByTestId('image-row').first().getAttribute('aria-selected')).resolves.toBe('true');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'localhost/busybox:latest' }).waitFor();
+    await page.goBack();
+    await page.getByTestId('image-row').first().waitFor();
     // the theme follows the OS
     await page.emulateMedia({ colorScheme: 'dark' });
     await expect(page.evaluate(() => getComputedStyle(document.body).backgroundColor)).resolves.toBe('rgb(20, 23, 28)');
