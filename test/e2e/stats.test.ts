@@ -64,6 +64,16 @@ describe('live resource use', () => {
     await s.shot('stats-list');
   });
 
+  it('puts the busiest containers on Home, a CPU loop first', async () => {
+    const { page } = s;
+    await page.getByRole('navigation').getByRole('link', { name: 'Home', exact: true }).click();
+    const rows = page.getByTestId('busiest').getByTestId('busy-row');
+    await expect.poll(() => rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-name'))), { timeout: 10_000 }).toEqual(['e2e-spin', 'e2e-quiet']);
+    expect(percent(await rows.first().getByTestId('cpu').textContent())).toBeGreaterThan(20);
+    await s.shot('stats-home');
+    await page.getByRole('navigation').getByRole('link', { name: /^Containers/ }).click(); // its name has the running count
+  });
+
   it('draws the container\'s CPU, memory, network and block I/O over time, with its limits and restarts', async () => {
     const { page } = s;
     await page.getByTestId('container-row').filter({ hasText: 'e2e-spin' }).getByRole('link', { name: 'e2e-spin', exact: true }).click();
