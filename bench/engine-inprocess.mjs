@@ -10,7 +10,7 @@ await ensureSeedImage(engine, 'busybox:latest');
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 async function runOnce(network) {
-  const rec = await engine.containers.create({ image: 'busybox', cmd: ['true'], network });
+  const rec = await engine.containers.create({ Config: { Image: 'busybox', Cmd: ['true'] }, ...(network ? { HostConfig: { NetworkMode: network } } : {}) });
   await engine.containers.start(rec.id);
   await engine.containers.wait(rec.id);
   await engine.containers.remove(rec.id, { force: true });
@@ -25,7 +25,7 @@ const tc = [], ts = [], tr = [];
 for (let r = 0; r < runs; r++) {
   const t0 = performance.now();
   const ids = [];
-  for (let i = 0; i < 20; i++) ids.push((await engine.containers.create({ image: 'busybox', cmd: ['true'] })).id);
+  for (let i = 0; i < 20; i++) ids.push((await engine.containers.create({ Config: { Image: 'busybox', Cmd: ['true'] } })).id);
   const t1 = performance.now();
   await Promise.all(ids.map((id) => engine.containers.start(id)));
   const t2 = performance.now();

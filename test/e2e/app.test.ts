@@ -193,6 +193,20 @@ describe('Slipway in a browser against a real engine', () => {
     await expect.poll(() => row.getByTestId('status').textContent(), { timeout: 3000 }).toMatch(/^Up/);
     await expect.poll(async () => (await s.desktopNotes()).map((n) => n.title), { timeout: 3000 }).toContain('from-cli started');
     await s.shot('containers');
+    // the keyboard: ↓ chooses a row, Space selects it (the bulk bar appears), Enter opens it
+    await page.getByTestId('container-list').focus();
+    await page.keyboard.press('ArrowDown');
+    const first = page.getByTestId('container-row').first();
+    await expect(first.getAttribute('aria-selected')).resolves.toBe('true');
+    await page.keyboard.press(' ');
+    await expect(page.getByRole('toolbar', { name: 'Selected containers' }).textContent()).resolves.toContain('1 selected');
+    await page.keyboard.press(' ');
+    await expect(page.getByRole('toolbar', { name: 'Selected containers' }).count()).resolves.toBe(0);
+    const name = await first.getAttribute('data-name');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: name! }).waitFor();
+    await page.goBack();
+    await page.getByTestId('container-row').first().waitFor();
   });
 
   it('opens a dropped Dockerfile in Build and builds it', async () => {
