@@ -15,14 +15,10 @@ RUNS="${RUNS:-5}"
 OUT="${OUT:-/tmp/slipway-bench-build.$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$OUT/slipway-root}"
-# A private compiled copy: other work in the checkout recompiles dist/ while this runs.
-# (two levels under the repo: the engine finds bin/slipway.js and build/Release by walking up)
-BENCH_DIST="$REPO/node_modules/.slipway-bench-dist"
-rm -rf "$BENCH_DIST"
-(cd "$REPO" && npx tsc -p tsconfig.json --outDir "$BENCH_DIST" --noEmitOnError false >/dev/null 2>&1 || true)
-# the native addon is looked up as ../../../../build/Release from dist/main/engine/util
-ln -sfn ../build "$REPO/node_modules/build"
-SLIPWAY="node $BENCH_DIST/main/cli/index.js"
+# The CLI as users run it: bin/slipway.js (the bundle with its V8 code cache). Do not rebuild
+# dist/ while this runs.
+(cd "$REPO" && node scripts/bundle.mjs --if-stale >/dev/null 2>&1) || { echo "bundling failed" >&2; exit 1; }
+SLIPWAY="node $REPO/bin/slipway.js"
 BK="env DOCKER_BUILDKIT=1 /usr/bin/docker"
 IMAGE=localhost/busybox:latest
 

@@ -1,3 +1,4 @@
+import { withEngine } from './with-engine.js';
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
 import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
@@ -9,14 +10,6 @@ import { FlagError } from '../exit-codes.js';
 import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
 import { updateSpec, type UpdateFlags } from '../flags/update.js';
 
-export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T, root?: string): Promise<T> {
-  const engine = new Engine(root);
-  try {
-    return await fn(engine);
-  } finally {
-    engine.close();
-  }
-}
 
 /** Create with the CLI's own flags applied: --pull, --platform, --cidfile (docker's CLI does these). */
 async function createContainer(engine: Engine, image: string, spec: ContainerCreateSpec, o: CreateFlags) {

@@ -1,7 +1,7 @@
 // ps, logs, exec, diff, commit, inspect, container prune, events.
 import { containerFilter, containerLogs, ContainerRecord, displayState, Engine, humanAgo, humanSize, InvalidArgumentError, isReference, matchLabel, EventFollower, eventFilters, eventMatches, dockerEvent, eventTime, parseTimeFilter, commandLine, dirSize, portsColumn, shortId, statusText, writeStreamAtomic } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 import { pipeline } from 'node:stream/promises';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 import { goTime } from '../go-time.js';

@@ -1,5 +1,5 @@
 import { copyFromContainer, copyToContainer, humanSize, InvalidArgumentError, splitCpArg } from '../../engine/index.js';
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 
 /** docker cp: CONTAINER:SRC DEST|-, or SRC|- CONTAINER:DEST (cli/command/container/cp.go). */
 export async function cp(src: string, dest: string, o: { archive?: boolean; followLink?: boolean; quiet?: boolean }): Promise<void> {

@@ -1,5 +1,5 @@
 import { humanSize, imageEfficiency, InvalidArgumentError, shortId, type ImageEfficiency } from '../../engine/index.js';
-import { withEngine } from './images.js';
+import { withEngine } from './with-engine.js';
 import { out, printJSON } from '../output.js';
 
 /** `slipway image inspect --efficiency IMAGE...` and `slipway image why-size IMAGE`. */

@@ -1,18 +1,10 @@
+import { withEngine } from './with-engine.js';
 import { createInterface } from 'node:readline';
 import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, importRootfs, inspectImage, InvalidArgumentError, InvalidReferenceError, isReference, loadArchive, containerCounts, filterImages, globToRegExp, NotFoundError, pruneImages, referenceProblem, removeImage, repoDigests, saveImages, seedBusybox, shortId, splitRepoTag, type RemoveEvent } from '../../engine/index.js';
 import { formatEach, formatTemplate } from '../format.js';
 import { goTime } from '../go-time.js';
 import { ExitCode, out } from '../output.js';
 
-/** Open the store for one command and always close it. */
-export async function withEngine<T>(fn: (e: Engine) => Promise<T> | T): Promise<T> {
-  const engine = new Engine();
-  try {
-    return await fn(engine);
-  } finally {
-    engine.close();
-  }
-}
 
 
 /** Ask docker's y/N question on stderr; anything but y/yes is no. */

@@ -1,4 +1,4 @@
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 import { systemInfo } from '../../engine/index.js';
 
 /** docker info's essentials, plus which mount driver this store uses and why. */

@@ -1,6 +1,6 @@
 import { errorMessage, type Engine } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 
 /**
  * docker's `inspect` shape for any object kind: the JSON array of what was found (or each

@@ -1,5 +1,5 @@
 import { ErrorCode, InvalidArgumentError, cidrContains, errorMessage, isEngineError, portLines, type IpamConfig, type NetworkCreateRequest, type NetworkResource } from '../../engine/index.js';
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 import { ExitCode, out } from '../output.js';
 import { goTime } from '../go-time.js';
 

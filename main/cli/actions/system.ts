@@ -1,7 +1,8 @@
 import { buildCacheRecords, checkStore, diskUsage, humanAgo, humanSize, parseTimeFilter, pruneImages, shortId, splitRepoTag } from '../../engine/index.js';
 import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
-import { confirm, withEngine } from './images.js';
+import { confirm } from './images.js';
+import { withEngine } from './with-engine.js';
 
 /** docker's units.HumanSize (4 significant digits), which `system df` uses. */
 const dfSize = (bytes: number): string => humanSize(bytes, 4);

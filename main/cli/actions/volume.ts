@@ -1,7 +1,7 @@
 import { errorMessage, humanSize, InvalidArgumentError, type Volume } from '../../engine/index.js';
 import { formatEach, formatTemplate } from '../format.js';
 import { ExitCode, out, printJSON } from '../output.js';
-import { withEngine } from './container-life.js';
+import { withEngine } from './with-engine.js';
 import { labelMap } from '../flags/env.js';
 
 /** KEY=VALUE flags as a map (--opt; the value may itself hold "="). */

@@ -595,8 +595,12 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
       const r = await getStage(sh, plan.base.index);
       st = { config: clone(r.config), layers: [...r.layers], key: r.key, rootImageId: r.rootImageId, platform: flag(stage.from, 'platform') !== undefined ? platform : r.platform, keys: [...r.keys], args: new Map(), cs: undefined as never };
     } else if (plan.base.kind === 'image') {
-      const img = await resolveImage(sh, stage.from, plan.base.ref, platform);
-      await ensureSnapshots(sh.engine, img.layers);
+      const ref = plan.base.ref;
+      const img = await trace('build: FROM (resolve the image, its snapshots)', async () => {
+        const found = await resolveImage(sh, stage.from, ref, platform);
+        await ensureSnapshots(sh.engine, found.layers);
+        return found;
+      });
       const cfg = sh.engine.images.config(img);
       st = { config: clone(cfg), layers: [...img.layers], key: `image:${img.id}`, rootImageId: img.id, platform, keys: [], args: new Map(), cs: undefined as never };
     } else {
@@ -752,7 +756,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     // listener added now would never fire for it
     if (req.signal?.aborted) sh.abort.abort();
     else req.signal?.addEventListener('abort', () => sh.abort.abort(), { once: true });
-    if (ctx.dir) sh.hashes.preload(ctx.dir);
+    if (ctx.dir) trace('build: the context\'s file hashes (one SELECT)', () => sh.hashes.preload(ctx.dir!));
     onEvent({ type: 'build.start', buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', stages: needed.length });
     // Every needed stage starts at once; a stage waits only for what it reads.
     const settled = await Promise.allSettled(needed.map((i) => getStage(sh, i)));

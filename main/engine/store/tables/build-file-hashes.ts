@@ -20,10 +20,12 @@ export class FileHashCache {
   preload(dir: string): void {
     if (this.loaded.has(dir)) return;
     this.loaded.add(dir);
+    // rows as arrays: no object per row for the thousands a context can have
     const rows = this.db
-      .prepare(`SELECT path, stat_key, content_sha AS digest FROM build_file_hashes WHERE path >= ? AND path < ?`)
-      .all(`${dir}/`, `${dir}0`) as { path: string; stat_key: string; digest: string }[];
-    for (const r of rows) this.known.set(r.path, [r.stat_key, r.digest]);
+      .prepare(`SELECT path, stat_key, content_sha FROM build_file_hashes WHERE path >= ? AND path < ?`)
+      .raw(true)
+      .all(`${dir}/`, `${dir}0`) as [string, string, string][];
+    for (const [path, statKey, digest] of rows) this.known.set(path, [statKey, digest]);
   }
 
   /** The digest if the file is unchanged since it was last hashed (no read). */
