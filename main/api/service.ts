@@ -1,3 +1,4 @@
+import { collectNow, IDLE_GC_MS } from './idle-gc.js';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Server as NetServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -88,12 +89,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     log: (l) => err(l),
   });
 
+  let gcTimer: NodeJS.Timeout | undefined;
   function armIdle(open: number): void {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = undefined;
+    if (gcTimer) clearTimeout(gcTimer);
+    gcTimer = undefined;
     if (open === 0 && opts.idleSeconds > 0) {
       idleTimer = setTimeout(() => void close(), opts.idleSeconds * 1000);
       idleTimer.unref?.();
+    }
+    if (open === 0) {
+      gcTimer = setTimeout(collectNow, IDLE_GC_MS);
+      gcTimer.unref?.();
     }
   }
 
@@ -107,6 +115,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve) => {
       if (idleTimer) clearTimeout(idleTimer);
+      if (gcTimer) clearTimeout(gcTimer);
       exits.close();
       server.close(() => resolve());
       server.closeAllConnections();
