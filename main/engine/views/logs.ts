@@ -30,9 +30,18 @@ const recordTime = (e: LogEntry) => Date.parse(e.time);
  */
 export async function* containerLogs(engine: Engine, ref: string, o: LogsRequest): AsyncGenerator<LogChunk> {
   const mgr = engine.containers;
-  const rec = await mgr.get(ref);
+  // Open the log before anything async: a container that exits at once can be removed (by
+  // --rm, or by a client such as docker-py's containers.run, which removes it right after its
+  // wait) before this reader's first look, and an open fd still reads an unlinked file.
+  const found = mgr.find(ref);
+  const early = found && new LogReader(mgr.files(found.id).log, 0);
+  early?.open();
+  const rec = found && !mgr.find(found.id) ? found : await mgr.get(ref).catch((e: unknown) => {
+    if (early) return found!; // removed meanwhile: what it wrote is still there to read
+    throw e;
+  });
   const f = mgr.files(rec.id);
-  const reader = new LogReader(f.log, 0);
+  const reader = early ?? new LogReader(f.log, 0);
   const want = (e: LogEntry) =>
     (e.stream === 'stdout' ? o.stdout !== false : o.stderr !== false) &&
     (o.since === undefined || recordTime(e) >= o.since) &&
