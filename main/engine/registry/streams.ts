@@ -114,8 +114,9 @@ export async function storeBlob(blobs: BlobStore, src: Readable, expected: strin
       cb(null, chunk);
     },
   });
+  const out = createWriteStream(tmp, { mode: 0o644, highWaterMark: 1 << 20 });
   try {
-    await pipeline(src, tap, createWriteStream(tmp, { mode: 0o644, highWaterMark: 1 << 20 }));
+    await pipeline(src, tap, out);
     const fh = await open(tmp, 'r');
     try {
       await fh.sync();
@@ -123,6 +124,9 @@ export async function storeBlob(blobs: BlobStore, src: Readable, expected: strin
       await fh.close();
     }
   } catch (e) {
+    // as putStream: a source that fails before the file is open leaves the open in flight, and
+    // a late open would make the temp file again after it was removed
+    if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()));
     rmSync(tmp, { force: true });
     throw e;
   }
