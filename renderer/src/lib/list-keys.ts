@@ -31,3 +31,20 @@ export function listKey(key: string, current: number, count: number, page = 10):
       return undefined;
   }
 }
+
+/**
+ * A list's keydown, the same on every page: the key's action on the current row, a moved-to
+ * row scrolled into view (rows carry data-testid=`row` and data-index). Keys typed into a
+ * field or a button inside the list are not ours.
+ */
+export function onListKey(e: KeyboardEvent, current: number, count: number, row: string, act: { move: (i: number) => void; open: (i: number) => void; remove: (i: number) => void }): void {
+  if ((e.target as HTMLElement).closest('input, button, a, select, textarea')) return;
+  const a = listKey(e.key, current, count);
+  if (!a) return;
+  e.preventDefault();
+  if (a.kind === 'move') {
+    act.move(a.index);
+    queueMicrotask(() => document.querySelector(`[data-testid="${row}"][data-index="${a.index}"]`)?.scrollIntoView?.({ block: 'nearest' }));
+  } else if (a.kind === 'open') act.open(a.index);
+  else act.remove(a.index);
+}
