@@ -1,11 +1,12 @@
 import { withEngine } from './with-engine.js';
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
-import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
+import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, startsAfter, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { createSpec, type CreateFlags } from '../flags/create.js';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { FlagError } from '../exit-codes.js';
 import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
 import { updateSpec, type UpdateFlags } from '../flags/update.js';
@@ -101,11 +102,12 @@ export async function attach(name: string, o: { stdin?: boolean; sigProxy?: stri
 async function each(
   names: string[],
   fn: (engine: Engine, name: string) => Promise<string>,
-  opts: { atOnce?: boolean; finish?: () => Promise<void> } = {},
+  opts: { atOnce?: boolean; width?: (engine: Engine) => number; finish?: () => Promise<void> } = {},
 ): Promise<void> {
   let failed = false;
   await withEngine(async (engine) => {
-    const results = opts.atOnce ? pooled(names, 50, (n) => fn(engine, n)) : undefined;
+    const width = opts.atOnce ? 50 : (opts.width?.(engine) ?? 1);
+    const results = width > 1 ? pooled(names, width, (n) => fn(engine, n)) : undefined;
     try {
       for (let i = 0; i < names.length; i++) {
         try {
@@ -182,6 +184,20 @@ function pooled<T>(items: string[], width: number, fn: (item: string) => Promise
   });
 }
 
+/**
+ * How many of `start A B C...` run at once. docker's CLI starts them one after another, and
+ * most of a start is waiting for runc and pasta, so a few at a time finish sooner on the
+ * same cores (one per core measured best here: 20 `true` containers in 1.1 s against 1.9 s one
+ * at a time on 2 cores). Output stays in the order given. One at a time when one of them joins another's
+ * namespaces (`--ipc container:A`): A must be running first, as the order given says.
+ */
+function startWidth(engine: Engine, names: string[]): number {
+  const recs = names.map((n) => engine.containers.find(n));
+  const ids = new Set(recs.map((r) => r?.id));
+  const ordered = recs.some((r) => r && startsAfter(r.spec.hostConfig).some((ref) => ids.has(engine.containers.find(ref)?.id)));
+  return ordered ? 1 : Math.min(8, Math.max(2, availableParallelism()));
+}
+
 export async function start(names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<void> {
   if ((o.attach || o.interactive) && names.length > 1) {
     throw new EngineError(ErrorCode.INVALID, 'you cannot start and attach multiple containers at once');
@@ -203,7 +219,7 @@ export async function start(names: string[], o: { attach?: boolean; interactive?
     const { rec } = await engine.containers.start(n);
     exits.watch(engine, rec.id);
     return n;
-  }, { finish: () => exits.done() });
+  }, { width: (engine) => startWidth(engine, names), finish: () => exits.done() });
 }
 
 export async function stop(names: string[], o: { time?: number; signal?: string }): Promise<void> {

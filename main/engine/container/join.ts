@@ -13,6 +13,11 @@ function targets(h: HostConfig): [kind: 'ipc' | 'pid' | 'uts', ref: string, word
   return out;
 }
 
+/** The containers a start of this one needs running first (its `container:NAME` namespace modes). */
+export function startsAfter(h: HostConfig): string[] {
+  return targets(h).map(([, ref]) => ref);
+}
+
 /** At create: every `container:NAME` namespace mode must name a container (docker's words). */
 export function checkJoinTargets(engine: Engine, h: HostConfig): void {
   for (const [, ref] of targets(h)) if (!engine.containers.find(ref)) throw new NotFoundError(`No such container: ${ref}`);

@@ -31,6 +31,27 @@ describe('more verbs', () => {
     expect(s.sw('logs', 'dt').stdout).toBe('/dev/pts/0\r\n');
   });
 
+  it('start of several: the names come back in the order given; one that is missing fails alone', () => {
+    const names = ['many-1', 'many-2', 'many-3', 'many-4', 'many-5', 'many-6'];
+    for (const n of names) s.sw('create', '--name', n, BUSYBOX, 'sleep', '1000');
+    const r = s.sw('start', 'many-1', 'many-2', 'nosuch', ...names.slice(2));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(names.join('\n') + '\n');
+    expect(r.stderr).toBe('Error: No such container: nosuch\n');
+    expect(s.sw('ps', '--filter', 'name=many-', '--format', '{{.Names}} {{.State}}').stdout.split('\n').filter(Boolean).sort()).toEqual(names.map((n) => `${n} running`));
+    expect(s.sw('rm', '-f', ...names).code).toBe(0);
+  });
+
+  it('start A B, where B joins A\'s namespaces, starts A first', () => {
+    s.sw('create', '--name', 'ns-a', BUSYBOX, 'sleep', '1000');
+    for (const b of ['ns-b1', 'ns-b2', 'ns-b3']) s.sw('create', '--name', b, '--pid', 'container:ns-a', BUSYBOX, 'sleep', '1000');
+    const r = s.sw('start', 'ns-a', 'ns-b1', 'ns-b2', 'ns-b3');
+    expect(r).toEqual({ code: 0, stdout: 'ns-a\nns-b1\nns-b2\nns-b3\n', stderr: '' });
+    // one pid namespace: A's sleep and the three others
+    expect(s.sw('exec', 'ns-b3', 'sh', '-c', 'ps -o comm | grep -c sleep').stdout).toBe('4\n');
+    expect(s.sw('rm', '-f', 'ns-a', 'ns-b1', 'ns-b2', 'ns-b3').code).toBe(0);
+  });
+
   it('wait blocks until the container exits and prints its code', async () => {
     s.sw('run', '-d', '--name', 'waited', BUSYBOX, 'sh', '-c', 'sleep 1; exit 9');
     const t = Date.now();
