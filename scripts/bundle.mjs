@@ -127,6 +127,16 @@ export async function bundle() {
       throw new Error(`${relative(tmp, out)}: dynamic import() of ${dyn.join(', ')}: use a static import (node: builtins) or createRequire (packages)`);
     }
   }
+  // bin/slipway.js reads the bundle as latin1 (a copy of the bytes, where utf8 decoding is
+  // twice as slow on 1.4 MB), which is only the same string when every byte is ASCII; esbuild's
+  // charset: 'ascii' escapes strings and names but leaves regular expression literals alone.
+  const cli = readFileSync(join(tmp, 'cli.cjs'));
+  const wide = cli.findIndex((b) => b > 0x7f);
+  if (wide >= 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    const line = cli.subarray(0, wide).toString('latin1').split('\n').length;
+    throw new Error(`cli.cjs line ${line}: a non-ASCII character (in a regular expression?): write it as \\uXXXX in the source`);
+  }
   // files only: not esbuild's runtime (<...>) nor our plugin's virtual modules (lazy-builtin:...)
   const files = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<') && !/^[a-z-]+:/.test(f));
   writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ madeAt, files }));

@@ -3,13 +3,14 @@
 // Nothing is imported statically (the engine's face loads most of the engine): `--version`
 // answers before any of it loads.
 import { VERSION } from './version.js';
+import { writeOut } from './stdout.js';
 
 async function main(): Promise<void> {
   const entryAt = process.uptime() * 1000;
   // Scripts ask for the version to check the tool is there: answer without the command tree.
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    process.stdout.write(`${VERSION}\n`);
+    writeOut(`${VERSION}\n`);
     return;
   }
   const { reexecInRootlessNamespaceIfNeeded, trace, traceBegin, traceMark, tracing } = await import('../engine/index.js');

@@ -1,5 +1,6 @@
 import { EngineError } from '../engine/index.js';
 import { exitCodeFor } from './exit-codes.js';
+import { writeOut } from './stdout.js';
 
 /** Thrown by commands that have already printed what they had to and want this exit code. */
 export class ExitCode extends Error {
@@ -35,9 +36,9 @@ export function reportAndExit(e: unknown): never {
 }
 
 export function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
 }
 
 export function printJSON(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v, null, 4)}\n`);
+  writeOut(`${JSON.stringify(v, null, 4)}\n`);
 }

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { constants } from 'node:os';
 import type { AttachEnd, AttachSession, Engine, TerminalSize } from '../engine/index.js';
 import { ExitCode } from './output.js';
+import { stdout } from './stdout.js';
 
 export interface TerminalOptions {
   /** stdin goes to the container (run -i, start -i, attach without --no-stdin) */
@@ -117,7 +118,7 @@ export async function joinTerminal(engine: Engine, id: string, session: AttachSe
       }
     }
     for await (const chunk of session.output as AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>) {
-      const out = chunk.stream === 'stderr' ? process.stderr : process.stdout;
+      const out = chunk.stream === 'stderr' ? process.stderr : stdout();
       if (!out.write(chunk.data)) await once(out, 'drain');
     }
     return await session.ended;

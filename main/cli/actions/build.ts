@@ -7,6 +7,7 @@ import { withEngine } from './with-engine.js';
 import { FlagError } from '../exit-codes.js';
 import { plainRenderer, ttyRenderer, type Renderer } from './build-progress.js';
 import { out } from '../output.js';
+import { stdout, writeOut } from '../stdout.js';
 
 interface BuildFlags {
   tag: string[];
@@ -33,7 +34,7 @@ interface BuildFlags {
 export function parseOutputs(list: string[]): NonNullable<BuildRequest['outputs']> {
   if (list.length > 1) throw new InvalidArgumentError('multiple outputs are not supported: give one --output');
   return list.map((spec) => {
-    if (!spec.includes('=')) return spec === '-' ? { type: 'tar' as const, stream: process.stdout } : { type: 'local' as const, dest: resolve(spec) };
+    if (!spec.includes('=')) return spec === '-' ? { type: 'tar' as const, stream: stdout() } : { type: 'local' as const, dest: resolve(spec) };
     const f: Record<string, string> = {};
     for (const field of spec.split(',')) {
       const i = field.indexOf('=');
@@ -45,7 +46,7 @@ export function parseOutputs(list: string[]): NonNullable<BuildRequest['outputs'
     if (type !== 'local' && type !== 'tar') throw new InvalidArgumentError(`output type "${type}" is not supported: use local, tar or image`);
     const dest = f.dest ?? f.output;
     if (!dest) throw new InvalidArgumentError(`--output type=${type} needs dest=${type === 'local' ? 'DIR' : 'FILE'}`);
-    if (type === 'tar') return dest === '-' ? { type: 'tar' as const, stream: process.stdout } : { type: 'tar' as const, dest: resolve(dest) };
+    if (type === 'tar') return dest === '-' ? { type: 'tar' as const, stream: stdout() } : { type: 'tar' as const, dest: resolve(dest) };
     return { type: 'local' as const, dest: resolve(dest) };
   });
 }
@@ -260,7 +261,7 @@ export async function du(o: { filter?: string[]; verbose?: boolean }): Promise<v
     } else {
       const rows = ['ID\tRECLAIMABLE\tSIZE\tLAST ACCESSED'];
       for (const r of records) rows.push(`${recordId(r)}\t${r.reclaimable}\t${size(r.size)}${r.shared ? '*' : ''}\t${humanAgo(r.lastUsedAt)}`);
-      process.stdout.write(tabwriter(rows));
+      writeOut(tabwriter(rows));
     }
     const shared = records.filter((r) => r.shared).reduce((n, r) => n + r.size, 0);
     const priv = records.filter((r) => !r.shared).reduce((n, r) => n + r.size, 0);
@@ -268,6 +269,6 @@ export async function du(o: { filter?: string[]; verbose?: boolean }): Promise<v
     const rows = [];
     if (shared) rows.push(`Shared:\t${size(shared)}`, `Private:\t${size(priv)}`);
     rows.push(`Reclaimable:\t${size(reclaimable)}`, `Total:\t${size(shared + priv)}`);
-    process.stdout.write(tabwriter(rows));
+    writeOut(tabwriter(rows));
   });
 }

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { FlagError } from '../exit-codes.js';
 import { checkPlatform, pullPolicy } from '../flags/sandbox.js';
 import { updateSpec, type UpdateFlags } from '../flags/update.js';
+import { writeOut } from '../stdout.js';
 
 
 /** Create with the CLI's own flags applied: --pull, --platform, --cidfile (docker's CLI does these). */
@@ -36,7 +37,7 @@ async function createContainer(engine: Engine, image: string, spec: ContainerCre
 export async function create(image: string, cmd: string[], o: CreateFlags): Promise<void> {
   await withEngine(async (engine) => {
     const rec = await createContainer(engine, image, createSpec(image, cmd, o), o);
-    process.stdout.write(`${rec.id}\n`);
+    writeOut(`${rec.id}\n`);
   });
 }
 
@@ -73,7 +74,7 @@ export async function run(image: string, cmd: string[], o: RunFlags): Promise<vo
     const rec = await createContainer(engine, image, spec, o);
     if (o.detach) {
       await engine.containers.start(rec.id);
-      process.stdout.write(`${rec.id}\n`);
+      writeOut(`${rec.id}\n`);
       return 0;
     }
     const { session } = await engine.containers.start(rec.id, { attach: { ...want, detachKeys: o.detachKeys, size: terminalSize() } });
@@ -111,7 +112,7 @@ async function each(
     try {
       for (let i = 0; i < names.length; i++) {
         try {
-          process.stdout.write(`${await (results ? results[i]! : fn(engine, names[i]!))}\n`);
+          writeOut(`${await (results ? results[i]! : fn(engine, names[i]!))}\n`);
         } catch (e) {
           failed = true;
           process.stderr.write(`Error: ${errorMessage(e)}\n`);

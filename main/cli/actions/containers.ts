@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
 import { goTime } from '../go-time.js';
 import { tabwriter } from '../format.js';
+import { stdout, writeOut } from '../stdout.js';
 
 /** For the top-level `inspect` (images helper): a container's docker-shaped JSON. */
 export async function inspectContainerJSON(engine: Engine, ref: string): Promise<object> {
@@ -66,12 +67,12 @@ export async function ps(o: { all?: boolean; quiet?: boolean; noTrunc?: boolean;
     if (o.last !== undefined && o.last >= 0) recs = recs.slice(0, o.last);
     const trunc = !o.noTrunc;
     if (o.quiet) {
-      process.stdout.write(recs.map((r) => `${trunc ? shortId(r.id) : r.id}\n`).join(''));
+      writeOut(recs.map((r) => `${trunc ? shortId(r.id) : r.id}\n`).join(''));
       return;
     }
     const { formatTemplate } = await import('../format.js');
     const tpl = o.format ?? PS_TABLE;
-    process.stdout.write(formatTemplate(tpl, recs.map((r) => psRow(r, trunc, portsColumn(engine.store.paths.root, r), engine.networks.networkNames(r))), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
+    writeOut(formatTemplate(tpl, recs.map((r) => psRow(r, trunc, portsColumn(engine.store.paths.root, r), engine.networks.networkNames(r))), { headers: PS_HEADERS, defaultTable: PS_TABLE.slice(6) }));
   });
 }
 
@@ -85,7 +86,7 @@ export async function logs(name: string, o: { follow?: boolean; timestamps?: boo
     const since = o.since ? parseTimeFilter(o.since, 'since') : undefined;
     const until = o.until ? parseTimeFilter(o.until, 'until') : undefined;
     for await (const c of containerLogs(engine, name, { follow: o.follow, timestamps: o.timestamps, tail, since, until })) {
-      (c.stream === 'stderr' ? process.stderr : process.stdout).write(c.data);
+      (c.stream === 'stderr' ? process.stderr : stdout()).write(c.data);
     }
   });
 }
@@ -123,7 +124,7 @@ export async function exec(
 export async function top(name: string, psArgs: string[]): Promise<void> {
   await withEngine(async (engine) => {
     const t = await engine.containers.top(name, psArgs.length ? psArgs : undefined);
-    process.stdout.write(tabwriter([t.Titles.join('\t'), ...t.Processes.map((p) => p.join('\t'))], 20));
+    writeOut(tabwriter([t.Titles.join('\t'), ...t.Processes.map((p) => p.join('\t'))], 20));
   });
 }
 
@@ -134,7 +135,7 @@ export async function rename(oldName: string, newName: string): Promise<void> {
 export async function diff(name: string): Promise<void> {
   await withEngine(async (engine) => {
     const changes = await engine.containers.diff(name);
-    process.stdout.write(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+    writeOut(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
   });
 }
 
@@ -142,7 +143,7 @@ export async function commit(name: string, repo: string | undefined, o: { messag
   const pause = !(o.pause === false || o.pause === 'false' || o.pause === '0');
   await withEngine(async (engine) => {
     const img = await engine.containers.commit(name, { message: o.message, author: o.author, changes: o.change, pause, tag: repo });
-    process.stdout.write(`${img.id}\n`);
+    writeOut(`${img.id}\n`);
   });
 }
 
@@ -160,7 +161,7 @@ export async function exportFs(name: string, o: { output?: string }): Promise<vo
       return;
     }
     try {
-      await pipeline(tar, process.stdout);
+      await pipeline(tar, stdout());
     } catch (e) {
       // The reader went away (`export c | head -c 1`): what a program killed by SIGPIPE exits with.
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new ExitCode(141);
@@ -199,10 +200,10 @@ export async function prune(o: { force?: boolean; filter?: string[] }): Promise<
     const gone = await engine.containers.prune({ labels, until });
     let total = 0;
     if (gone.length) {
-      process.stdout.write(`Deleted Containers:\n${gone.map((id) => `${id}\n`).join('')}\n`);
+      writeOut(`Deleted Containers:\n${gone.map((id) => `${id}\n`).join('')}\n`);
       for (const id of gone) total += sizes.get(id) ?? 0;
     }
-    process.stdout.write(`Total reclaimed space: ${humanSize(total)}\n`);
+    writeOut(`Total reclaimed space: ${humanSize(total)}\n`);
   });
 }
 
@@ -224,10 +225,10 @@ export async function events(o: { since?: string; until?: string; filter?: strin
         if (!eventMatches(filters, e)) continue;
         if (format) {
           const d = dockerEvent(e);
-          process.stdout.write(format(o.format!, [{ ...d, Status: e.action, ID: e.actorId, From: e.attributes.image ?? '', TimeNano: d.timeNano }]));
+          writeOut(format(o.format!, [{ ...d, Status: e.action, ID: e.actorId, From: e.attributes.image ?? '', TimeNano: d.timeNano }]));
         } else {
           const a = Object.keys(e.attributes).sort().map((k) => `${k}=${e.attributes[k]}`).join(', ');
-          process.stdout.write(`${eventTime(e.timeNano)} ${e.type} ${e.action} ${e.actorId}${a ? ` (${a})` : ''}\n`);
+          writeOut(`${eventTime(e.timeNano)} ${e.type} ${e.action} ${e.actorId}${a ? ` (${a})` : ''}\n`);
         }
       }
       if (until !== undefined && Date.now() > until) return;

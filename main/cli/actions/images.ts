@@ -4,6 +4,7 @@ import { Engine, EngineError, familiarName, humanAgo, humanSize, imageHistory, i
 import { formatEach, formatTemplate } from '../format.js';
 import { goTime } from '../go-time.js';
 import { ExitCode, out } from '../output.js';
+import { stdout, writeOut } from '../stdout.js';
 
 
 
@@ -42,8 +43,8 @@ export async function save(images: string[], opts: { output?: string; format?: s
   await withEngine(async (engine) => {
     if (opts.output) await saveImages(engine, images, opts.output, format);
     else {
-      await saveImages(engine, images, process.stdout, format);
-      await new Promise<void>((res) => process.stdout.write('', () => res()));
+      await saveImages(engine, images, stdout(), format);
+      await new Promise<void>((res) => stdout().write('', () => res()));
     }
   });
 }
@@ -134,7 +135,7 @@ export async function images(repo: string | undefined, opts: ImagesOptions): Pro
     }
     const def = `table {{.Repository}}\t{{.Tag}}\t${opts.digests ? '{{.Digest}}\t' : ''}{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
     const tpl = opts.format ?? def;
-    process.stdout.write(formatTemplate(tpl, rows, { headers: IMAGE_HEADERS, defaultTable: def.slice(6) }));
+    writeOut(formatTemplate(tpl, rows, { headers: IMAGE_HEADERS, defaultTable: def.slice(6) }));
   });
 }
 
@@ -192,8 +193,8 @@ export async function inspect(names: string[], opts: { format?: string; type?: s
       }
       missing.push(`No such ${what}: ${name}`);
     }
-    if (opts.format) process.stdout.write(formatEach(opts.format, found));
-    else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+    if (opts.format) writeOut(formatEach(opts.format, found));
+    else writeOut(`${JSON.stringify(found, null, 4)}\n`);
     for (const m of missing) process.stderr.write(`Error: ${m}\n`);
     if (missing.length) throw new ExitCode(1);
   });
@@ -224,7 +225,7 @@ export async function history(name: string, opts: { quiet?: boolean; noTrunc?: b
       return;
     }
     const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
-    process.stdout.write(
+    writeOut(
       formatTemplate(opts.format ?? def, rows, {
         headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
         defaultTable: def.slice(6),

@@ -1,5 +1,6 @@
 import { withEngine } from './with-engine.js';
 import { systemInfo } from '../../engine/index.js';
+import { writeOut } from '../stdout.js';
 
 /** docker info's essentials, plus which mount driver this store uses and why. */
 export async function info(o: { format?: string }): Promise<void> {
@@ -7,7 +8,7 @@ export async function info(o: { format?: string }): Promise<void> {
     const data = await systemInfo(engine);
     if (o.format) {
       const { formatEach } = await import('../format.js');
-      process.stdout.write(formatEach(o.format, [data]));
+      writeOut(formatEach(o.format, [data]));
       return;
     }
     const lines = [
@@ -30,6 +31,6 @@ export async function info(o: { format?: string }): Promise<void> {
       ...(data.Rootless ? [`  ID Mapping: ${data.RootlessIdMapping}`, `  Cgroup Limits: ${data.RootlessCgroupLimits}`, `  Networks: ${data.RootlessNetwork}`] : []),
       ` Slipway Root Dir: ${data.DockerRootDir}`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    writeOut(`${lines.join('\n')}\n`);
   });
 }

@@ -1,6 +1,7 @@
 import { errorMessage, type Engine } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { withEngine } from './with-engine.js';
+import { writeOut } from '../stdout.js';
 
 /**
  * docker's `inspect` shape for any object kind: the JSON array of what was found (or each
@@ -19,8 +20,8 @@ export async function inspectEach(names: string[], get: (engine: Engine, name: s
     }
     if (o.format) {
       const { formatEach } = await import('../format.js');
-      process.stdout.write(formatEach(o.format, found));
-    } else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      writeOut(formatEach(o.format, found));
+    } else writeOut(`${JSON.stringify(found, null, 4)}\n`);
   });
   for (const m of missing) process.stderr.write(`Error: ${m}\n`);
   if (missing.length) throw new ExitCode(1);

@@ -2,12 +2,13 @@ import { ErrorCode, InvalidArgumentError, cidrContains, errorMessage, isEngineEr
 import { withEngine } from './with-engine.js';
 import { ExitCode, out } from '../output.js';
 import { goTime } from '../go-time.js';
+import { writeOut } from '../stdout.js';
 
 export async function port(name: string, privatePort?: string): Promise<void> {
   await withEngine(async (engine) => {
     const rec = await engine.containers.get(name);
     const lines = portLines(engine.store.paths.root, rec, privatePort);
-    process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+    writeOut(lines.map((l) => `${l}\n`).join(''));
   });
 }
 
@@ -121,7 +122,7 @@ export async function ls(o: { filter?: string[]; format?: string; trunc?: boolea
     }
     const { formatTemplate } = await import('../format.js');
     const tpl = o.format ?? LS_TABLE;
-    process.stdout.write(formatTemplate(tpl, nets.map((n) => lsRow(n, trunc)), { headers: { ID: 'NETWORK ID' }, defaultTable: LS_TABLE.slice(6) }));
+    writeOut(formatTemplate(tpl, nets.map((n) => lsRow(n, trunc)), { headers: { ID: 'NETWORK ID' }, defaultTable: LS_TABLE.slice(6) }));
   });
 }
 
@@ -154,7 +155,7 @@ export async function prune(o: { force?: boolean; filter?: string[] }): Promise<
   }
   await withEngine((engine) => {
     const gone = engine.networks.prune(o.filter ?? []);
-    if (gone.length) process.stdout.write(`Deleted Networks:\n${gone.map((n) => `${n}\n`).join('')}`);
+    if (gone.length) writeOut(`Deleted Networks:\n${gone.map((n) => `${n}\n`).join('')}`);
   });
 }
 

@@ -1,5 +1,6 @@
 import { EngineError, ErrorCode, familiarName, humanSize, InvalidArgumentError, LayerProgress, login, logout, openEngine, parseReference, pull, push, TransferEvent } from '../../engine/index.js';
 import { out } from '../output.js';
+import { writeOut } from '../stdout.js';
 
 /**
  * Per-layer progress on the terminal. On a TTY each layer keeps one line that is redrawn in
@@ -59,7 +60,7 @@ class LayerLines {
     let s = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
     for (const id of this.order) s += `\x1b[2K${this.line(this.rows.get(id)!)}\n`;
     this.drawn = this.order.length;
-    process.stdout.write(s);
+    writeOut(s);
   }
 
   flush(): void {

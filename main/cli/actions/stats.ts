@@ -1,5 +1,6 @@
 import { bytesSize, cpuPercent, Engine, humanSize, memoryUsed, netTotals, shortId, type ContainerRecord, type StatsSample } from '../../engine/index.js';
 import { formatTemplate } from '../format.js';
+import { writeOut } from '../stdout.js';
 
 const STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 const STATS_HEADERS = { ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' };
@@ -39,10 +40,10 @@ export async function stats(names: string[], o: { all?: boolean; stream?: boolea
       const now = sample(targets);
       const text = formatTemplate(tpl, targets.map((t) => row(t.ref, t.rec, now.get(t.rec.id), prev.get(t.rec.id), !!o.noTrunc)), { headers: STATS_HEADERS, defaultTable: STATS_TABLE.slice(6) });
       if (o.stream === false) {
-        process.stdout.write(text);
+        writeOut(text);
         return;
       }
-      process.stdout.write(`\x1b[2J\x1b[H${text}`);
+      writeOut(`\x1b[2J\x1b[H${text}`);
       prev = now;
     }
   } finally {

@@ -3,6 +3,7 @@ import { formatTemplate, tabwriter } from '../format.js';
 import { ExitCode, out } from '../output.js';
 import { confirm } from './images.js';
 import { withEngine } from './with-engine.js';
+import { writeOut } from '../stdout.js';
 
 /** docker's units.HumanSize (4 significant digits), which `system df` uses. */
 const dfSize = (bytes: number): string => humanSize(bytes, 4);
@@ -29,7 +30,7 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
         { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((r) => r.inUse).length), Size: dfSize(cacheSize), Reclaimable: dfSize(cacheReclaimable) },
       ];
       const def = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
-      process.stdout.write(formatTemplate(opts.format ?? def, rows, { headers: { TotalCount: 'TOTAL' }, defaultTable: def.slice(6) }));
+      writeOut(formatTemplate(opts.format ?? def, rows, { headers: { TotalCount: 'TOTAL' }, defaultTable: def.slice(6) }));
       return;
     }
     out('Images space usage:\n');
@@ -40,20 +41,20 @@ export async function df(opts: { verbose?: boolean; format?: string }): Promise<
         img.push([repo, tag, shortId(i.image.id), humanAgo(i.image.created), dfSize(i.image.size), dfSize(i.sharedSize), dfSize(i.uniqueSize), String(i.containers)].join('\t'));
       }
     }
-    process.stdout.write(tabwriter(img));
+    writeOut(tabwriter(img));
     out('\nContainers space usage:\n');
     const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'].join('\t')];
     for (const c of u.containers) {
       const cmd = c.command.length > 20 ? `"${c.command.slice(0, 19)}…"` : `"${c.command}"`;
       ctr.push([shortId(c.id), c.imageRef, cmd, String(c.localVolumes), dfSize(c.size), humanAgo(c.created), c.status, c.name].join('\t'));
     }
-    process.stdout.write(tabwriter(ctr));
+    writeOut(tabwriter(ctr));
     out('\nLocal Volumes space usage:\n');
-    process.stdout.write(tabwriter(['VOLUME NAME\tLINKS\tSIZE', ...vols.map((v) => `${v.Name}\t${v.UsageData!.RefCount}\t${dfSize(v.UsageData!.Size)}`)]));
+    writeOut(tabwriter(['VOLUME NAME\tLINKS\tSIZE', ...vols.map((v) => `${v.Name}\t${v.UsageData!.RefCount}\t${dfSize(v.UsageData!.Size)}`)]));
     out(`\nBuild cache usage: ${dfSize(cacheSize)}\n`);
     const bc = [['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'].join('\t')];
     for (const r of cache) bc.push([r.id.slice(0, 12), r.type, dfSize(r.size), humanAgo(r.createdAt), humanAgo(r.lastUsedAt), String(r.usageCount), String(r.shared)].join('\t'));
-    process.stdout.write(tabwriter(bc));
+    writeOut(tabwriter(bc));
   });
 }
 

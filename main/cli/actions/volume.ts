@@ -3,6 +3,7 @@ import { formatEach, formatTemplate } from '../format.js';
 import { ExitCode, out, printJSON } from '../output.js';
 import { withEngine } from './with-engine.js';
 import { labelMap } from '../flags/env.js';
+import { writeOut } from '../stdout.js';
 
 /** KEY=VALUE flags as a map (--opt; the value may itself hold "="). */
 function optMap(values: string[], flag: string): Record<string, string> {
@@ -46,7 +47,7 @@ export async function ls(o: { filter?: string[]; format?: string; quiet?: boolea
       return;
     }
     const def = 'table {{.Driver}}\t{{.Name}}';
-    process.stdout.write(formatTemplate(o.format ?? def, vols.map(row), { headers: HEADERS, defaultTable: def.slice(6) }));
+    writeOut(formatTemplate(o.format ?? def, vols.map(row), { headers: HEADERS, defaultTable: def.slice(6) }));
   });
 }
 
@@ -61,7 +62,7 @@ export async function inspect(names: string[], o: { format?: string }): Promise<
         missing.push(errorMessage(e));
       }
     }
-    if (o.format) process.stdout.write(formatEach(o.format, found));
+    if (o.format) writeOut(formatEach(o.format, found));
     else printJSON(found);
     for (const m of missing) process.stderr.write(`Error: ${m}\n`);
     if (missing.length) throw new ExitCode(1);
@@ -92,7 +93,7 @@ export async function prune(o: { all?: boolean; filter?: string[]; force?: boole
   }
   await withEngine((engine) => {
     const r = engine.volumes.prune({ filters: o.filter ?? [], all: o.all });
-    if (r.VolumesDeleted.length) process.stdout.write(`Deleted Volumes:\n${r.VolumesDeleted.map((n) => `${n}\n`).join('')}\n`);
-    process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    if (r.VolumesDeleted.length) writeOut(`Deleted Volumes:\n${r.VolumesDeleted.map((n) => `${n}\n`).join('')}\n`);
+    writeOut(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
   });
 }

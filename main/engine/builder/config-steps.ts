@@ -90,7 +90,7 @@ function validSignal(s: string): boolean {
 
 /** Go duration strings ("30s", "1m30s", "500ms") -> nanoseconds. */
 export function parseDuration(ins: Instruction, s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   const mult: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   let total = 0;
   let m: RegExpExecArray | null;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BUSYBOX, containerStore } from './helpers.js';
 import { BIN } from '../image/cli.js';
 
@@ -50,6 +50,18 @@ describe('more verbs', () => {
     // one pid namespace: A's sleep and the three others
     expect(s.sw('exec', 'ns-b3', 'sh', '-c', 'ps -o comm | grep -c sleep').stdout).toBe('4\n');
     expect(s.sw('rm', '-f', 'ns-a', 'ns-b1', 'ns-b2', 'ns-b3').code).toBe(0);
+  });
+
+  it('a reader that goes away (ps | head) ends the command quietly, as for docker', () => {
+    s.sw('create', '--name', 'piped', BUSYBOX, 'true');
+    for (const args of ['ps -a --no-trunc', 'images --no-trunc', 'inspect piped']) {
+      // head -c 0 exits at once without reading: 0.3 s later nobody reads the pipe
+      const r = spawnSync('sh', ['-c', `(sleep 0.3; node "$BIN" ${args}; echo "exit $?" >&2) | head -c 0`], {
+        env: { ...process.env, SLIPWAY_ROOT: s.root, BIN },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('exit 141\n');
+    }
   });
 
   it('wait blocks until the container exits and prints its code', async () => {
