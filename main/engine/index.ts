@@ -121,7 +121,7 @@ export async function reexecInRootlessNamespaceIfNeeded(): Promise<void> {
 export { bytesSize, humanAgo, humanDuration, humanSize } from './util/human.js';
 export { shortId } from './util/ids.js';
 export { writeFileAtomic, writeStreamAtomic } from './util/atomic.js';
-export { trace, traceBegin, traceMark, tracing } from './util/trace.js';
+export { trace, traceBegin, traceMark, tracing, now } from './util/trace.js';
 
 // --- read models for the Engine API (docker's JSON shapes) ------------------------------------
 export { containerSummary, containerFilter, listContainers, statusText, CONTAINER_FILTERS, type ContainerSummary } from './views/containers.js';

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { familiarName, shortId, type BuildEvent, type StepInfo, type StepStatus } from '../../engine/index.js';
+import { familiarName, now, shortId, type BuildEvent, type StepInfo, type StepStatus } from '../../engine/index.js';
 
 /**
  * How `slipway build` shows progress: plain lines in BuildKit's format for logs and CI
@@ -19,14 +19,14 @@ export function plainRenderer(w: Writable): Renderer {
   const print = (s: string) => w.write(`${s}\n`);
   const flushPartial = (id: number) => {
     const p = partial.get(id);
-    if (p) print(`#${id} ${((performance.now() - started.get(id)!) / 1000).toFixed(3)} ${p}`);
+    if (p) print(`#${id} ${((now() - started.get(id)!) / 1000).toFixed(3)} ${p}`);
     partial.delete(id);
   };
   return {
     event(e) {
       switch (e.type) {
         case 'step.start':
-          started.set(e.step.id, performance.now());
+          started.set(e.step.id, now());
           print(`#${e.step.id} ${e.step.name}`);
           break;
         case 'step.cached':
@@ -40,7 +40,7 @@ export function plainRenderer(w: Writable): Renderer {
           const text = (partial.get(id) ?? '') + e.text;
           const lines = text.split('\n');
           partial.set(id, lines.pop()!);
-          const t = ((performance.now() - started.get(id)!) / 1000).toFixed(3);
+          const t = ((now() - started.get(id)!) / 1000).toFixed(3);
           for (const l of lines) print(`#${id} ${t} ${l}`);
           break;
         }
@@ -80,15 +80,15 @@ interface Live {
 
 export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
   const steps: Live[] = [];
-  const t0 = performance.now();
+  const t0 = now();
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
   const width = () => Math.max(40, (w.columns || 100) - 1);
   const cut = (s: string) => (s.length > width() ? `${s.slice(0, width() - 1)}…` : s);
   const draw = () => {
-    const lines: string[] = [`[+] Building ${secs(performance.now() - t0)} (${steps.filter((s) => s.status !== 'running').length}/${steps.length})`];
+    const lines: string[] = [`[+] Building ${secs(now() - t0)} (${steps.filter((s) => s.status !== 'running').length}/${steps.length})`];
     for (const s of steps) {
-      const right = s.status === 'cached' ? 'CACHED' : s.status === 'running' ? secs(performance.now() - s.t0) : s.status === 'failed' ? 'ERROR' : secs(s.ms ?? 0);
+      const right = s.status === 'cached' ? 'CACHED' : s.status === 'running' ? secs(now() - s.t0) : s.status === 'failed' ? 'ERROR' : secs(s.ms ?? 0);
       const mark = s.status === 'running' ? '=>' : s.status === 'failed' ? '=> ERROR' : '=>';
       const left = `${mark} ${s.info.name}`;
       const room = width() - right.length - 1;
@@ -107,7 +107,7 @@ export function ttyRenderer(w: Writable & { columns?: number }): Renderer {
     event(e) {
       switch (e.type) {
         case 'step.start':
-          steps.push({ info: e.step, t0: performance.now(), status: 'running', tail: [] });
+          steps.push({ info: e.step, t0: now(), status: 'running', tail: [] });
           break;
         case 'step.cached':
           find(e.step.id).status = 'cached';

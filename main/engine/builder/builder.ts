@@ -29,7 +29,7 @@ import { ImportedCache } from './imported-cache.js';
 import { INLINE_KEY, inlineCacheValue, portable, readInlineCache, readLocalCache, writeLocalCache, type CacheFrom, type CacheSource } from './cache-io.js';
 import { processWord } from './lexer.js';
 import type { BuildEvent, BuildRequest, BuildResult, StepInfo, StepRecord } from './events.js';
-import { trace } from '../util/trace.js';
+import { now, trace } from '../util/trace.js';
 import { buildsTable } from '../store/tables/builds.js';
 
 export type { BuildEvent, BuildRequest, BuildResult } from './events.js';
@@ -105,7 +105,7 @@ function startStep(sh: Shared, stage: string, name: string, instruction: string)
   const rec: StepRecord = { id: info.id, name, status: 'running' };
   sh.steps.push(rec);
   sh.emit({ type: 'step.start', step: info });
-  return { info, t0: performance.now(), rec };
+  return { info, t0: now(), rec };
 }
 
 function history(st: State, created: string, createdBy: string, emptyLayer: boolean): void {
@@ -192,11 +192,11 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
     history(st, created, w.createdBy, !layer);
     st.key = key;
     st.keys.push(key);
-    rec.ms = Math.round(performance.now() - t0);
+    rec.ms = Math.round(now() - t0);
     if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
   } catch (e) {
     rec.status = 'failed';
-    rec.ms = Math.round(performance.now() - t0);
+    rec.ms = Math.round(now() - t0);
     const tail = e instanceof BuildStepError ? e.outputTail : [];
     const exitCode = e instanceof BuildStepError ? e.runExitCode : undefined;
     sh.emit({ type: 'step.error', step: info, message: errorMessage(e), exitCode, tail });
@@ -621,7 +621,7 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
     throw reported(e);
   }
   rec.status = 'done';
-  rec.ms = Math.round(performance.now() - t0);
+  rec.ms = Math.round(now() - t0);
   sh.emit({ type: 'step.done', step: info, ms: rec.ms });
   const c = st.config;
   c.rootfs = { type: 'layers', diff_ids: [...(c.rootfs?.diff_ids ?? [])] };
@@ -708,7 +708,7 @@ function readDockerfile(req: BuildRequest): { text: string; file: string; path?:
  * image. On failure nothing is added: no image, no tag, no half-written layer.
  */
 export async function build(engine: Engine, req: BuildRequest, onEvent: (e: BuildEvent) => void = () => {}): Promise<BuildResult> {
-  const t0 = performance.now();
+  const t0 = now();
   for (const t of req.tags ?? []) normalizeTagged(t); // a bad -t fails before any work
   const buildId = newId();
   const db = engine.store.db;
@@ -723,7 +723,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
   const steps: StepRecord[] = [];
   buildsTable.start(db, { id: buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', args: Object.fromEntries(buildArgs), target: req.target ?? null, started: Date.now() });
   const finish = (status: 'succeeded' | 'failed', imageId: string | null, error: string | null) => {
-    buildsTable.finish(db, buildId, { status, imageId, error, steps, durationMs: Math.round(performance.now() - t0) });
+    buildsTable.finish(db, buildId, { status, imageId, error, steps, durationMs: Math.round(now() - t0) });
   };
   const ssh = new SshAgents(req.ssh ?? {}, engine.store.paths.tmp);
   try {
@@ -820,7 +820,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     const unused = [...buildArgs.keys()].filter((k) => !sh.usedArgs.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length) onEvent({ type: 'build.warning', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
     finish('succeeded', img?.id ?? null, null);
-    const ms = Math.round(performance.now() - t0);
+    const ms = Math.round(now() - t0);
     const tags = img?.tags ?? [];
     onEvent({ type: 'build.done', buildId, imageId: id, tags, ms });
     engine.store.emit('build', 'build', buildId, { image: id });
