@@ -42,7 +42,7 @@ const EXTERNAL = ['electron', 'zod', 'ws', 'dockerfile-ast'];
  * bundle each becomes an object whose properties load the real module on first use. Sound
  * because a CommonJS bundle reads an imported name as a property at each use.
  */
-const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'http', 'https', 'net', 'dgram', 'readline', 'tls', 'stream/promises', 'fs/promises', 'os'];
+const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'http', 'https', 'net', 'dgram', 'readline', 'tls', 'stream', 'stream/promises', 'fs/promises', 'os'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {

@@ -2,7 +2,7 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { Readable, Transform, Writable } from 'node:stream';
 import { InvalidArgumentError } from '../model/errors.js';
-import { SeqpacketSocket } from '../util/seqpacket.js';
+import { connectSeqpacket, type SeqpacketSocket } from '../util/seqpacket.js';
 
 /** What an attach takes: which streams, the detach keys (docker's form), the first tty size. */
 export interface AttachOptions {
@@ -127,7 +127,7 @@ export class AttachSession {
   /** Connect to conmon's socket (at once, or when a waiting session's process is up). */
   connect(): void {
     if (this.socket || this.detached) return;
-    const socket = SeqpacketSocket.connect(this.target.socket);
+    const socket = connectSeqpacket(this.target.socket);
     this.socket = socket;
     if (this.size) this.resize(this.size);
     socket.pipe(this.demux);

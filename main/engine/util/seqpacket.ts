@@ -9,22 +9,32 @@ import { seqpacketAddon, type SeqpacketHandle } from './native.js';
  * "writable". `end()` shuts down our sending side only (the peer reads EOF); the socket
  * closes when both sides are done or on `destroy()`.
  */
-export class SeqpacketSocket extends Duplex {
+export type SeqpacketSocket = InstanceType<ReturnType<typeof socketClass>>;
+
+/** Connect to `path` (any length: long paths go through the parent directory's fd). */
+export function connectSeqpacket(path: string): SeqpacketSocket {
+  return new (socketClass())(path);
+}
+
+let cls: ReturnType<typeof defineClass> | undefined;
+// Defined on first use: `extends Duplex` at the top would load node:stream (twenty internal
+// modules) in every CLI call that merely loads the container code, `create` and `ps` among them.
+function socketClass() {
+  return (cls ??= defineClass());
+}
+
+function defineClass() {
+  return class SeqpacketSocket extends Duplex {
   private readonly h: SeqpacketHandle;
   private pending: { data: Buffer; cb: (e?: Error | null) => void } | undefined;
   private ended = false;
   /** Node asked for more (_read) and no push has since said the buffer is full. */
   private wanted = false;
 
-  private constructor(path: string) {
+  constructor(path: string) {
     super({ objectMode: true, allowHalfOpen: true, highWaterMark: 64 });
     const native = seqpacketAddon();
     this.h = native.seqpacketConnect(path, (kind, data) => this.onEvent(kind, data));
-  }
-
-  /** Connect to `path` (any length: long paths go through the parent directory's fd). */
-  static connect(path: string): SeqpacketSocket {
-    return new SeqpacketSocket(path);
   }
 
   private onEvent(kind: 'data' | 'end' | 'writable' | 'error', data?: Buffer | string): void {
@@ -94,4 +104,5 @@ export class SeqpacketSocket extends Duplex {
     p?.cb(err ?? new Error('attach socket closed'));
     cb(err);
   }
+}
 }

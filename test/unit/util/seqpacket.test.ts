@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SeqpacketSocket } from '../../../main/engine/util/seqpacket.js';
+import { connectSeqpacket } from '../../../main/engine/util/seqpacket.js';
 
 // A real SOCK_SEQPACKET server (python3's socket module, as conmon's attach socket is one):
 // "echo" answers each packet with 0x02 + the packet and says "bye" after our EOF;
@@ -69,7 +69,7 @@ describe('SeqpacketSocket', () => {
     const path = longPath();
     expect(path.length).toBeGreaterThan(108);
     await server(path, 'echo');
-    const s = SeqpacketSocket.connect(path);
+    const s = connectSeqpacket(path);
     const got: Buffer[] = [];
     s.on('data', (d: Buffer) => got.push(d));
     const closed = new Promise((r) => s.on('close', r));
@@ -83,7 +83,7 @@ describe('SeqpacketSocket', () => {
   it('delivers a burst in order when the reader is slow (no packet lost or merged)', async () => {
     const path = longPath();
     await server(path, 'burst', '2000');
-    const s = SeqpacketSocket.connect(path);
+    const s = connectSeqpacket(path);
     const seen: number[] = [];
     for await (const p of s as AsyncIterable<Buffer>) {
       expect(p.length).toBe(8193);
@@ -96,7 +96,7 @@ describe('SeqpacketSocket', () => {
   it('waits for room when the peer reads late, sending every packet whole', async () => {
     const path = longPath();
     await server(path, 'count');
-    const s = SeqpacketSocket.connect(path);
+    const s = connectSeqpacket(path);
     // 4 MB is far more than a unix socket buffers: sends hit EAGAIN and wait for "writable".
     const packet = Buffer.alloc(8192, 7);
     for (let i = 0; i < 500; i++) s.write(packet);
@@ -109,6 +109,6 @@ describe('SeqpacketSocket', () => {
   it('names the socket in a connect error', () => {
     const path = longPath();
     expect(existsSync(path)).toBe(false);
-    expect(() => SeqpacketSocket.connect(path)).toThrow(/connect .*attach: No such file/);
+    expect(() => connectSeqpacket(path)).toThrow(/connect .*attach: No such file/);
   });
 });
