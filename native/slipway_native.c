@@ -2,12 +2,18 @@
  * The few Linux calls Node lacks: mknod (device nodes and overlay whiteouts), the l*xattr
  * family (PAX xattrs, overlay opaque markers), mount/umount2 (overlay snapshots in tests
  * and the mount driver), a SOCK_SEQPACKET client for conmon's attach socket (in
- * seqpacket.c) and a directory listing with every entry's lstat (dirstat.c). Every failure becomes a JS Error whose `code` is the errno name, as
+ * seqpacket.c), a directory listing with every entry's lstat (dirstat.c) and a new network
+ * namespace bound to a file without a helper process (netnsCreate). Every failure becomes a JS Error whose `code` is the errno name, as
  * Node's own fs errors are, so callers can branch on EPERM/ENOTSUP/ENODATA.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +323,51 @@ static napi_value js_peercred(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+struct netns_job {
+  const char *path;
+  int err;
+  const char *call;
+};
+
+/* On a thread of its own: a thread's network namespace is its own (unlike the mount namespace
+ * or the fs root), so unsharing it there leaves Node's threads where they are. The bind mount
+ * keeps the namespace alive after the thread ends, as `ip netns add` does. */
+static void *netns_thread(void *arg) {
+  struct netns_job *job = arg;
+  char self[64];
+  if (unshare(CLONE_NEWNET) != 0) {
+    job->err = errno;
+    job->call = "unshare CLONE_NEWNET";
+    return NULL;
+  }
+  snprintf(self, sizeof self, "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+  if (mount(self, job->path, NULL, MS_BIND, NULL) != 0) {
+    job->err = errno;
+    job->call = "mount --bind";
+  }
+  return NULL;
+}
+
+/* netnsCreate(path): a new, empty network namespace bind-mounted on the existing file `path`. */
+static napi_value js_netns_create(napi_env env, napi_callback_info info) {
+  napi_value ret = NULL;
+  ARGS(1);
+  STR(path, 0, 0);
+  struct netns_job job = {path, 0, NULL};
+  pthread_t t;
+  int e = pthread_create(&t, NULL, netns_thread, &job);
+  if (e != 0) {
+    throw_errno(env, e, "pthread_create", path);
+    goto out;
+  }
+  pthread_join(t, NULL);
+  if (job.err) throw_errno(env, job.err, job.call, path);
+  else ret = undefined(env);
+out:
+  free(path);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL},
@@ -326,6 +377,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
     {"peercred", NULL, js_peercred, NULL, NULL, NULL, napi_default, NULL},
+    {"netnsCreate", NULL, js_netns_create, NULL, NULL, NULL, napi_default, NULL},
     {"readdirStats", NULL, slipway_readdir_stats, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketConnect", NULL, slipway_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketSend", NULL, slipway_seqpacket_send, NULL, NULL, NULL, napi_default, NULL},

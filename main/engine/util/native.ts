@@ -16,6 +16,7 @@ interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   peercred(fd: number): { pid: number; uid: number; gid: number };
+  netnsCreate?(path: string): void;
   readdirStats(dir: string): { names: string[]; stats: Float64Array };
   seqpacketConnect(path: string, onEvent: (kind: 'data' | 'end' | 'writable' | 'error', data?: Buffer | string) => void): SeqpacketHandle;
   seqpacketSend(h: SeqpacketHandle, data: Buffer): number;
@@ -104,6 +105,23 @@ export function umount2(target: string, flags = 0): void {
 /** The addon with its seqpacket calls, for util/seqpacket.ts (which wraps them as a stream). */
 export function seqpacketAddon(): NativeAddon {
   return loadWith('seqpacketConnect');
+}
+
+/**
+ * A new network namespace bind-mounted on the existing file `path`, made on a thread of the
+ * addon's; false when the addon is missing or older than the call (the caller then runs
+ * util-linux's `unshare`, a process of its own).
+ */
+export function createNetnsNative(path: string): boolean {
+  let a: NativeAddon;
+  try {
+    a = load();
+  } catch {
+    return false;
+  }
+  if (typeof a.netnsCreate !== 'function') return false;
+  a.netnsCreate(path);
+  return true;
 }
 
 /** True when the addon can be loaded (for `slipway info` and tests that need it). */
