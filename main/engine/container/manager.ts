@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { networkReady } from '../network/setup.js';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
@@ -741,7 +742,9 @@ export class ContainerManager {
     });
     tx.immediate();
     const f = this.files(rec.id);
-    rmSync(f.dir, { recursive: true, force: true });
+    // on the thread pool: `rm -f` of many deletes their ~25 files each side by side, where a
+    // synchronous rm did them one at a time on the main thread (most of `rm -f` of 20)
+    await rm(f.dir, { recursive: true, force: true });
     rmSync(f.exitFile, { force: true });
     if (opts.volumes || rec.spec.hostConfig.AutoRemove) this.engine.volumes.removeAnonymous(rec);
   }
