@@ -117,6 +117,9 @@ export async function reexecInRootlessNamespaceIfNeeded(): Promise<void> {
   if (needsNamespace()) await reexecInNamespace();
 }
 
+// --- long operations in a child process (the app's tasks, the Engine API's build) -------------
+export { childOpEntry, runOp, serveChildOps, type ChildOp, type ChildOps, type OpContext } from './child-op.js';
+
 // --- small helpers the doors share -------------------------------------------------------------
 export { bytesSize, humanAgo, humanDuration, humanSize } from './util/human.js';
 export { shortId } from './util/ids.js';

@@ -2,27 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { TaskResults, type TaskInfo, type TaskKind, type TaskParamsOf, type TaskProgressEvent, type TaskResult } from '../../shared/api.js';
 import { checkResults } from './dispatch.js';
 import { toApiError } from './errors.js';
-import { Engine, EngineError, ErrorCode, errorMessage } from '../engine/index.js';
+import { childOpEntry, Engine, EngineError, ErrorCode, errorMessage, runOp } from '../engine/index.js';
 import type { EventHub } from './hub.js';
-import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
 import { taskOps } from './task-ops.js';
-
-/**
- * The built child entry: beside this module when running from dist/ (the CLI bundle's
- * task-child.cjs, or tsc's task-child.js for the Electron main), else the repo's bundle (tests
- * run the sources). Undefined when there is none: tasks then run in-process.
- */
-export function taskChildEntry(): string | undefined {
-  const candidates = [
-    fileURLToPath(new URL('./task-child.cjs', import.meta.url)),
-    fileURLToPath(new URL('./task-child.js', import.meta.url)),
-    join(resolve(import.meta.dirname, '..', '..'), 'dist', 'bundle', 'task-child.cjs'),
-  ];
-  return candidates.find((p) => existsSync(p));
-}
 
 export interface TaskContext {
   readonly task: string;
@@ -87,30 +69,11 @@ export class TaskRunner {
   }
 
   private runOpOnce<K extends TaskKind>(engine: Engine, kind: K, params: TaskParamsOf<K>, ctx: TaskContext): Promise<unknown> {
-    const entry = this.childEntry;
-    if (!entry) return (taskOps[kind] as (e: Engine, p: TaskParamsOf<K>, c: TaskContext) => Promise<unknown>)(engine, params, ctx);
-    return new Promise((resolvePromise, reject) => {
-        const child = fork(entry, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-        let stderr = '';
-        let settled = false;
-        child.stderr!.on('data', (c) => (stderr = (stderr + c).slice(-2000)));
-        const onAbort = () => child.connected && child.send({ type: 'cancel' });
-        ctx.signal.addEventListener('abort', onAbort);
-        if (ctx.signal.aborted) queueMicrotask(onAbort); // after the start message below
-        child.on('message', (m: { type: string; p?: TaskProgressEvent; result?: unknown; code?: ErrorCode; error?: string }) => {
-          if (m.type === 'progress' && m.p) ctx.progress(m.p);
-          else if (m.type === 'done') (settled = true), resolvePromise(m.result);
-          else if (m.type === 'failed') (settled = true), reject(new EngineError(m.code ?? ErrorCode.UNKNOWN, m.error ?? 'failed'));
-        });
-        child.on('exit', (code, sig) => {
-          ctx.signal.removeEventListener('abort', onAbort);
-          if (!settled) reject(new EngineError(ErrorCode.SYSTEM, `the ${kind} task ended unexpectedly (${sig ?? `exit ${code}`}): ${stderr.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? stderr.trim().split('\n').pop() ?? ''}`));
-        });
-        child.send({ type: 'start', root: engine.store.paths.root, kind, params });
-      });
+    return runOp(engine, taskOps, kind as TaskKind, params as never, ctx, this.childEntry);
   }
 
-  childEntry: string | undefined = taskChildEntry();
+  /** the child entry tasks run in (undefined: in-process), see engine/child-op.ts */
+  childEntry: string | undefined = childOpEntry();
 
   cancel(task: string): void {
     const t = this.tasks.get(task);
