@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { applyLayer, build, BuildStepError, familiarName, hostArch, isRootless, type BuildEvent } from '../../engine/index.js';
+import { applyLayer, BuildStepError, familiarName, hostArch, isRootless, runOp } from '../../engine/index.js';
+import { apiChildOps } from '../child-ops.js';
 import { boolQuery, stringQuery, type ApiContext } from '../context.js';
 import { badRequest, messageOf, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
@@ -18,12 +19,6 @@ function jsonMap(ctx: ApiContext, key: string): Record<string, string | null> {
   throw badRequest(`invalid ${key}: expected a JSON object of strings`);
 }
 
-/** "[app 2/6] COPY a b" -> "Step 2/6 : COPY a b" (the classic builder's words). */
-function stepLine(name: string, instruction: string): string {
-  const m = /^\[(?:[^\]]*?\s)?(\d+)\/(\d+)\]/.exec(name);
-  return m ? `Step ${m[1]}/${m[2]} : ${instruction}` : `Step : ${instruction}`;
-}
-
 /** The Dockerfile named by the request, which must be inside the context (symlinks resolved). */
 function contextFile(dir: string, name: string): string {
   const p = join(dir, name);
@@ -38,7 +33,8 @@ function contextFile(dir: string, name: string): string {
  * POST /build: the context is a tar on the body (unpacked with the same checks as a layer: no
  * `..`, no absolute names, no symlinked parents), built by Slipway's builder, reported in the
  * classic builder's JSON lines ({"stream"}, {"aux":{"ID"}}, "Successfully built/tagged"), which
- * docker's CLI, docker-compose and the SDKs read.
+ * docker's CLI, docker-compose and the SDKs read. The build runs in a child process
+ * (api/child-ops.ts); a client that goes away cancels it there.
  */
 async function postBuild(ctx: ApiContext): Promise<void> {
   if (stringQuery(ctx, 'remote')) throw notImplemented('building from a remote context (remote=)');
@@ -63,25 +59,12 @@ async function postBuild(ctx: ApiContext): Promise<void> {
     const say = (text: string) => {
       if (!quiet) void out.send({ stream: text });
     };
-    const onEvent = (e: BuildEvent) => {
-      switch (e.type) {
-        case 'step.start':
-          say(`${stepLine(e.step.name, e.step.instruction)}\n`);
-          break;
-        case 'step.cached':
-          say(' ---> Using cache\n');
-          break;
-        case 'step.output':
-          say(e.text);
-          break;
-        case 'build.warning':
-          say(`[WARNING]: ${e.message}\n`);
-          break;
-      }
-    };
     try {
-      const r = await build(
+      // in a child process: what a build grows goes back to the system when it ends
+      const r = await runOp(
         engine,
+        apiChildOps,
+        'apiBuild',
         {
           context: dir,
           dockerfile,
@@ -91,9 +74,8 @@ async function postBuild(ctx: ApiContext): Promise<void> {
           target: stringQuery(ctx, 'target'),
           noCache: boolQuery(ctx, 'nocache'),
           network: networkmode === 'none' ? 'none' : 'host',
-          signal: ctx.signal,
         },
-        onEvent,
+        { signal: ctx.signal, progress: say },
       );
       void out.send({ aux: { ID: r.imageId } });
       if (quiet) void out.send({ stream: `${r.imageId}\n` });

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, DOCKER, docker, dockerOk, startService, tarOf, type Service } from './harness.js';
+
+interface Proc {
+  ppid: number;
+  args: string;
+}
+
+/** Every process now, from /proc: pid -> parent and command line. */
+function processes(): Map<number, Proc> {
+  const out = new Map<number, Proc>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      out.set(Number(name), { ppid, args });
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return out;
+}
+
+/** The chain of parents of `pid`, nearest first. */
+function ancestors(procs: Map<number, Proc>, pid: number): number[] {
+  const chain: number[] = [];
+  for (let p = procs.get(pid)?.ppid; p && p > 1 && !chain.includes(p); p = procs.get(p)?.ppid) chain.push(p);
+  return chain;
+}
+
+/** The processes below `pid` whose command line matches. */
+function below(pid: number, args: RegExp): number[] {
+  const procs = processes();
+  return [...procs].filter(([p, v]) => args.test(v.args) && ancestors(procs, p).includes(pid)).map(([p]) => p);
+}
+
+/** Waits (bounded) for `cond`; the caller asserts what it is waiting for afterwards. */
+async function until(cond: () => boolean, tries = 600): Promise<void> {
+  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** `docker build` through `slipway system service`: the build runs in a child process of the service, not in it. */
+describe('docker build runs in a child of the Engine API service', () => {
+  let svc: Service;
+  beforeAll(async () => {
+    svc = await startService();
+  });
+  afterAll(async () => svc?.stop());
+
+  it('the RUN step runs below a task child, and the client going away cancels it there: no image, no child, no process, no context left', async () => {
+    const cli = spawn(DOCKER, ['build', '-t', 'cancelled:1', '-'], { env: svc.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    cli.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise((r) => cli.once('exit', r));
+    cli.stdin.end('FROM busybox\nRUN echo build-started && sleep 600\n');
+    await until(() => out.includes('build-started') || cli.exitCode !== null);
+    expect(out).toContain('build-started');
+    await until(() => below(svc.proc.pid, /^sleep 600$/).length > 0);
+
+    // service -> task-child.cjs -> runc -> the RUN's process
+    const procs = processes();
+    const [sleeper] = below(svc.proc.pid, /^sleep 600$/);
+    expect(sleeper).toBeDefined();
+    const chain = ancestors(procs, sleeper!);
+    const underService = chain[chain.indexOf(svc.proc.pid) - 1]!;
+    expect(procs.get(underService)?.args).toMatch(/task-child\.cjs$/);
+    expect(procs.get(sleeper!)?.ppid).not.toBe(svc.proc.pid);
+
+    cli.kill('SIGKILL');
+    await exited;
+    await until(() => below(svc.proc.pid, /task-child|^sleep 600$/).length === 0);
+    expect(below(svc.proc.pid, /task-child|^sleep 600$/)).toEqual([]);
+    expect(processes().has(sleeper!)).toBe(false);
+    expect(dockerOk(svc, ['images', '-q', 'cancelled'])).toBe('');
+    await until(() => readdirSync(join(svc.root, 'tmp')).filter((n) => n.startsWith('build-')).length === 0);
+    expect(readdirSync(join(svc.root, 'tmp')).filter((n) => n.startsWith('build-'))).toEqual([]);
+    expect(svc.stderr()).not.toMatch(/internal error/);
+
+    // and the service builds on
+    const again = docker(svc, ['build', '-t', 'after-cancel:1', '-'], { input: 'FROM busybox\nRUN echo built > /b\n' });
+    expect(again.stdout).toMatch(/Successfully tagged after-cancel:1\n/);
+    expect(dockerOk(svc, ['run', '--rm', 'after-cancel:1', 'cat', '/b'])).toBe('built\n');
+  });
+
+  it("a failing RUN's exit code comes back from the child: errorDetail.code and the message, as dockerd's JSON", async () => {
+    const r = await api(svc, 'POST', '/build?t=fails:1', { body: tarOf({ Dockerfile: 'FROM busybox\nRUN echo about to fail && exit 3\n' }), headers: { 'Content-Type': 'application/x-tar' } });
+    expect(r.status).toBe(200);
+    const lines = r.body.toString().split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; error?: string; errorDetail?: { code?: number; message: string } });
+    expect(lines.map((l) => l.stream).filter(Boolean)).toEqual(['Step 1/2 : FROM busybox\n', 'Step 2/2 : RUN echo about to fail && exit 3\n', 'about to fail\n']);
+    const last = lines.at(-1)!;
+    expect(last.errorDetail?.code).toBe(3);
+    expect(last.error).toBe(last.errorDetail?.message);
+    expect(last.error).toMatch(/exit code: 3|returned a non-zero code: 3/);
+  });
+});
