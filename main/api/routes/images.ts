@@ -1,7 +1,11 @@
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import {
-  familiarName, imageHistory, IMAGE_FILTERS, importRootfs, inspectImage, listImages, loadArchive, pruneImages, pull, push, removeImage, saveImages,
+  familiarName, imageHistory, IMAGE_FILTERS, importRootfs, inspectImage, listImages, pruneImages, push, removeImage, runOp, saveImages,
   type Credentials, type TransferEvent,
 } from '../../engine/index.js';
+import { apiChildOps } from '../child-ops.js';
 import { boolQuery, filtersQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { badRequest, messageOf } from '../errors.js';
 import type { Route } from '../router.js';
@@ -64,9 +68,22 @@ async function save(ctx: ApiContext): Promise<void> {
   out.end();
 }
 
-/** POST /images/load: an archive on the body; docker's JSON lines (or nothing, quiet). */
+/**
+ * POST /images/load: an archive on the body; docker's JSON lines (or nothing, quiet). The body
+ * is spooled to the store's tmp/ (as a load from a stream always is) and loaded from there in
+ * a child process (api/child-ops.ts).
+ */
 async function load(ctx: ApiContext): Promise<void> {
-  const loaded = await loadArchive(ctx.services.engine, ctx.body, 'the request body');
+  const engine = ctx.services.engine;
+  const dir = mkdtempSync(join(engine.store.paths.tmp, 'load-'));
+  let loaded: { id: string; tags: string[] }[];
+  try {
+    const path = join(dir, 'archive.tar');
+    await pipeline(ctx.body, createWriteStream(path));
+    loaded = await runOp(engine, apiChildOps, 'apiLoad', { path, label: 'the request body' }, { signal: ctx.signal, progress: () => undefined });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const out = new JsonLines(ctx.reply.stream(200, 'application/json'));
   // quiet only silences progress bars (which we do not draw): dockerd names what it loaded either way.
   for (const img of loaded) {
@@ -149,7 +166,8 @@ async function create(ctx: ApiContext): Promise<void> {
   const credentials = registryAuth(ctx);
   const out = new JsonLines(ctx.reply.stream(200, 'application/json'));
   try {
-    const res = await pull(ctx.services.engine, ref, { platform: stringQuery(ctx, 'platform'), credentials, signal: ctx.signal }, progressWriter(out, 'pull'));
+    // in a child process, as a build: what a pull grows goes back to the system when it ends
+    const res = await runOp(ctx.services.engine, apiChildOps, 'apiPull', { ref, platform: stringQuery(ctx, 'platform'), credentials }, { signal: ctx.signal, progress: progressWriter(out, 'pull') });
     void out.send({ status: `Digest: ${res.digest}` });
     void out.send({ status: `Status: ${res.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(res.reference)}` });
   } catch (e) {

@@ -44,8 +44,8 @@ async function until(cond: () => boolean, tries = 600): Promise<void> {
   for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** `docker build` through `slipway system service`: the build runs in a child process of the service, not in it. */
-describe('docker build runs in a child of the Engine API service', () => {
+/** `docker build` (and pull, load) through `slipway system service`: the work runs in a child process of the service, not in it. */
+describe('the Engine API service runs builds in a child process', () => {
   let svc: Service;
   beforeAll(async () => {
     svc = await startService();
@@ -97,5 +97,20 @@ describe('docker build runs in a child of the Engine API service', () => {
     expect(last.errorDetail?.code).toBe(3);
     expect(last.error).toBe(last.errorDetail?.message);
     expect(last.error).toMatch(/exit code: 3|returned a non-zero code: 3/);
+  });
+
+  it("load and pull, in the child too, keep dockerd's error shapes: a 400 before the stream, an error line in it", async () => {
+    const load = await api(svc, 'POST', '/images/load', { body: 'not a tar\n', headers: { 'Content-Type': 'application/x-tar' } });
+    expect(load.status).toBe(400);
+    expect(load.json()).toEqual({ message: 'the request body is not a valid image archive: the archive is truncated' });
+    const pull = await api(svc, 'POST', '/images/create?fromImage=127.0.0.1:1/nope&tag=1');
+    expect(pull.status).toBe(200);
+    expect(JSON.parse(pull.body.toString().trim().split('\r\n').at(-1)!)).toEqual({
+      errorDetail: { message: expect.stringMatching(/^cannot reach registry 127\.0\.0\.1:1: connection refused/) },
+      error: expect.stringMatching(/^cannot reach registry 127\.0\.0\.1:1: connection refused/),
+    });
+    await until(() => below(svc.proc.pid, /task-child/).length === 0);
+    expect(below(svc.proc.pid, /task-child/)).toEqual([]);
+    expect(readdirSync(join(svc.root, 'tmp')).filter((n) => n.startsWith('load-'))).toEqual([]);
   });
 });
