@@ -6,6 +6,7 @@ import type { Engine } from '../engine.js';
 import type { ImageRecord } from '../image/images.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, EngineError, ErrorCode } from '../model/errors.js';
 import { newId } from '../util/ids.js';
+import { errnoCode } from '../util/native.js';
 import { checkImageRef, familiarName, normalizeTagged } from '../image/reference.js';
 import { chooseDriver } from '../mount/probe.js';
 import { runc, classifyStartError, runcErrorLine, startFailureExitCode } from '../runtime/runc.js';
@@ -452,7 +453,11 @@ export class ContainerManager {
     } else if (e instanceof EngineError) err = e;
     else err = new EngineError(ErrorCode.SYSTEM, `failed to start container ${rec.name}: ${(e as Error).message}`);
     containersTable.recordStartFailure(this.store.db, rec.id, startFailureExitCode(err.detail.cause), err.message);
-    if (rec.spec.hostConfig.AutoRemove) await this.destroy(this.row(rec.id)!);
+    const now = this.row(rec.id);
+    if (now && rec.spec.hostConfig.AutoRemove) await this.destroy(now);
+    // removed while this start ran (a restart policy's start racing `rm -f`): what this start
+    // made again under its directory (the init layer, the layer links) goes with it
+    if (!now) await rm(this.files(rec.id).dir, { recursive: true, force: true });
     return err;
   }
 
@@ -742,11 +747,31 @@ export class ContainerManager {
     });
     tx.immediate();
     const f = this.files(rec.id);
-    // on the thread pool: `rm -f` of many deletes their ~25 files each side by side, where a
-    // synchronous rm did them one at a time on the main thread (most of `rm -f` of 20)
-    await rm(f.dir, { recursive: true, force: true });
+    await this.removeDir(rec, f.dir);
     rmSync(f.exitFile, { force: true });
     if (opts.volumes || rec.spec.hostConfig.AutoRemove) this.engine.volumes.removeAnonymous(rec);
+  }
+
+  /**
+   * Delete a removed container's directory, on the thread pool: `rm -f` of many deletes their
+   * ~25 files each side by side, where a synchronous rm did them one at a time on the main
+   * thread (most of `rm -f` of 20). A start that raced the removal (a restart policy's, in
+   * conmon's exit command) may have mounted the rootfs again or even run the process: take
+   * both down again and retry, so neither a mount nor a process outlives its container.
+   */
+  private async removeDir(rec: ContainerRecord, dir: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rm(dir, { recursive: true, force: true });
+        return;
+      } catch (e) {
+        const code = errnoCode(e);
+        if (attempt >= 5 || (code !== 'EBUSY' && code !== 'ENOTEMPTY')) throw e;
+        await this.runtimeDelete(rec.id);
+        await unmountRootfs(this.engine, rec);
+        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+      }
+    }
   }
 
   /**

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX, containerStore, until } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUSYBOX, containerStore, mountsUnder, until } from './helpers.js';
 
 let s: ReturnType<typeof containerStore>;
 beforeAll(() => {
@@ -59,6 +61,24 @@ describe('restart policies', () => {
     expect(n.stderr).toContain("maximum retry count can only be used with 'on-failure'");
     expect(s.sw('ps', '-a', '-q').stdout.split('\n').filter(Boolean).length).toBe(4); // nothing half-made
   });
+});
+
+describe('rm -f racing a restart', () => {
+  it('leaves no directory, mount or runtime state of a container its restart policy was restarting', async () => {
+    const ctrs = join(s.root, 'containers');
+    const before = new Set(readdirSync(ctrs));
+    for (let i = 0; i < 20; i++) {
+      // `true` under --restart always: conmon's exit command restarts it, again and again
+      expect(s.sw('run', '-d', '--name', `rr-${i}`, '--restart', 'always', BUSYBOX, 'true').code).toBe(0);
+      await new Promise((r) => setTimeout(r, 50 + ((i * 137) % 400)));
+      expect(s.sw('rm', '-f', `rr-${i}`)).toEqual({ code: 0, stdout: `rr-${i}\n`, stderr: '' });
+    }
+    // a start that lost the race fails on its own, a moment later
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(readdirSync(ctrs).filter((d) => !before.has(d))).toEqual([]);
+    expect(mountsUnder(ctrs).filter((l) => ![...before].some((d) => l.includes(d)))).toEqual([]);
+    expect(s.sw('ps', '-a', '--filter', 'name=rr-', '-q').stdout).toBe('');
+  }, 120_000);
 });
 
 describe('system restore', () => {
