@@ -51,7 +51,7 @@ function streamText(e: BuildEvent): string | undefined {
 export const apiChildOps = {
   /** POST /build's build; progress is the text of each {"stream"} line, in order. */
   async apiBuild(engine: Engine, p: ApiBuildParams, t: OpContext<string>): Promise<ApiBuildResult> {
-    const r = await build(engine, { ...p, signal: t.signal }, (e) => {
+    const r = await build(engine, { ...p, temporaryContext: true, signal: t.signal }, (e) => {
       const text = streamText(e);
       if (text !== undefined) t.progress(text);
     });

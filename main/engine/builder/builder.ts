@@ -765,7 +765,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       sh.abort.abort();
       throw failed.reason;
     }
-    sh.hashes.flush();
+    if (!req.temporaryContext) sh.hashes.flush();
     const finalIndex = needed[needed.length - 1]!;
     const result = await getStage(sh, finalIndex);
     const cfg = result.config;

@@ -14,6 +14,12 @@ import type { CacheFrom, CacheTo } from './cache-io.js';
 export interface BuildRequest {
   /** context directory; undefined = an empty context (Dockerfile from stdin with CONTEXT "-") */
   context?: string;
+  /**
+   * The context is a temporary copy deleted after the build (the Engine API unpacks the
+   * client's tar into one): its files' hashes are not remembered, since no later build can
+   * look them up, and a table row per file per build would only grow.
+   */
+  temporaryContext?: boolean;
   /** path of the Dockerfile (default: <context>/Dockerfile) */
   dockerfile?: string;
   /** the Dockerfile's text, when it does not come from a file (stdin) */

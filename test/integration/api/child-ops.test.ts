@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { api, DOCKER, docker, dockerOk, startService, tarOf, type Service } from './harness.js';
 
@@ -51,6 +53,25 @@ describe('the Engine API service runs builds in a child process', () => {
     svc = await startService();
   });
   afterAll(async () => svc?.stop());
+
+  it('a build keeps no hash rows for the context the service unpacked and deleted (the store does not grow per build)', () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'slipway-api-ctx-'));
+    try {
+      for (let i = 0; i < 50; i++) writeFileSync(join(ctx, `f${i}`), `file ${i}\n`);
+      writeFileSync(join(ctx, 'Dockerfile'), 'FROM localhost/busybox:latest\nCOPY . /ctx/\nRUN ls /ctx | wc -l\n');
+      for (let i = 0; i < 2; i++) expect(docker(svc, ['build', '-q', '-t', 'hashes:1', ctx]).code).toBe(0);
+      expect(docker(svc, ['run', '--rm', 'hashes:1', 'sh', '-c', 'ls /ctx | wc -l']).stdout.trim()).toBe('51');
+      const db = new Database(join(svc.root, 'slipway.db'), { readonly: true });
+      try {
+        const rows = db.prepare(`SELECT count(*) AS n FROM build_file_hashes WHERE path LIKE ?`).get(`${join(svc.root, 'tmp')}/%`) as { n: number };
+        expect(rows.n).toBe(0);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  });
 
   it('the RUN step runs below a task child, and the client going away cancels it there: no image, no child, no process, no context left', async () => {
     const cli = spawn(DOCKER, ['build', '-t', 'cancelled:1', '-'], { env: svc.env, stdio: ['pipe', 'pipe', 'pipe'] });
