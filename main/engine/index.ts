@@ -67,6 +67,7 @@ export const seedBusybox = lazy(() => import('./image/seed.js'), 'seedBusybox');
 // --- containers --------------------------------------------------------------------------------
 export { inspectContainer } from './container/inspect.js';
 export { startsAfter } from './container/join.js';
+export { storeExists } from './store/paths.js';
 export type { ContainerUpdate } from './container/update.js';
 export { displayState, commandLine, containerOverview } from './views/containers.js';
 export { sampleStats, cpuPercent, memoryUsed, netTotals, dockerStats, type StatsSample } from './container/stats.js';

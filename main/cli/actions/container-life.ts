@@ -1,7 +1,7 @@
 import { withEngine } from './with-engine.js';
 // Lifecycle verbs (create, run, start, stop, kill, restart, wait, rm, pause) and conmon's
 // exit command. Kept apart from ps/logs/commit so `slipway run` loads as little as it can.
-import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, startsAfter, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
+import { Engine, EngineError, ErrorCode, errorMessage, ImageNotFoundError, startsAfter, storeExists, trace, type AttachSession, type ContainerCreateSpec } from '../../engine/index.js';
 import { ExitCode } from '../output.js';
 import { createSpec, type CreateFlags } from '../flags/create.js';
 import { checkTerminal, joinTerminal, terminalSize } from '../terminal.js';
@@ -273,6 +273,8 @@ export async function rm(names: string[], o: { force?: boolean; volumes?: boolea
 
 /** conmon's exit command: record the exit, unmount, remove when --rm. Never prints. */
 export async function cleanup(id: string, store?: string): Promise<void> {
+  // a store deleted meanwhile (a test's temporary one) is not made again just to find no row
+  if (store && !storeExists(store)) return;
   await withEngine((engine) => engine.containers.afterExit(id), store);
 }
 

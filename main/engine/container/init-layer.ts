@@ -14,7 +14,8 @@ export function ensureInitLayer(dir: string, lowersTopFirst: string[]): string {
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true, mode: 0o755 });
+  // not recursive: a container directory that a racing `rm -f` deleted is not made again
+  mkdirSync(tmp, { mode: 0o755 });
   for (const d of DIRS) {
     const p = join(tmp, d);
     mkdirSync(p, { mode: 0o755 });

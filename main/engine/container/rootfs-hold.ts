@@ -31,7 +31,13 @@ function live(ctrDir: string, kind: 'cp' | 'start', except?: string): string[] {
 }
 
 function mark(ctrDir: string, kind: 'cp' | 'start'): string {
-  mkdirSync(holdsDir(ctrDir), { recursive: true });
+  // not recursive: a container directory that a racing `rm -f` deleted is not made again
+  // (the start then fails with ENOENT, which nobody waits for when a restart policy started it)
+  try {
+    mkdirSync(holdsDir(ctrDir));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
   const name = liveTempName(kind);
   writeFileSync(join(holdsDir(ctrDir), name), '');
   return name;

@@ -9,7 +9,8 @@ import type { LayerMount } from './driver.js';
  */
 export function overlayOptions(m: LayerMount, extra: string[] = []): string {
   rmSync(m.linkDir, { recursive: true, force: true });
-  mkdirSync(m.linkDir, { recursive: true });
+  // not recursive: a container directory that a racing `rm -f` deleted is not made again
+  mkdirSync(m.linkDir);
   const top = [...m.lowers].reverse();
   top.forEach((dir, i) => symlinkSync(dir, join(m.linkDir, String(i))));
   const lower = top.map((_, i) => String(i)).join(':');

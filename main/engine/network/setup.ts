@@ -53,8 +53,23 @@ export function withNetworkLock<T>(root: string, fn: () => Promise<T>): Promise<
   return withFileLock(join(new StorePaths(root).networkConfig, 'lock'), fn);
 }
 
+/** The pid a pid file holds; undefined when there is none (another teardown may remove it at any time). */
+function pidIn(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** pasta starts of this process still under way, by container id (see setupNetwork). */
 const pastaStarting = new Map<string, Promise<void>>();
+/**
+ * The pastas this process started, by container id: its pid file lives in the container's
+ * directory, which a `rm -f` racing this start (a restart policy's) may have deleted, and a
+ * pasta nobody knows the pid of would outlive its container.
+ */
+const ourPastas = new Map<string, number>();
 
 /** Resolves when the container's network is up (pasta started); rejects with why it is not. */
 export async function networkReady(id: string): Promise<void> {
@@ -82,6 +97,7 @@ export async function setupNetwork(root: string, rec: ContainerRecord, ports: Po
     // `runc create`, which need only the namespace's path; networkReady() waits for it before
     // the container's process runs, and a teardown waits for it before it stops it.
     const started = startPasta({ netns: f.netns, pidFile: f.pastaPid, ports, name: rec.name }).then((pid) => {
+      ourPastas.set(rec.id, pid);
       writeNetworkState(root, rec.id, { ...state, pastaPid: pid });
     });
     pastaStarting.set(rec.id, started);
@@ -157,8 +173,10 @@ export async function teardownNetwork(root: string, rec: Pick<ContainerRecord, '
   const f = files(root, rec.id);
   // a pasta still starting writes its pid file when it is up: stop it after that, not before
   await pastaStarting.get(rec.id)?.catch(() => undefined);
-  if (existsSync(f.pastaPid)) {
-    const pid = Number(readFileSync(f.pastaPid, 'utf8').trim());
+  const pid = pidIn(f.pastaPid) || ourPastas.get(rec.id);
+  ourPastas.delete(rec.id);
+  if (pid) {
+    // stopPasta checks that the pid still is the pasta of this namespace
     await stopPasta(pid, f.netns);
     rmSync(f.pastaPid, { force: true });
   }

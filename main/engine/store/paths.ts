@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -6,6 +7,11 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SLIPWAY_ROOT) return resolve(env.SLIPWAY_ROOT);
   const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(data, 'slipway');
+}
+
+/** Is there a store at `root` (its database)? Opening one where there is none makes it. */
+export function storeExists(root: string): boolean {
+  return existsSync(new StorePaths(root).db);
 }
 
 /** Every path of the on-disk layout, in one place (see DESIGN.md "The store"). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX, containerStore, mountsUnder, until } from './helpers.js';
 
@@ -63,6 +63,21 @@ describe('restart policies', () => {
   });
 });
 
+/** Command lines of the processes that mention `text` (but not this test's own). */
+function processesMentioning(text: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(text)) out.push(cmd);
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return out;
+}
+
 describe('rm -f racing a restart', () => {
   it('leaves no directory, mount or runtime state of a container its restart policy was restarting', async () => {
     const ctrs = join(s.root, 'containers');
@@ -73,8 +88,11 @@ describe('rm -f racing a restart', () => {
       await new Promise((r) => setTimeout(r, 50 + ((i * 137) % 400)));
       expect(s.sw('rm', '-f', `rr-${i}`)).toEqual({ code: 0, stdout: `rr-${i}\n`, stderr: '' });
     }
-    // a start that lost the race fails on its own, a moment later
-    await new Promise((r) => setTimeout(r, 1500));
+    // a start that lost the race fails on its own, later (after its backoff): wait until no
+    // process of these containers (conmon, its exit command, pasta) is left, then look
+    const ours = () => processesMentioning(s.root).filter((l) => /rr-|pasta|conmon|container-cleanup/.test(l));
+    for (let i = 0; i < 100 && ours().length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(ours()).toEqual([]);
     expect(readdirSync(ctrs).filter((d) => !before.has(d))).toEqual([]);
     expect(mountsUnder(ctrs).filter((l) => ![...before].some((d) => l.includes(d)))).toEqual([]);
     expect(s.sw('ps', '-a', '--filter', 'name=rr-', '-q').stdout).toBe('');
