@@ -457,7 +457,7 @@ export class ContainerManager {
     if (now && rec.spec.hostConfig.AutoRemove) await this.destroy(now);
     // removed while this start ran (a restart policy's start racing `rm -f`): what this start
     // made again under its directory (the init layer, the layer links) goes with it
-    if (!now) await rm(this.files(rec.id).dir, { recursive: true, force: true });
+    if (!now) await this.removeDir(rec, this.files(rec.id).dir);
     return err;
   }
 

@@ -31,18 +31,18 @@ export async function createNetns(path: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (isNetnsMount(path)) await removeNetns(path);
   closeSync(openSync(path, 'w', 0o600));
+  const fail = (why: string) => {
+    rmSync(path, { force: true });
+    return new EngineError(ErrorCode.SYSTEM, `cannot create the container's network namespace: ${why}: run as root (or use --network host)`);
+  };
   try {
     // without a process (one fork and exec less on every start of a container with a network)
     if (createNetnsNative(path)) return;
   } catch (e) {
-    rmSync(path, { force: true });
-    throw new EngineError(ErrorCode.SYSTEM, `cannot create the container's network namespace: ${errorMessage(e)}: run as root (or use --network host)`);
+    throw fail(errorMessage(e));
   }
   const r = await runTool('unshare', [`--net=${path}`, 'true']);
-  if (r.code !== 0) {
-    rmSync(path, { force: true });
-    throw new EngineError(ErrorCode.SYSTEM, `cannot create the container's network namespace: ${r.stderr.trim() || `unshare exited ${r.code}`}: run as root (or use --network host)`);
-  }
+  if (r.code !== 0) throw fail(r.stderr.trim() || `unshare exited ${r.code}`);
 }
 
 /** Is `path` a mounted network namespace (an nsfs mount point)? */

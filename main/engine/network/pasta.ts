@@ -73,29 +73,30 @@ export async function startPasta(o: { netns: string; pidFile: string; ports: Por
 
 /** Is `pid` the pasta that serves `netns` (not an unrelated process that reused the pid)? */
 export function isOurPasta(pid: number, netns: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
-    return argv.includes(netns);
-  } catch {
-    return false;
-  }
+  return ourPastaArgv(pid, netns) !== undefined;
 }
 
-/** Does this pasta bind ports on the host (`-t`/`-u` with something other than `none`)? Unsure = yes. */
-function bindsHostPorts(pid: number): boolean {
+/** The command line of `pid` when it is the live pasta of `netns`, else undefined. */
+function ourPastaArgv(pid: number, netns: string): string[] | undefined {
+  let argv: string[];
   try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a, i) => (a === '-t' || a === '-u') && argv[i + 1] !== 'none');
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return true;
+    return undefined;
   }
+  return argv.includes(netns) && !isZombie(pid) ? argv : undefined;
+}
+
+/** Does this pasta bind ports on the host (`-t`/`-u` with something other than `none`)? */
+function bindsHostPorts(argv: string[]): boolean {
+  return argv.some((a, i) => (a === '-t' || a === '-u') && argv[i + 1] !== 'none');
 }
 
 /** Stop the pasta serving `netns` by its pid: TERM, then KILL if it lingers. */
 export async function stopPasta(pid: number, netns: string): Promise<void> {
-  if (!pid || !isOurPasta(pid, netns)) return;
-  const holdsHostPorts = bindsHostPorts(pid);
+  const argv = pid ? ourPastaArgv(pid, netns) : undefined;
+  if (!argv) return;
+  const holdsHostPorts = bindsHostPorts(argv);
   try {
     process.kill(pid, 'SIGTERM');
   } catch {

@@ -113,15 +113,19 @@ export function seqpacketAddon(): NativeAddon {
  * util-linux's `unshare`, a process of its own).
  */
 export function createNetnsNative(path: string): boolean {
-  let a: NativeAddon;
+  const a = addonWith('netnsCreate');
+  a?.netnsCreate!(path);
+  return a !== undefined;
+}
+
+/** The addon when it loads and has `call` (an addon built before the call was added lacks it), else undefined. */
+function addonWith(call: keyof NativeAddon): NativeAddon | undefined {
   try {
-    a = load();
+    const a = load();
+    return typeof a[call] === 'function' ? a : undefined;
   } catch {
-    return false;
+    return undefined;
   }
-  if (typeof a.netnsCreate !== 'function') return false;
-  a.netnsCreate(path);
-  return true;
 }
 
 /** True when the addon can be loaded (for `slipway info` and tests that need it). */
@@ -162,13 +166,8 @@ const lazyStatsProto: object = Object.create(
 );
 
 export function readdirWithStats(dir: string): [string, Stats][] | undefined {
-  let a: NativeAddon;
-  try {
-    a = load();
-  } catch {
-    return undefined;
-  }
-  if (typeof a.readdirStats !== 'function') return undefined;
+  const a = addonWith('readdirStats');
+  if (!a) return undefined;
   const { names, stats: v } = a.readdirStats(dir);
   const out: [string, Stats][] = names.map((n, i) => {
     const st = Object.create(lazyStatsProto) as Record<string, number>;
