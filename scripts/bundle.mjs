@@ -26,6 +26,8 @@ export const ENTRIES = {
   'task-child': 'main/server/task-child.ts',
   // the rootless port forwarder (main/engine/network/port-forward.ts starts it in the rootless netns)
   'port-forwarder': 'main/engine/network/port-forwarder.ts',
+  // the builder's layer packing thread (main/engine/layer/pack-pool.ts starts it)
+  'pack-worker': 'main/engine/layer/pack-worker.ts',
 };
 /**
  * Loaded from node_modules at run time, by the verbs that use them: electron (the app), and
@@ -42,7 +44,7 @@ const EXTERNAL = ['electron', 'zod', 'ws', 'dockerfile-ast'];
  * bundle each becomes an object whose properties load the real module on first use. Sound
  * because a CommonJS bundle reads an imported name as a property at each use.
  */
-const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'http', 'https', 'net', 'dgram', 'readline', 'tls', 'stream', 'stream/promises', 'fs/promises', 'os'];
+const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'http', 'https', 'net', 'dgram', 'readline', 'tls', 'stream', 'stream/promises', 'fs/promises', 'os', 'worker_threads'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {

@@ -3,9 +3,10 @@ import { normalizeTagged } from '../image/reference.js';
 import { basename, join, posix, relative, resolve } from 'node:path';
 import type { Engine } from '../engine.js';
 import type { ImageConfig, HistoryEntry } from '../image/types.js';
-import type { ImageRecord, LayerRecord } from '../image/images.js';
+import type { ImageRecord, LayerRecord, NewLayer } from '../image/images.js';
 import { checkRunnable, formatPlatform, hostPlatform, parsePlatform, samePlatform, type Platform } from './platform.js';
 import { NotFoundError, errorMessage, EngineError, ErrorCode } from '../model/errors.js';
+import { errnoCode } from '../util/native.js';
 import { liveTempName, newId } from '../util/ids.js';
 import { sha256 } from '../util/digest.js';
 import { parseDockerfile, parseDockerfileCached, loadParser, dockerfileError, flag, flags, boolFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js';
@@ -19,7 +20,7 @@ import { argDecls, globalArgValues, planStages, PROXY_ARGS, refOf, type StagePla
 import { resolveGitSources, resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
 import { gitSshEnv } from './git.js';
 import { resolveChown, type Ids } from './users.js';
-import { chainOf, commitLayerDir, ensureSnapshots, layerAvailable, newLayerDir, snapshotDirs } from './layers.js';
+import { chainOf, ensureSnapshots, layerAvailable, newLayerDir, packLayerDir, placeLayerDir, snapshotDirs, type MadeLayer } from './layers.js';
 import { BuildStepError, DockerfileError } from './errors.js';
 import { parseMount } from './run-mounts.js';
 import { openMounts, planMounts, type MountSource } from './step-mounts.js';
@@ -53,6 +54,24 @@ interface State extends StageResult {
   cs: ConfigState;
   /** the first step of this stage that missed the cache: later misses are explained by it */
   firstMiss?: string;
+  /** the last step's layer, being packed while the next step runs on its dir */
+  pending?: PendingLayer;
+}
+
+/**
+ * At most one per stage: a step's layer dir is final when its command ends, and only its blob
+ * (tar, digest, fsync) is still being written. The next step reads or mounts the dir where it
+ * is; the dir moves to snapshots/<chainID> when that step's own work is done, so nothing is
+ * renamed under a step that uses it.
+ */
+interface PendingLayer {
+  /** its step, as progress names it */
+  name: string;
+  dir: string;
+  packing: Promise<NewLayer>;
+  /** the step's record, once its blob is written: snapshot placed, cache row, progress */
+  finish: (layer: NewLayer) => void;
+  fail: (e: unknown) => void;
 }
 
 interface Shared {
@@ -100,6 +119,39 @@ function view(sh: Shared, layers: LayerRecord[]): LayerView {
   return new LayerView(snapshotDirs(sh.engine, { layers }));
 }
 
+/** A stage's layer dirs as its next step sees them (bottom first): the one being packed last. */
+function stageDirs(sh: Shared, st: State): string[] {
+  const dirs = snapshotDirs(sh.engine, { layers: st.layers });
+  if (st.pending) dirs.push(st.pending.dir);
+  return dirs;
+}
+
+/** Wait for the stage's pending layer and record it (a failed pack fails its own step). */
+async function flushPending(st: State): Promise<void> {
+  const p = st.pending;
+  if (!p) return;
+  st.pending = undefined;
+  let layer: NewLayer;
+  try {
+    layer = await p.packing;
+  } catch (e) {
+    rmSync(p.dir, { recursive: true, force: true });
+    p.fail(e);
+    throw new PreviousStepFailed(p.name, e);
+  }
+  p.finish(layer);
+}
+
+/** What the step after a layer that could not be packed fails with: the cause is shown on its own step. */
+class PreviousStepFailed extends Error {
+  constructor(
+    readonly step: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cancelled: ${step} failed`);
+  }
+}
+
 function startStep(sh: Shared, stage: string, name: string, instruction: string): { info: StepInfo; t0: number; rec: StepRecord } {
   const info: StepInfo = { id: ++sh.vertex, name, stage, instruction };
   const rec: StepRecord = { id: info.id, name, status: 'running' };
@@ -137,32 +189,57 @@ interface LayerWork {
   inputs: string;
   sources?: Record<string, string>;
   /** make the layer dir (or return undefined: nothing changed) */
-  make: (step: StepInfo) => Promise<LayerRecord | undefined>;
+  make: (step: StepInfo) => Promise<MadeLayer | undefined>;
 }
 
 async function layerStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number, prepare: () => Promise<LayerWork>): Promise<void> {
   const { info, t0, rec } = startStep(sh, label, `[${label} ${n}/${total}] ${ins.text.split('\n')[0]}`, ins.text);
   rec.line = ins.line;
+  const fail = (e: unknown) => {
+    rec.status = 'failed';
+    rec.ms = Math.round(now() - t0);
+    const tail = e instanceof BuildStepError ? e.outputTail : [];
+    const exitCode = e instanceof BuildStepError ? e.runExitCode : undefined;
+    sh.emit({ type: 'step.error', step: info, message: errorMessage(e), exitCode, tail });
+  };
+  const done = () => {
+    rec.ms = Math.round(now() - t0);
+    if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
+  };
+  const addLayer = (layer: LayerRecord) => {
+    st.layers.push(layer);
+    st.config.rootfs.diff_ids.push(layer.diffId);
+    rec.layer = layer.diffId;
+  };
   try {
     const w = await prepare();
     const key = stepKey(st.key, w.instruction, w.inputs);
-    const parentChain = st.layers[st.layers.length - 1]?.chainId;
+    const parentKey = st.key;
     // The same step in two stages at once (same parent, same inputs) runs once, as BuildKit's
     // solver merges equal vertices; the other waits and takes it as a cache hit.
     const running = sh.inflight.get(key);
     if (running) await running;
     let row = sh.req.noCache ? undefined : sh.cache.get(key);
-    if (!row && !sh.req.noCache && !sh.imported.empty) row = await sh.imported.layerRow(key, parentChain);
-    let layer: LayerRecord | undefined;
+    if (!row && !sh.req.noCache && !sh.imported.empty) {
+      await flushPending(st);
+      row = await sh.imported.layerRow(key, st.layers[st.layers.length - 1]?.chainId);
+    }
     let created: string;
+    let made: MadeLayer | undefined;
+    let hasLayer = false;
     if (row && (!row.diff_id || (row.chain_id && layerAvailable(sh.engine, row.chain_id, row.blob_digest!)))) {
+      await flushPending(st);
       sh.cache.touch(key);
       created = row.created;
+      hasLayer = !!row.diff_id;
       if (row.diff_id) {
-        layer = { diffId: row.diff_id, blobDigest: row.blob_digest!, mediaType: row.media_type!, blobSize: row.blob_size!, size: row.size!, chainId: row.chain_id! };
+        // A cached layer's chainID was computed on the same parent chain: the key says so.
+        const layer = { diffId: row.diff_id, blobDigest: row.blob_digest!, mediaType: row.media_type!, blobSize: row.blob_size!, size: row.size! };
+        addLayer({ ...layer, chainId: chainOf(st.layers[st.layers.length - 1]?.chainId, layer.diffId) });
       }
       rec.status = 'cached';
       sh.emit({ type: 'step.cached', step: info });
+      done();
     } else {
       let reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, w.sources);
       if (st.firstMiss && reason.startsWith('no cache for parent')) reason = `an earlier step changed: ${st.firstMiss}`;
@@ -171,36 +248,63 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       sh.emit({ type: 'step.miss', step: info, reason });
       let settle!: () => void;
       sh.inflight.set(key, new Promise<void>((r) => (settle = r)));
-      try {
-        layer = await w.make(info);
-        created = nowIso(sh);
-        sh.cache.put({ key, parentKey: st.key, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
-      } finally {
+      const unlist = () => {
         sh.inflight.delete(key);
         settle();
+      };
+      try {
+        made = await w.make(info);
+        // The previous step's dir is no longer in use: it can move into place.
+        await flushPending(st);
+      } catch (e) {
+        if (made) rmSync(made.dir, { recursive: true, force: true });
+        unlist();
+        throw e;
       }
-      rec.status = 'done';
+      created = nowIso(sh);
+      hasLayer = !!made;
+      const record = (layer?: LayerRecord) => {
+        sh.cache.put({ key, parentKey, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
+        unlist();
+      };
+      if (!made) {
+        record();
+        rec.status = 'done';
+        done();
+      } else {
+        const dir = made.dir;
+        const parentChain = st.layers[st.layers.length - 1]?.chainId;
+        const packing = packLayerDir(sh.engine, made, { epoch: sh.req.epoch });
+        // The step is done when its blob is; flushPending records it (and reports a failure).
+        packing.then(
+          () => {
+            rec.status = 'done';
+            done();
+          },
+          () => {},
+        );
+        st.pending = {
+          name: info.name,
+          dir,
+          packing,
+          finish: (nl) => {
+            const layer = placeLayerDir(sh.engine, dir, parentChain, nl);
+            addLayer(layer);
+            record(layer);
+          },
+          fail: (e) => {
+            unlist();
+            fail(e);
+          },
+        };
+      }
     }
-    if (layer) {
-      // A cached layer's chainID was computed on the same parent chain: the key says so.
-      const parent = st.layers[st.layers.length - 1]?.chainId;
-      const chainId = chainOf(parent, layer.diffId);
-      st.layers.push({ ...layer, chainId });
-      st.config.rootfs.diff_ids.push(layer.diffId);
-      rec.layer = layer.diffId;
-    }
-    history(st, created, w.createdBy, !layer);
+    history(st, created, w.createdBy, !hasLayer);
     st.key = key;
     st.keys.push(key);
-    rec.ms = Math.round(now() - t0);
-    if (rec.status === 'done') sh.emit({ type: 'step.done', step: info, ms: rec.ms });
   } catch (e) {
-    rec.status = 'failed';
-    rec.ms = Math.round(now() - t0);
-    const tail = e instanceof BuildStepError ? e.outputTail : [];
-    const exitCode = e instanceof BuildStepError ? e.runExitCode : undefined;
-    sh.emit({ type: 'step.error', step: info, message: errorMessage(e), exitCode, tail });
-    throw reported(e);
+    fail(e);
+    throw reported(e instanceof PreviousStepFailed ? e.cause : e);
   }
 }
 
@@ -245,7 +349,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
     if (!/^[0-7]{3,4}$/.test(v)) throw dockerfileError(ins, `invalid --chmod "${v}": use an octal mode like 755 or 0644`);
     chmod = parseInt(v, 8);
   }
-  const targetView = view(sh, st.layers);
+  const targetView = new LayerView(stageDirs(sh, st));
   const chownRaw = flag(ins, 'chown');
   let chown: Ids | undefined;
   if (chownRaw !== undefined) {
@@ -304,7 +408,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
       const dir = newLayerDir(sh.engine);
       try {
         await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch, tmpDir: sh.engine.store.paths.tmp, gitEnv, signal: sh.abort.signal }, targetView, dir);
-        return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
+        return { dir };
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
         throw e instanceof EngineError ? dockerfileError(ins, e.message) : e;
@@ -323,7 +427,7 @@ function workdirWork(sh: Shared, st: State, ins: Instruction): LayerWork {
   const cur = st.config.config.WorkingDir || '/';
   const wd = posix.normalize(arg.startsWith('/') ? arg : posix.join(cur, arg));
   st.config.config.WorkingDir = wd;
-  const v = view(sh, st.layers);
+  const v = new LayerView(stageDirs(sh, st));
   const exists = v.stat(wd)?.stat.isDirectory() ?? false;
   return {
     keyword: 'WORKDIR',
@@ -345,7 +449,7 @@ function workdirWork(sh: Shared, st: State, ins: Instruction): LayerWork {
       const dir = newLayerDir(sh.engine);
       try {
         await writeMkdir(v, dir, wd, owner, sh.req.epoch);
-        return await commitLayerDir(sh.engine, dir, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch });
+        return { dir };
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
         throw e;
@@ -456,9 +560,13 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
       const upper = newLayerDir(sh.engine);
       const tail: string[] = [];
       const tmp = join(sh.engine.store.paths.tmp, liveTempName('run'));
-      mkdirSync(tmp, { mode: 0o700 });
       let opened: Awaited<ReturnType<typeof openMounts>> | undefined;
       try {
+        try {
+          mkdirSync(tmp, { mode: 0o700 });
+        } catch (e) {
+          throw new EngineError(ErrorCode.SYSTEM, `cannot make the step's temp dir in ${sh.engine.store.paths.tmp}: ${errnoCode(e) ?? errorMessage(e)} (check that the store's disk is writable and has space)`);
+        }
         opened = await openMounts(mountPlans.plans, tmp);
         const stepMounts: StepMount[] = [...opened.mounts];
         if (cmd.script) {
@@ -471,7 +579,7 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
         if (mountPlans.sshAuthSock && !stepEnv.some((e) => e.startsWith('SSH_AUTH_SOCK='))) stepEnv.push(`SSH_AUTH_SOCK=${mountPlans.sshAuthSock}`);
         const { runStep } = await import('./run.js');
         await runStep(sh.engine, {
-          lowerDirs: snapshotDirs(sh.engine, { layers: st.layers }),
+          lowerDirs: stageDirs(sh, st),
           args: cmd.args,
           env: stepEnv,
           cwd,
@@ -487,7 +595,7 @@ async function runWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction)
             sh.emit({ type: 'step.output', step: info, stream, text });
           },
         });
-        return await commitLayerDir(sh.engine, upper, st.layers[st.layers.length - 1]?.chainId, { epoch: sh.req.epoch, upper: true });
+        return { dir: upper, upper: true };
       } catch (e) {
         rmSync(upper, { recursive: true, force: true });
         if (e instanceof BuildStepError) {
@@ -636,8 +744,20 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
     const v = sh.buildArgs.get(p);
     if (v !== undefined) st.args.set(p, v);
   }
+  try {
+    await stageSteps(sh, st, plan, [...triggers, ...stage.instructions], label, total);
+    await flushPending(st);
+  } catch (e) {
+    // What the stage made before the failure is cached, as when each step packed its own layer.
+    await flushPending(st).catch(() => {});
+    throw e instanceof PreviousStepFailed ? reported(e.cause) : e;
+  }
+  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys };
+}
+
+async function stageSteps(sh: Shared, st: State, plan: StagePlan, instructions: Instruction[], label: string, total: number): Promise<void> {
   let n = 1;
-  for (const ins of [...triggers, ...stage.instructions]) {
+  for (const ins of instructions) {
     if (sh.abort.signal.aborted) throw new EngineError(ErrorCode.CANCELLED, 'build cancelled');
     switch (ins.keyword) {
       case 'ARG':
@@ -657,7 +777,6 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
         configStep(sh, st, applyConfigInstruction(st.cs, ins, scope(st)), ins.keyword !== 'ONBUILD');
     }
   }
-  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys };
 }
 
 /** `# syntax=` and `# check=` are accepted; say what they do (and do not do) here. */

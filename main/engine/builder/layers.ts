@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine.js';
-import type { ImageRecord, LayerRecord } from '../image/images.js';
+import type { ImageRecord, LayerRecord, NewLayer } from '../image/images.js';
 import { hexOf, sha256 } from '../util/digest.js';
 import { fsyncDir } from '../util/atomic.js';
 import { liveTempName } from '../util/ids.js';
@@ -10,7 +10,8 @@ import { liveTempName } from '../util/ids.js';
  * Build layers are made as directories that are already the snapshot: a COPY writes its files
  * into a fresh dir under snapshots/.tmp-*, a RUN leaves its overlay upper there; the dir is
  * packed into a blob and then renamed to snapshots/<chainID>. Nothing is extracted twice, and
- * a crash leaves only a .tmp-* dir that `system check` removes.
+ * a crash leaves only a .tmp-* dir that `system check` removes. The builder packs a step's dir
+ * while the next step runs on top of it, and renames it once that step is done with it.
  */
 export function newLayerDir(engine: Engine): string {
   const dir = join(engine.store.paths.snapshots, `.tmp-${liveTempName('build')}`);
@@ -22,13 +23,29 @@ export function chainOf(parent: string | undefined, diffId: string): string {
   return parent ? sha256(`${parent} ${diffId}`) : diffId;
 }
 
-/** Pack `dir` into a blob and move it into place as the snapshot. */
-export async function commitLayerDir(engine: Engine, dir: string, parentChain: string | undefined, opts: { epoch?: number; upper?: boolean }): Promise<LayerRecord> {
+/** A step's layer directory, made and not yet packed. */
+export interface MadeLayer {
+  dir: string;
+  /** the dir is a RUN's overlay upper (whiteouts as devices, opaque xattrs) */
+  upper?: boolean;
+}
+
+/** Pack a made layer's dir into a blob. The dir itself is left as it is, so the next step can
+ *  already read it (or mount it as a lower) while this runs. */
+export async function packLayerDir(engine: Engine, made: MadeLayer, opts: { epoch?: number }): Promise<NewLayer> {
   // Imported on use: a fully cached build never packs or unpacks anything.
+  const rootless = (await import('../rootless/detect.js')).isRootless();
+  const { packOnThread } = await import('../layer/pack-pool.js');
+  const onThread = await packOnThread({ root: engine.store.paths.root, dir: made.dir, upper: !!made.upper, epoch: opts.epoch, rootless });
+  if (onThread) return onThread;
   const { commitDirectory, commitUpperDir } = await import('../layer/diff.js');
-  const layer = opts.upper
-    ? await commitUpperDir(dir, engine.store.blobs, { epoch: opts.epoch, rootless: (await import('../rootless/detect.js')).isRootless() })
-    : await commitDirectory(dir, engine.store.blobs, { epoch: opts.epoch });
+  return made.upper
+    ? await commitUpperDir(made.dir, engine.store.blobs, { epoch: opts.epoch, rootless })
+    : await commitDirectory(made.dir, engine.store.blobs, { epoch: opts.epoch });
+}
+
+/** Move a packed layer's dir into place as the snapshot of its chain. */
+export function placeLayerDir(engine: Engine, dir: string, parentChain: string | undefined, layer: NewLayer): LayerRecord {
   const chainId = chainOf(parentChain, layer.diffId);
   const dest = engine.images.snapshots.path(chainId);
   if (existsSync(dest)) {

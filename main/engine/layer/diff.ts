@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs, { type Stats } from 'node:fs';
 import { open, readlink, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blobs.js';
 import type { NewLayer } from '../image/images.js';
 import { MediaTypes } from '../image/types.js';
-import { EngineError, ErrorCode } from '../model/errors.js';
+import { EngineError, ErrorCode, errorMessage } from '../model/errors.js';
 import type { Digest } from '../util/digest.js';
 import { errnoCode, lgetxattr, llistxattr } from '../util/native.js';
 import { isOpaqueDir, isOverlayXattr, OPAQUE_WHITEOUT, upperEntryKind, WHITEOUT_PREFIX } from './overlay.js';
@@ -104,7 +105,9 @@ const EARLY_SYNC = 32 << 20;
  */
 async function commitChunks(chunks: AsyncGenerator<Buffer>, blobs: BlobStore): Promise<NewLayer> {
   const tmp = blobs.tempPath();
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', 0o644).catch((e: unknown) => {
+    throw new EngineError(ErrorCode.SYSTEM, `cannot write the layer's blob in ${dirname(tmp)}: ${errnoCode(e) ?? errorMessage(e)} (check that the store's disk is writable and has space)`);
+  });
   const hash = createHash('sha256');
   let size = 0;
   let batch: Buffer[] = [];

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EngineError, ErrorCode } from '../model/errors.js';
+import { bundleEntry } from '../util/bundle-entry.js';
 import { splitPortKey } from './options.js';
 import type { PortMap } from './types.js';
 
@@ -16,17 +15,8 @@ import type { PortMap } from './types.js';
  * namespace (port-forwarder.ts) and relays to the container.
  */
 
-/**
- * The forwarder's entry: beside this module in the bundle (entries and chunks together), else
- * the repo's bundle, seen from main/ (tests run the sources) or from dist/main/ (tsc's output).
- */
 function forwarderEntry(): string {
-  const candidates = [
-    fileURLToPath(new URL('./port-forwarder.cjs', import.meta.url)),
-    join(resolve(import.meta.dirname, '..', '..', '..'), 'dist', 'bundle', 'port-forwarder.cjs'),
-    join(resolve(import.meta.dirname, '..', '..', '..', '..'), 'dist', 'bundle', 'port-forwarder.cjs'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
+  const found = bundleEntry('port-forwarder');
   if (found) return found;
   throw new EngineError(ErrorCode.SYSTEM, 'the port forwarder (port-forwarder.cjs) is not built: run `npm run build` in the Slipway checkout');
 }
