@@ -23,6 +23,6 @@ async function pack(job: PackJob) {
   let blobs = stores.get(job.root);
   if (!blobs) stores.set(job.root, (blobs = new BlobStore(new StorePaths(job.root))));
   return job.upper
-    ? await commitUpperDir(job.dir, blobs, { epoch: job.epoch, rootless: job.rootless })
-    : await commitDirectory(job.dir, blobs, { epoch: job.epoch });
+    ? await commitUpperDir(job.dir, blobs, { epoch: job.epoch, rootless: job.rootless, syncIo: true })
+    : await commitDirectory(job.dir, blobs, { epoch: job.epoch, syncIo: true });
 }

@@ -1,6 +1,7 @@
-import type { Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readdirWithStats } from '../util/native.js';
 
 export interface WalkEntry {
   /** path relative to the walked root, "a/b" */
@@ -30,6 +31,25 @@ async function* walkDir(dir: string, relDir: string, descend?: (e: WalkEntry) =>
     const into = e.st.isDirectory() && (!descend || descend(e));
     yield e;
     if (into) yield* walkDir(e.path, e.rel, descend);
+  }
+}
+
+/**
+ * walkTree with plain syscalls (one addon call per directory where the addon has it): for a
+ * thread that may block, such as the builder's packing thread. No thread-pool round trip per
+ * entry.
+ */
+export function* walkTreeSync(root: string, descend?: (e: WalkEntry) => boolean): Generator<WalkEntry> {
+  yield* walkDirSync(root, '', descend);
+}
+
+function* walkDirSync(dir: string, relDir: string, descend?: (e: WalkEntry) => boolean): Generator<WalkEntry> {
+  const entries = readdirWithStats(dir) ?? readdirSync(dir).sort(byteOrder).map((n): [string, Stats] => [n, lstatSync(join(dir, n))]);
+  for (const [name, st] of entries) {
+    const e: WalkEntry = { rel: relDir ? `${relDir}/${name}` : name, path: join(dir, name), st };
+    const into = st.isDirectory() && (!descend || descend(e));
+    yield e;
+    if (into) yield* walkDirSync(e.path, e.rel, descend);
   }
 }
 

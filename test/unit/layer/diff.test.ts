@@ -98,6 +98,44 @@ describe('packUpperDir / commitUpperDir', () => {
   });
 });
 
+describe('syncIo: the packing thread walks and reads with plain syscalls', () => {
+  it('gives the bytes the thread-pool packer gives: whiteouts, opaque dirs, links, xattrs, big and empty files', async () => {
+    const up = dir();
+    mkdirSync(join(up, 'etc'));
+    mknod(join(up, 'etc', 'gone'), S_IFCHR, 0, 0);
+    mkdirSync(join(up, 'var', 'deep'), { recursive: true });
+    lsetxattr(join(up, 'var'), 'trusted.overlay.opaque', Buffer.from('y'));
+    writeFileSync(join(up, 'var', 'deep', 'f'), 'deep');
+    writeFileSync(join(up, 'one'), 'same inode');
+    linkSync(join(up, 'one'), join(up, 'two'));
+    lsetxattr(join(up, 'one'), 'user.tag', Buffer.from('v'));
+    symlinkSync('one', join(up, 'ln'));
+    writeFileSync(join(up, 'big'), Buffer.alloc(3 << 20, 7)); // streamed in chunks, not read whole
+    writeFileSync(join(up, 'empty'), '');
+    for (let i = 0; i < 300; i++) writeFileSync(join(up, `f${String(i).padStart(3, '0')}`), `file ${i}\n`.repeat(i));
+    const pool = await collect(packUpperDir(up, { epoch: 1_700_000_000 }));
+    const sync = await collect(packUpperDir(up, { epoch: 1_700_000_000, syncIo: true }));
+    expect(sync.length).toBe(pool.length);
+    expect(sha256hex(sync)).toBe(sha256hex(pool));
+    const layer = await commitUpperDir(up, blobs, { epoch: 1_700_000_000, syncIo: true });
+    expect(layer.diffId).toBe(sha256hex(pool));
+    expect((await listTar(sync)).slice(0, 4).map((e) => e.name)).toEqual(['big', 'empty', 'etc/', 'etc/.wh.gone']);
+  });
+
+  it('a plain directory with a prefix, --chown and a filter: the same bytes', async () => {
+    const src = dir();
+    writeFileSync(join(src, 'app.js'), 'code');
+    mkdirSync(join(src, 'node_modules', 'x'), { recursive: true });
+    writeFileSync(join(src, 'node_modules', 'x', 'i.js'), 'dep');
+    writeFileSync(join(src, 'keep.txt'), 'k');
+    const o = { prefix: 'srv/app', chown: { uid: 7, gid: 8 }, filter: (rel: string) => rel !== 'node_modules' };
+    const a = await collect(packDirectory(src, o));
+    const b = await collect(packDirectory(src, { ...o, syncIo: true }));
+    expect(sha256hex(b)).toBe(sha256hex(a));
+    expect((await listTar(b)).map((e) => e.name)).toEqual(['srv/app/app.js', 'srv/app/keep.txt']);
+  });
+});
+
 describe('packDirectory', () => {
   it('places a plain directory under a prefix, with --chown and a filter', async () => {
     const src = dir();
