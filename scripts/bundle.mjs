@@ -24,6 +24,8 @@ export const ENTRIES = {
   cli: 'main/cli/index.ts',
   // the web bridge's / app's long-task child (main/server/tasks.ts forks it)
   'task-child': 'main/server/task-child.ts',
+  // the Engine API's child for builds, pulls and loads (main/api/child-ops.ts)
+  'api-child': 'main/api/api-child.ts',
   // the rootless port forwarder (main/engine/network/port-forward.ts starts it in the rootless netns)
   'port-forwarder': 'main/engine/network/port-forwarder.ts',
   // the builder's layer packing thread (main/engine/layer/pack-pool.ts starts it)

@@ -1,8 +1,8 @@
-import { build, loadArchive, pull, type BuildEvent, type Credentials, type Engine, type LoadedImage, type OpContext, type TransferEvent } from '../engine/index.js';
+import { build, bundleEntry, loadArchive, pull, type BuildEvent, type Credentials, type Engine, type LoadedImage, type OpContext, type TransferEvent } from '../engine/index.js';
 
 /**
- * The Engine API's work that runs in a child process (engine/child-op.ts, served by
- * server/task-child.ts): a build, a pull or a load grows the heap and native memory by tens
+ * The Engine API's work that runs in a child process (engine/child-op.ts; the child is
+ * api-child.ts, an entry of the bundle, found once): a build, a pull or a load grows the heap and native memory by tens
  * of MB (builds of the bench context took the service from 62 to 132 MB RSS, a 200 MB pull to
  * 137 MB, and it stayed there), which a long-lived service keeps; in a child it goes back when
  * the child ends. The routes keep docker's words and shapes; what crosses is the engine's own
@@ -69,3 +69,6 @@ export const apiChildOps = {
     return (await loadArchive(engine, p.path, p.label)).map((l) => ({ id: l.id, tags: l.tags }));
   },
 };
+
+/** The child these ops run in (undefined where the bundle is not built: they run in-process). */
+export const apiChildEntry: string | undefined = bundleEntry('api-child');

@@ -1,7 +1,4 @@
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BuildStepError } from './builder/errors.js';
 import { Engine } from './engine.js';
 import { EngineError, ErrorCode, errorMessage, type ErrorDetail } from './model/errors.js';
@@ -14,8 +11,9 @@ import { EngineError, ErrorCode, errorMessage, type ErrorDetail } from './model/
  * the child exits: a long-lived process keeps the heap it once grew.
  *
  * An op is a plain function of (engine, params, {progress, signal}); each door keeps a table
- * of its ops, and the child entry (server/task-child.ts) serves all the tables. Params,
- * progress and results cross the IPC channel by structured clone (serialization 'advanced').
+ * of its ops and a child entry that serves it (server/task-child.ts, api/api-child.ts: entries
+ * of the bundle, found with bundleEntry()), and passes that entry to runOp. Params, progress
+ * and results cross the IPC channel by structured clone (serialization 'advanced').
  */
 
 export interface OpContext<P = unknown> {
@@ -28,20 +26,6 @@ export type ChildOp = (engine: Engine, params: never, ctx: OpContext<never>) => 
 export type ChildOps = Record<string, ChildOp>;
 type OpParams<O> = O extends (e: Engine, p: infer P, c: never) => Promise<unknown> ? P : never;
 type OpProgress<O> = O extends (e: Engine, p: never, c: OpContext<infer E>) => Promise<unknown> ? E : never;
-
-/**
- * The child entry: beside this code when running from the bundle (task-child.cjs beside
- * cli.cjs) or from tsc's dist/ (the Electron main: dist/main/server/task-child.js), else the
- * repo's bundle (tests run the sources). Undefined when there is none: ops then run in-process.
- */
-export function childOpEntry(): string | undefined {
-  const candidates = [
-    fileURLToPath(new URL('./task-child.cjs', import.meta.url)),
-    fileURLToPath(new URL('../server/task-child.js', import.meta.url)),
-    join(resolve(import.meta.dirname, '..', '..'), 'dist', 'bundle', 'task-child.cjs'),
-  ];
-  return candidates.find((p) => existsSync(p));
-}
 
 /** An error as it crosses the channel: its category, whole message and what a door reads from it. */
 interface WireError {
@@ -70,8 +54,8 @@ function fromWire(w: WireError): EngineError {
 type Message = { type: 'progress'; p: unknown } | { type: 'done'; result: unknown } | { type: 'failed'; error: WireError };
 
 /**
- * Run `ops[op]` in a child when the child entry exists, else in this process (same code, same
- * progress). Progress arrives in the order the op made it; `ctx.signal` cancels the op in the
+ * Run `ops[op]` in a child running `entry` (a door's child entry), else, when the door has none
+ * built, in this process (same code, same progress). Progress arrives in the order the op made it; `ctx.signal` cancels the op in the
  * child; the op's error comes back with its category, message and build-step facts.
  */
 export function runOp<T extends ChildOps, K extends keyof T & string>(
@@ -80,7 +64,7 @@ export function runOp<T extends ChildOps, K extends keyof T & string>(
   op: K,
   params: OpParams<T[K]>,
   ctx: OpContext<OpProgress<T[K]>>,
-  entry: string | undefined = childOpEntry(),
+  entry: string | undefined,
 ): Promise<Awaited<ReturnType<T[K]>>> {
   type Result = Awaited<ReturnType<T[K]>>;
   if (!entry) return (ops[op] as unknown as (e: Engine, p: typeof params, c: typeof ctx) => Promise<Result>)(engine, params, ctx);

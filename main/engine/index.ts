@@ -119,7 +119,8 @@ export async function reexecInRootlessNamespaceIfNeeded(): Promise<void> {
 }
 
 // --- long operations in a child process (the app's tasks, the Engine API's build) -------------
-export { childOpEntry, runOp, serveChildOps, type ChildOp, type ChildOps, type OpContext } from './child-op.js';
+export { bundleEntry } from './util/bundle-entry.js';
+export { runOp, serveChildOps, type ChildOp, type ChildOps, type OpContext } from './child-op.js';
 
 // --- small helpers the doors share -------------------------------------------------------------
 export { bytesSize, humanAgo, humanDuration, humanSize } from './util/human.js';

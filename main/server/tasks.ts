@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TaskResults, type TaskInfo, type TaskKind, type TaskParamsOf, type TaskProgressEvent, type TaskResult } from '../../shared/api.js';
 import { checkResults } from './dispatch.js';
 import { toApiError } from './errors.js';
-import { childOpEntry, Engine, EngineError, ErrorCode, errorMessage, runOp } from '../engine/index.js';
+import { bundleEntry, Engine, EngineError, ErrorCode, errorMessage, runOp } from '../engine/index.js';
 import type { EventHub } from './hub.js';
 import { taskOps } from './task-ops.js';
 
@@ -73,7 +73,7 @@ export class TaskRunner {
   }
 
   /** the child entry tasks run in (undefined: in-process), see engine/child-op.ts */
-  childEntry: string | undefined = childOpEntry();
+  childEntry: string | undefined = bundleEntry('task-child');
 
   cancel(task: string): void {
     const t = this.tasks.get(task);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { applyLayer, BuildStepError, familiarName, hostArch, isRootless, runOp } from '../../engine/index.js';
-import { apiChildOps } from '../child-ops.js';
+import { apiChildEntry, apiChildOps } from '../child-ops.js';
 import { boolQuery, stringQuery, type ApiContext } from '../context.js';
 import { badRequest, messageOf, notImplemented } from '../errors.js';
 import type { Route } from '../router.js';
@@ -76,6 +76,7 @@ async function postBuild(ctx: ApiContext): Promise<void> {
           network: networkmode === 'none' ? 'none' : 'host',
         },
         { signal: ctx.signal, progress: say },
+        apiChildEntry,
       );
       void out.send({ aux: { ID: r.imageId } });
       if (quiet) void out.send({ stream: `${r.imageId}\n` });

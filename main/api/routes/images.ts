@@ -5,7 +5,7 @@ import {
   familiarName, imageHistory, IMAGE_FILTERS, importRootfs, inspectImage, listImages, pruneImages, push, removeImage, runOp, saveImages,
   type Credentials, type TransferEvent,
 } from '../../engine/index.js';
-import { apiChildOps } from '../child-ops.js';
+import { apiChildEntry, apiChildOps } from '../child-ops.js';
 import { boolQuery, filtersQuery, readJsonObject, stringQuery, type ApiContext } from '../context.js';
 import { badRequest, messageOf } from '../errors.js';
 import type { Route } from '../router.js';
@@ -80,7 +80,7 @@ async function load(ctx: ApiContext): Promise<void> {
   try {
     const path = join(dir, 'archive.tar');
     await pipeline(ctx.body, createWriteStream(path));
-    loaded = await runOp(engine, apiChildOps, 'apiLoad', { path, label: 'the request body' }, { signal: ctx.signal, progress: () => undefined });
+    loaded = await runOp(engine, apiChildOps, 'apiLoad', { path, label: 'the request body' }, { signal: ctx.signal, progress: () => undefined }, apiChildEntry);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -167,7 +167,7 @@ async function create(ctx: ApiContext): Promise<void> {
   const out = new JsonLines(ctx.reply.stream(200, 'application/json'));
   try {
     // in a child process, as a build: what a pull grows goes back to the system when it ends
-    const res = await runOp(ctx.services.engine, apiChildOps, 'apiPull', { ref, platform: stringQuery(ctx, 'platform'), credentials }, { signal: ctx.signal, progress: progressWriter(out, 'pull') });
+    const res = await runOp(ctx.services.engine, apiChildOps, 'apiPull', { ref, platform: stringQuery(ctx, 'platform'), credentials }, { signal: ctx.signal, progress: progressWriter(out, 'pull') }, apiChildEntry);
     void out.send({ status: `Digest: ${res.digest}` });
     void out.send({ status: `Status: ${res.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(res.reference)}` });
   } catch (e) {

@@ -35,8 +35,11 @@ export interface MadeLayer {
 export async function packLayerDir(engine: Engine, made: MadeLayer, opts: { epoch?: number }): Promise<NewLayer> {
   // Imported on use: a fully cached build never packs or unpacks anything.
   const rootless = (await import('../rootless/detect.js')).isRootless();
-  const { packOnThread } = await import('../layer/pack-pool.js');
-  const onThread = await packOnThread({ root: engine.store.paths.root, dir: made.dir, upper: !!made.upper, epoch: opts.epoch, rootless });
+  const { packOnThread, PackThreadFailed } = await import('../layer/pack-pool.js');
+  const onThread = await packOnThread({ root: engine.store.paths.root, dir: made.dir, upper: !!made.upper, epoch: opts.epoch, rootless }).catch((e: unknown) => {
+    if (e instanceof PackThreadFailed) return undefined; // its temp blob, if any, goes with `system check`
+    throw e;
+  });
   if (onThread) return onThread;
   const { commitDirectory, commitUpperDir } = await import('../layer/diff.js');
   return made.upper

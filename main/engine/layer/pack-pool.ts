@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { NewLayer } from '../image/images.js';
-import { EngineError, ErrorCode } from '../model/errors.js';
+import { EngineError, type ErrorCode } from '../model/errors.js';
 import { bundleEntry } from '../util/bundle-entry.js';
 
 export interface PackJob {
@@ -22,10 +22,17 @@ export type PackReply = { id: number; layer: NewLayer; error?: undefined } | { i
  * The thread holds the process open only while it has work.
  */
 let worker: Worker | undefined;
+/** the thread could not start or died: pack on the caller's thread from then on */
+let broken = false;
 let nextId = 0;
 const waiting = new Map<number, { resolve: (l: NewLayer) => void; reject: (e: unknown) => void }>();
 
-/** Pack on the packing thread; undefined when its entry is not built (the caller packs itself). */
+/** The packing thread went away with this job (a worker that cannot load, say inside an asar
+ *  archive): the caller packs it itself. */
+export class PackThreadFailed extends Error {}
+
+/** Pack on the packing thread; undefined when there is none (its entry is not built, or it
+ *  failed before): the caller packs itself. */
 export async function packOnThread(job: Omit<PackJob, 'id'>): Promise<NewLayer | undefined> {
   const w = packer();
   if (!w) return undefined;
@@ -37,7 +44,7 @@ export async function packOnThread(job: Omit<PackJob, 'id'>): Promise<NewLayer |
 }
 
 function packer(): Worker | undefined {
-  if (worker) return worker;
+  if (worker || broken) return worker;
   const entry = bundleEntry('pack-worker');
   if (!entry) return undefined;
   const w = new Worker(entry);
@@ -51,8 +58,9 @@ function packer(): Worker | undefined {
   });
   const fail = (e: unknown) => {
     if (worker === w) worker = undefined;
+    broken = true;
     const err = e instanceof Error ? e : new Error(String(e));
-    for (const p of waiting.values()) p.reject(new EngineError(ErrorCode.SYSTEM, `the layer packing thread failed: ${err.message}`));
+    for (const p of waiting.values()) p.reject(new PackThreadFailed(`the layer packing thread failed: ${err.message}`));
     waiting.clear();
   };
   w.on('error', fail);

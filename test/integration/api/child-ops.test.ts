@@ -84,19 +84,19 @@ describe('the Engine API service runs builds in a child process', () => {
     expect(out).toContain('build-started');
     await until(() => below(svc.proc.pid, /^sleep 600$/).length > 0);
 
-    // service -> task-child.cjs -> runc -> the RUN's process
+    // service -> api-child.cjs -> runc -> the RUN's process
     const procs = processes();
     const [sleeper] = below(svc.proc.pid, /^sleep 600$/);
     expect(sleeper).toBeDefined();
     const chain = ancestors(procs, sleeper!);
     const underService = chain[chain.indexOf(svc.proc.pid) - 1]!;
-    expect(procs.get(underService)?.args).toMatch(/task-child\.cjs$/);
+    expect(procs.get(underService)?.args).toMatch(/api-child\.cjs$/);
     expect(procs.get(sleeper!)?.ppid).not.toBe(svc.proc.pid);
 
     cli.kill('SIGKILL');
     await exited;
-    await until(() => below(svc.proc.pid, /task-child|^sleep 600$/).length === 0);
-    expect(below(svc.proc.pid, /task-child|^sleep 600$/)).toEqual([]);
+    await until(() => below(svc.proc.pid, /api-child|^sleep 600$/).length === 0);
+    expect(below(svc.proc.pid, /api-child|^sleep 600$/)).toEqual([]);
     expect(processes().has(sleeper!)).toBe(false);
     expect(dockerOk(svc, ['images', '-q', 'cancelled'])).toBe('');
     await until(() => readdirSync(join(svc.root, 'tmp')).filter((n) => n.startsWith('build-')).length === 0);
@@ -130,8 +130,8 @@ describe('the Engine API service runs builds in a child process', () => {
       errorDetail: { message: expect.stringMatching(/^cannot reach registry 127\.0\.0\.1:1: connection refused/) },
       error: expect.stringMatching(/^cannot reach registry 127\.0\.0\.1:1: connection refused/),
     });
-    await until(() => below(svc.proc.pid, /task-child/).length === 0);
-    expect(below(svc.proc.pid, /task-child/)).toEqual([]);
+    await until(() => below(svc.proc.pid, /api-child/).length === 0);
+    expect(below(svc.proc.pid, /api-child/)).toEqual([]);
     expect(readdirSync(join(svc.root, 'tmp')).filter((n) => n.startsWith('load-'))).toEqual([]);
   });
 });
