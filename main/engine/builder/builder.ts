@@ -85,7 +85,7 @@ interface Shared {
   usedArgs: Set<string>;
   globals: Map<string, string>;
   plans: StagePlan[];
-  results: Map<number, Promise<StageResult>>;
+  runs: Map<number, Promise<StageRun>>;
   emit: (e: BuildEvent) => void;
   steps: StepRecord[];
   abort: AbortController;
@@ -131,15 +131,80 @@ async function flushPending(st: State): Promise<void> {
   const p = st.pending;
   if (!p) return;
   st.pending = undefined;
-  let layer: NewLayer;
+  p.finish(await packed(p));
+}
+
+/** The pending layer's blob, or its failure reported on its own step (and its dir removed). */
+async function packed(p: PendingLayer): Promise<NewLayer> {
   try {
-    layer = await p.packing;
+    return await p.packing;
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     p.fail(e);
     throw new PreviousStepFailed(p.name, e);
   }
-  p.finish(layer);
+}
+
+/**
+ * A stage whose steps are done. Its last layer may still be packing (`tail`): a COPY --from
+ * of the stage reads that dir where it is (stageFiles), and the layer moves into place once
+ * its blob is written and no such step reads it any more. `complete` is the result with every
+ * layer placed: what FROM <stage>, RUN --mount from=<stage> and the image wait for.
+ */
+interface StageRun {
+  result: StageResult;
+  tail?: { dir: string; readers: number; placed: boolean; idle?: () => void };
+  complete: Promise<StageResult>;
+}
+
+function stageRun(sh: Shared, index: number): Promise<StageRun> {
+  let p = sh.runs.get(index);
+  if (!p) {
+    p = runStage(sh, index);
+    sh.runs.set(index, p);
+  }
+  return p;
+}
+
+async function getStage(sh: Shared, index: number): Promise<StageResult> {
+  return (await stageRun(sh, index)).complete;
+}
+
+/** A stage's layer dirs for a COPY --from, as soon as its steps are done; `release` when read. */
+async function stageFiles(sh: Shared, index: number): Promise<{ dirs: string[]; key: string; release: () => void }> {
+  const { result, tail } = await stageRun(sh, index);
+  const dirs = snapshotDirs(sh.engine, { layers: result.layers });
+  if (!tail || tail.placed) return { dirs, key: result.key, release: () => {} };
+  tail.readers++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--tail.readers === 0) tail.idle?.();
+  };
+  return { dirs: [...dirs, tail.dir], key: result.key, release };
+}
+
+/** The stage's last pending layer: packed, then placed when no COPY --from reads it. */
+function stageTail(st: State, result: StageResult): StageRun {
+  const p = st.pending;
+  st.pending = undefined;
+  if (!p) return { result, complete: Promise.resolve(result) };
+  const tail: NonNullable<StageRun['tail']> = { dir: p.dir, readers: 0, placed: false };
+  const complete = (async () => {
+    let layer: NewLayer;
+    try {
+      layer = await packed(p);
+    } catch (e) {
+      throw e instanceof PreviousStepFailed ? reported(e.cause) : e;
+    }
+    while (tail.readers > 0) await new Promise<void>((r) => (tail.idle = r));
+    p.finish(layer);
+    tail.placed = true;
+    return result;
+  })();
+  complete.catch(() => {}); // the build awaits every stage's `complete`
+  return { result, tail, complete };
 }
 
 /** What the step after a layer that could not be packed fails with: the cause is shown on its own step. */
@@ -190,6 +255,8 @@ interface LayerWork {
   sources?: Record<string, string>;
   /** make the layer dir (or return undefined: nothing changed) */
   make: (step: StepInfo) => Promise<MadeLayer | undefined>;
+  /** called once the step is over: it no longer reads what prepare opened (a COPY --from's stage) */
+  release?: () => void;
 }
 
 async function layerStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number, prepare: () => Promise<LayerWork>): Promise<void> {
@@ -211,8 +278,10 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
     st.config.rootfs.diff_ids.push(layer.diffId);
     rec.layer = layer.diffId;
   };
+  let release: (() => void) | undefined;
   try {
     const w = await prepare();
+    release = w.release;
     const key = stepKey(st.key, w.instruction, w.inputs);
     const parentKey = st.key;
     // The same step in two stages at once (same parent, same inputs) runs once, as BuildKit's
@@ -305,6 +374,8 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
   } catch (e) {
     fail(e);
     throw reported(e instanceof PreviousStepFailed ? e.cause : e);
+  } finally {
+    release?.();
   }
 }
 
@@ -362,9 +433,11 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
   let from: { view: LayerView; what: string } | undefined;
   let fromKey: string | undefined;
   const ref = plan.copyFrom.get(ins);
+  let release: (() => void) | undefined;
   if (ref?.kind === 'stage') {
-    const r = await getStage(sh, ref.index);
-    from = { view: view(sh, r.layers), what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
+    const r = await stageFiles(sh, ref.index);
+    release = r.release;
+    from = { view: new LayerView(r.dirs), what: `stage ${sh.df.stages[ref.index]!.name ?? ref.index}` };
     fromKey = r.key;
   } else if (ref?.kind === 'image') {
     const img = await resolveImage(sh, ins, ref.ref, st.platform);
@@ -374,47 +447,53 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
   } else if (ref?.kind === 'scratch') {
     throw dockerfileError(ins, '--from=scratch has no files to copy');
   }
-  const heredocs = new Map(ins.heredocs.map((h) => [h.name, { ...h, data: Buffer.from(h.expand ? expandHeredoc(h.content, env, esc) : h.content) }]));
-  let items: SourceItem[];
-  let gitEnv: NodeJS.ProcessEnv = {};
   try {
-    const checksum = keyword === 'ADD' ? flag(ins, 'checksum') : undefined;
-    items = resolveSources(keyword, srcs, heredocs, from, sh.ctx, {
-      excludes: flags(ins, 'exclude').map((v) => word(ins, v, env, esc)),
-      parents: keyword === 'COPY' ? (boolFlag(ins, 'parents') ?? false) : false,
-      unpack: keyword === 'ADD' ? boolFlag(ins, 'unpack') : undefined,
-      checksum: checksum === undefined ? undefined : word(ins, checksum, env, esc),
-      keepGitDir: keyword === 'ADD' ? boolFlag(ins, 'keep-git-dir') : undefined,
-    });
-    // Git over ssh authenticates with the build's --ssh default agent, as BuildKit's does.
-    const overSsh = items.some((i) => i.kind === 'git' && i.git.ssh);
-    gitEnv = gitSshEnv(overSsh && sh.ssh.has('default') ? await sh.ssh.socket('default') : undefined);
-    await resolveGitSources(items, gitEnv, sh.abort.signal);
+    const heredocs = new Map(ins.heredocs.map((h) => [h.name, { ...h, data: Buffer.from(h.expand ? expandHeredoc(h.content, env, esc) : h.content) }]));
+    let items: SourceItem[];
+    let gitEnv: NodeJS.ProcessEnv = {};
+    try {
+      const checksum = keyword === 'ADD' ? flag(ins, 'checksum') : undefined;
+      items = resolveSources(keyword, srcs, heredocs, from, sh.ctx, {
+        excludes: flags(ins, 'exclude').map((v) => word(ins, v, env, esc)),
+        parents: keyword === 'COPY' ? (boolFlag(ins, 'parents') ?? false) : false,
+        unpack: keyword === 'ADD' ? boolFlag(ins, 'unpack') : undefined,
+        checksum: checksum === undefined ? undefined : word(ins, checksum, env, esc),
+        keepGitDir: keyword === 'ADD' ? boolFlag(ins, 'keep-git-dir') : undefined,
+      });
+      // Git over ssh authenticates with the build's --ssh default agent, as BuildKit's does.
+      const overSsh = items.some((i) => i.kind === 'git' && i.git.ssh);
+      gitEnv = gitSshEnv(overSsh && sh.ssh.has('default') ? await sh.ssh.socket('default') : undefined);
+      await resolveGitSources(items, gitEnv, sh.abort.signal);
+    } catch (e) {
+      throw dockerfileError(ins, errorMessage(e));
+    }
+    const sources = await trace(`build: ${keyword} sources (walk + digests)`, () => sourceDigests(items, sh.hashes, fromKey));
+    const flagsText = copyFlagsText(sh, ins, env);
+    const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
+    // BuildKit's history line names only --parents, --chown and --chmod among the flags.
+    const shownFlags = ins.flags.filter((f) => ['parents', 'chown', 'chmod'].includes(f.name));
+    return {
+      keyword,
+      instruction,
+      release,
+      createdBy: `${keyword} ${shownFlags.length ? `${shownFlags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
+      inputs: sha256(JSON.stringify(sources)),
+      sources: from ? undefined : sources,
+      make: async () => {
+        const dir = newLayerDir(sh.engine);
+        try {
+          await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch, tmpDir: sh.engine.store.paths.tmp, gitEnv, signal: sh.abort.signal }, targetView, dir);
+          return { dir };
+        } catch (e) {
+          rmSync(dir, { recursive: true, force: true });
+          throw e instanceof EngineError ? dockerfileError(ins, e.message) : e;
+        }
+      },
+    };
   } catch (e) {
-    throw dockerfileError(ins, errorMessage(e));
+    release?.();
+    throw e;
   }
-  const sources = await trace(`build: ${keyword} sources (walk + digests)`, () => sourceDigests(items, sh.hashes, fromKey));
-  const flagsText = copyFlagsText(sh, ins, env);
-  const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
-  // BuildKit's history line names only --parents, --chown and --chmod among the flags.
-  const shownFlags = ins.flags.filter((f) => ['parents', 'chown', 'chmod'].includes(f.name));
-  return {
-    keyword,
-    instruction,
-    createdBy: `${keyword} ${shownFlags.length ? `${shownFlags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
-    inputs: sha256(JSON.stringify(sources)),
-    sources: from ? undefined : sources,
-    make: async () => {
-      const dir = newLayerDir(sh.engine);
-      try {
-        await writeCopy(items, { keyword, dest, destIsDir, chown, chmod, epoch: sh.req.epoch, tmpDir: sh.engine.store.paths.tmp, gitEnv, signal: sh.abort.signal }, targetView, dir);
-        return { dir };
-      } catch (e) {
-        rmSync(dir, { recursive: true, force: true });
-        throw e instanceof EngineError ? dockerfileError(ins, e.message) : e;
-      }
-    },
-  };
 }
 
 async function workdirStep(sh: Shared, st: State, ins: Instruction, label: string, n: number, total: number): Promise<void> {
@@ -662,15 +741,6 @@ function argStep(sh: Shared, st: State, ins: Instruction): void {
   configStep(sh, st, `ARG ${shown.join(' ')}`);
 }
 
-function getStage(sh: Shared, index: number): Promise<StageResult> {
-  let p = sh.results.get(index);
-  if (!p) {
-    p = runStage(sh, index);
-    sh.results.set(index, p);
-  }
-  return p;
-}
-
 /** FROM --platform (expanded with the global ARGs, so $BUILDPLATFORM works), else the build's target. */
 function stagePlatform(sh: Shared, from: Instruction): Platform {
   const raw = flag(from, 'platform');
@@ -690,7 +760,7 @@ async function onbuildTriggers(sh: Shared, triggers: string[]): Promise<Instruct
   return df.stages[0]!.instructions;
 }
 
-async function runStage(sh: Shared, index: number): Promise<StageResult> {
+async function runStage(sh: Shared, index: number): Promise<StageRun> {
   const plan = sh.plans[index]!;
   const stage = plan.stage;
   const label = stage.name ?? `stage-${index}`;
@@ -746,13 +816,12 @@ async function runStage(sh: Shared, index: number): Promise<StageResult> {
   }
   try {
     await stageSteps(sh, st, plan, [...triggers, ...stage.instructions], label, total);
-    await flushPending(st);
   } catch (e) {
     // What the stage made before the failure is cached, as when each step packed its own layer.
     await flushPending(st).catch(() => {});
     throw e instanceof PreviousStepFailed ? reported(e.cause) : e;
   }
-  return { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys };
+  return stageTail(st, { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys });
 }
 
 async function stageSteps(sh: Shared, st: State, plan: StagePlan, instructions: Instruction[], label: string, total: number): Promise<void> {
@@ -862,7 +931,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
       usedArgs: new Set(df.globalArgs.flatMap((i) => argDecls(i, df.escape).map((d) => d.name))),
       globals,
       plans,
-      results: new Map(),
+      runs: new Map(),
       emit: onEvent,
       steps,
       abort: new AbortController(),
@@ -902,7 +971,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     };
     // --cache-to: min = the steps behind the final image's layers, max = every stage's steps
     const cacheRows = async (mode: 'min' | 'max') => {
-      const keys = mode === 'min' ? result.keys : [...new Set((await Promise.all(sh.results.values())).flatMap((r) => r.keys))];
+      const keys = mode === 'min' ? result.keys : [...new Set((await Promise.all(sh.runs.values())).flatMap((r) => r.result.keys))];
       return keys.map((k) => cache.get(k)).filter((r): r is NonNullable<typeof r> => !!r).map(portable);
     };
     if (req.cacheTo?.some((c) => c.type === 'inline')) image[INLINE_KEY] = inlineCacheValue(await cacheRows('min'), image.rootfs.diff_ids);

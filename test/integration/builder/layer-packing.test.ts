@@ -92,4 +92,35 @@ describe('layers packed while the next step runs', () => {
     const ok = await buildWith(s.engine, { context: ctx });
     expect(stepStatuses(ok.events)).toEqual([expect.stringMatching(/^MISS COPY a.txt/), expect.stringMatching(/^MISS COPY b.txt/)]);
   });
+
+  it('COPY --from and FROM a stage whose last layer is still packing: the files, the cache and the snapshots are right', async () => {
+    const df = [
+      'FROM localhost/busybox:latest AS src',
+      'RUN mkdir /out && dd if=/dev/zero of=/out/big bs=1048576 count=6 2>/dev/null && echo last > /out/last',
+      'FROM src AS child',
+      'RUN cat /out/last > /child-saw',
+      'FROM localhost/busybox:latest',
+      'COPY --from=src /out/ /copied/',
+      'COPY --from=child /child-saw /child-saw',
+    ].join('\n');
+    const first = await buildText(s.engine, df, {}, { noCache: true });
+    expect(first.fs.get('/copied/big')?.size).toBe(6 << 20);
+    expect(first.fs.get('/copied/last')?.size).toBe('last\n'.length);
+    expect(first.fs.get('/child-saw')?.size).toBe('last\n'.length);
+    expect(leftovers()).toEqual({ snapshots: [], tmp: [] });
+    // every layer of every stage was placed and recorded: a rebuild is all cache hits, same image
+    const again = await buildWith(s.engine, { context: first.ctx });
+    expect(stepStatuses(again.events).every((x) => x.startsWith('CACHED'))).toBe(true);
+    expect(again.imageId).toBe(first.imageId);
+  });
+
+  it('a COPY --from that fails while the stage it reads is still packing: the stage is cached, nothing is left', async () => {
+    const df = 'FROM localhost/busybox:latest AS src\nRUN echo made > /made\nFROM localhost/busybox:latest\nCOPY --from=src /no/such/file /x\n';
+    const ctx = makeContext({ Dockerfile: df });
+    await expect(buildWith(s.engine, { context: ctx })).rejects.toThrow(/no\/such\/file/);
+    expect(leftovers()).toEqual({ snapshots: [], tmp: [] });
+    const fixed = makeContext({ Dockerfile: df.replace('/no/such/file', '/made') });
+    const r = await buildWith(s.engine, { context: fixed });
+    expect(stepStatuses(r.events)).toEqual(['CACHED RUN echo made > /made', expect.stringMatching(/^MISS COPY --from=src \/made \/x/)]);
+  });
 });
