@@ -98,8 +98,8 @@ describe('packUpperDir / commitUpperDir', () => {
   });
 });
 
-describe('syncIo: the packing thread walks and reads with plain syscalls', () => {
-  it('gives the bytes the thread-pool packer gives: whiteouts, opaque dirs, links, xattrs, big and empty files', async () => {
+describe('syncIo: the packing thread walks, reads and writes with plain syscalls', () => {
+  it('commits the bytes the thread-pool packer gives: whiteouts, opaque dirs, links, xattrs, big and empty files', async () => {
     const up = dir();
     mkdirSync(join(up, 'etc'));
     mknod(join(up, 'etc', 'gone'), S_IFCHR, 0, 0);
@@ -110,16 +110,21 @@ describe('syncIo: the packing thread walks and reads with plain syscalls', () =>
     linkSync(join(up, 'one'), join(up, 'two'));
     lsetxattr(join(up, 'one'), 'user.tag', Buffer.from('v'));
     symlinkSync('one', join(up, 'ln'));
-    writeFileSync(join(up, 'big'), Buffer.alloc(3 << 20, 7)); // streamed in chunks, not read whole
+    // streamed through one reused read buffer: distinct bytes per MiB, so a reused chunk shows
+    const big = Buffer.alloc((5 << 20) + 12345);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i >> 20) + 1;
+    writeFileSync(join(up, 'big'), big);
+    writeFileSync(join(up, 'big2'), Buffer.alloc(3 << 20, 9)); // a second one after it
     writeFileSync(join(up, 'empty'), '');
     for (let i = 0; i < 300; i++) writeFileSync(join(up, `f${String(i).padStart(3, '0')}`), `file ${i}\n`.repeat(i));
     const pool = await collect(packUpperDir(up, { epoch: 1_700_000_000 }));
-    const sync = await collect(packUpperDir(up, { epoch: 1_700_000_000, syncIo: true }));
+    const layer = await commitUpperDir(up, blobs, { epoch: 1_700_000_000, syncIo: true });
+    const sync = readFileSync(blobs.path(layer.blobDigest));
     expect(sync.length).toBe(pool.length);
     expect(sha256hex(sync)).toBe(sha256hex(pool));
-    const layer = await commitUpperDir(up, blobs, { epoch: 1_700_000_000, syncIo: true });
     expect(layer.diffId).toBe(sha256hex(pool));
-    expect((await listTar(sync)).slice(0, 4).map((e) => e.name)).toEqual(['big', 'empty', 'etc/', 'etc/.wh.gone']);
+    expect(layer.size).toBe(pool.length);
+    expect((await listTar(sync)).slice(0, 5).map((e) => e.name)).toEqual(['big', 'big2', 'empty', 'etc/', 'etc/.wh.gone']);
   });
 
   it('a plain directory with a prefix, --chown and a filter: the same bytes', async () => {
@@ -130,7 +135,8 @@ describe('syncIo: the packing thread walks and reads with plain syscalls', () =>
     writeFileSync(join(src, 'keep.txt'), 'k');
     const o = { prefix: 'srv/app', chown: { uid: 7, gid: 8 }, filter: (rel: string) => rel !== 'node_modules' };
     const a = await collect(packDirectory(src, o));
-    const b = await collect(packDirectory(src, { ...o, syncIo: true }));
+    const layer = await commitDirectory(src, blobs, { ...o, syncIo: true });
+    const b = readFileSync(blobs.path(layer.blobDigest));
     expect(sha256hex(b)).toBe(sha256hex(a));
     expect((await listTar(b)).map((e) => e.name)).toEqual(['srv/app/app.js', 'srv/app/keep.txt']);
   });
