@@ -126,12 +126,21 @@ function stageDirs(sh: Shared, st: State): string[] {
   return dirs;
 }
 
-/** Wait for the stage's pending layer and record it (a failed pack fails its own step). */
+/**
+ * Wait for the stage's pending layer and record it. A failed pack fails its own step; the step
+ * that waited (the next one) gets PreviousStepFailed.
+ */
 async function flushPending(st: State): Promise<void> {
   const p = st.pending;
   if (!p) return;
   st.pending = undefined;
-  p.finish(await packed(p));
+  let layer: NewLayer;
+  try {
+    layer = await packed(p);
+  } catch (e) {
+    throw new PreviousStepFailed(p.name, e);
+  }
+  p.finish(layer);
 }
 
 /** The pending layer's blob, or its failure reported on its own step (and its dir removed). */
@@ -141,7 +150,7 @@ async function packed(p: PendingLayer): Promise<NewLayer> {
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     p.fail(e);
-    throw new PreviousStepFailed(p.name, e);
+    throw reported(e);
   }
 }
 
@@ -192,12 +201,7 @@ function stageTail(st: State, result: StageResult): StageRun {
   if (!p) return { result, complete: Promise.resolve(result) };
   const tail: NonNullable<StageRun['tail']> = { dir: p.dir, readers: 0, placed: false };
   const complete = (async () => {
-    let layer: NewLayer;
-    try {
-      layer = await packed(p);
-    } catch (e) {
-      throw e instanceof PreviousStepFailed ? reported(e.cause) : e;
-    }
+    const layer = await packed(p);
     while (tail.readers > 0) await new Promise<void>((r) => (tail.idle = r));
     p.finish(layer);
     tail.placed = true;
@@ -819,7 +823,7 @@ async function runStage(sh: Shared, index: number): Promise<StageRun> {
   } catch (e) {
     // What the stage made before the failure is cached, as when each step packed its own layer.
     await flushPending(st).catch(() => {});
-    throw e instanceof PreviousStepFailed ? reported(e.cause) : e;
+    throw e; // layerStep has already turned a PreviousStepFailed back into its cause
   }
   return stageTail(st, { config: st.config, layers: st.layers, key: st.key, rootImageId: st.rootImageId, platform: st.platform, keys: st.keys });
 }
