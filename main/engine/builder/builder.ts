@@ -17,7 +17,7 @@ import { FileHashCache } from '../store/tables/build-file-hashes.js';
 import { LayerView } from './fsview.js';
 import { applyConfigInstruction, DEFAULT_SHELL, envMap, setEnv, word, words, goQuoteList, type ConfigState } from './config-steps.js';
 import { argDecls, globalArgValues, planStages, PROXY_ARGS, refOf, type StagePlan } from './stages.js';
-import { resolveGitSources, resolveSources, sourceDigests, writeCopy, writeMkdir, type SourceItem } from './copy.js';
+import { copyInputs, resolveGitSources, resolveSources, writeCopy, writeMkdir, type SourceItem } from './copy.js';
 import { gitSshEnv } from './git.js';
 import { resolveChown, type Ids } from './users.js';
 import { chainOf, ensureSnapshots, layerAvailable, newLayerDir, packLayerDir, placeLayerDir, snapshotDirs, type MadeLayer } from './layers.js';
@@ -256,7 +256,8 @@ interface LayerWork {
   instruction: string;
   createdBy: string;
   inputs: string;
-  sources?: Record<string, string>;
+  /** the files a COPY read, with their digests: computed for a miss only (its explanation, the cache row) */
+  sources?: () => Promise<Record<string, string>>;
   /** make the layer dir (or return undefined: nothing changed) */
   make: (step: StepInfo) => Promise<MadeLayer | undefined>;
   /** called once the step is over: it no longer reads what prepare opened (a COPY --from's stage) */
@@ -314,7 +315,8 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       sh.emit({ type: 'step.cached', step: info });
       done();
     } else {
-      let reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, w.sources);
+      const sources = await w.sources?.();
+      let reason = sh.req.noCache ? '--no-cache' : row ? 'the cached layer was removed' : sh.cache.explainMiss(st.key, w.keyword, w.instruction, sources);
       if (st.firstMiss && reason.startsWith('no cache for parent')) reason = `an earlier step changed: ${st.firstMiss}`;
       st.firstMiss ??= w.instruction;
       rec.reason = reason;
@@ -337,7 +339,7 @@ async function layerStep(sh: Shared, st: State, ins: Instruction, label: string,
       created = nowIso(sh);
       hasLayer = !!made;
       const record = (layer?: LayerRecord) => {
-        sh.cache.put({ key, parentKey, instruction: w.instruction, inputs: w.inputs, sources: w.sources, created, layer, chainId: layer?.chainId });
+        sh.cache.put({ key, parentKey, instruction: w.instruction, inputs: w.inputs, sources, created, layer, chainId: layer?.chainId });
         unlist();
       };
       if (!made) {
@@ -471,7 +473,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
     } catch (e) {
       throw dockerfileError(ins, errorMessage(e));
     }
-    const sources = await trace(`build: ${keyword} sources (walk + digests)`, () => sourceDigests(items, sh.hashes, fromKey));
+    const { inputs, sources } = await trace(`build: ${keyword} sources (walk + digests)`, () => copyInputs(items, sh.hashes, fromKey));
     const flagsText = copyFlagsText(sh, ins, env);
     const instruction = `${keyword}${flagsText ? ` ${flagsText}` : ''} ${srcs.join(' ')} ${rawDest}`;
     // BuildKit's history line names only --parents, --chown and --chmod among the flags.
@@ -481,7 +483,7 @@ async function copyWork(sh: Shared, st: State, plan: StagePlan, ins: Instruction
       instruction,
       release,
       createdBy: `${keyword} ${shownFlags.length ? `${shownFlags.map((f) => (f.value === null ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ')} ` : ''}${ins.args} # buildkit`,
-      inputs: sha256(JSON.stringify(sources)),
+      inputs,
       sources: from ? undefined : sources,
       make: async () => {
         const dir = newLayerDir(sh.engine);
@@ -948,7 +950,7 @@ export async function build(engine: Engine, req: BuildRequest, onEvent: (e: Buil
     // listener added now would never fire for it
     if (req.signal?.aborted) sh.abort.abort();
     else req.signal?.addEventListener('abort', () => sh.abort.abort(), { once: true });
-    if (ctx.dir) trace('build: the context\'s file hashes (one SELECT)', () => sh.hashes.preload(ctx.dir!));
+    if (ctx.dir) sh.hashes.preloadLater(ctx.dir);
     onEvent({ type: 'build.start', buildId, dockerfile: path ?? '-', context: ctx.dir ?? '-', stages: needed.length });
     // Every needed stage starts at once; a stage waits only for what it reads.
     const settled = await Promise.allSettled(needed.map((i) => getStage(sh, i)));

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
 import type { BuildContext, ContextEntry } from './context.js';
 import type { LayerView } from './fsview.js';
-import type { FileHashCache } from '../store/tables/build-file-hashes.js';
+import { FileHashCache } from '../store/tables/build-file-hashes.js';
 import type { Ids } from './users.js';
 import type { Heredoc } from './dockerfile.js';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';
@@ -282,6 +282,38 @@ export async function sourceDigests(items: SourceItem[], hashes: FileHashCache, 
     }
   }
   return out;
+}
+
+/**
+ * A COPY's cache inputs (the digest of what sourceDigests returns) and its sources on demand.
+ * For context sources the digest is remembered per COPY under the stat keys of every path it
+ * reads: a rebuild where nothing changed stats the files and stops there, without looking up,
+ * joining and hashing one digest per file (half of a 2,000-file COPY's cost). Any change to a
+ * stat key, a name or the set of files misses, and the per-file digests are computed as before.
+ */
+export async function copyInputs(
+  items: SourceItem[],
+  hashes: FileHashCache,
+  fromKey?: string,
+): Promise<{ inputs: string; sources: () => Promise<Record<string, string>> }> {
+  const full = async () => {
+    const sources = await sourceDigests(items, hashes, fromKey);
+    return { inputs: sha256(JSON.stringify(sources)), sources: async () => sources };
+  };
+  if (fromKey || items.length === 0 || !items.every((i) => i.kind === 'host')) return full();
+  const hosts = items as Extract<SourceItem, { kind: 'host' }>[];
+  const key = `copy-sources:v1:${sha256(JSON.stringify(hosts.map((i) => [i.rel, i.abs])))}`;
+  const lines: string[] = [];
+  for (const it of hosts) {
+    lines.push(`${it.rel}\0${FileHashCache.statKey(it.stat)}`);
+    if (it.stat.isDirectory()) for (const c of it.children()) lines.push(`${c.rel}\0${FileHashCache.statKey(c.stat)}`);
+  }
+  const stats = sha256(lines.join('\n'));
+  const inputs = hashes.remembered(key, stats);
+  if (inputs) return { inputs, sources: () => sourceDigests(items, hashes, fromKey) };
+  const r = await full();
+  hashes.remember(key, stats, r.inputs);
+  return r;
 }
 
 interface Attrs {

@@ -165,15 +165,35 @@ const lazyStatsProto: object = Object.create(
   ),
 );
 
+/**
+ * Every field assigned in one constructor, in one order: V8 then gives all these objects one
+ * shape with the fields inside the object, where adding them one by one to Object.create()'s
+ * result grew a property store for each (a third of the walk's JS time for 2,000 files).
+ */
+function LazyStats(this: Record<(typeof FIELDS)[number], number>, v: Float64Array, o: number) {
+  this.dev = v[o]!;
+  this.mode = v[o + 1]!;
+  this.nlink = v[o + 2]!;
+  this.uid = v[o + 3]!;
+  this.gid = v[o + 4]!;
+  this.rdev = v[o + 5]!;
+  this.blksize = v[o + 6]!;
+  this.ino = v[o + 7]!;
+  this.size = v[o + 8]!;
+  this.blocks = v[o + 9]!;
+  this.atimeMs = v[o + 10]!;
+  this.mtimeMs = v[o + 11]!;
+  this.ctimeMs = v[o + 12]!;
+  this.birthtimeMs = v[o + 13]!;
+}
+LazyStats.prototype = lazyStatsProto;
+const makeStats = LazyStats as unknown as new (v: Float64Array, o: number) => Stats;
+
 export function readdirWithStats(dir: string): [string, Stats][] | undefined {
   const a = addonWith('readdirStats');
   if (!a) return undefined;
   const { names, stats: v } = a.readdirStats(dir);
-  const out: [string, Stats][] = names.map((n, i) => {
-    const st = Object.create(lazyStatsProto) as Record<string, number>;
-    for (let f = 0; f < FIELDS.length; f++) st[FIELDS[f]!] = v[i * FIELDS.length + f]!;
-    return [n, st as unknown as Stats];
-  });
+  const out: [string, Stats][] = names.map((n, i) => [n, new makeStats(v, i * FIELDS.length)]);
   // the addon sorts by bytes; UTF-16 order differs only for names outside ASCII
   if (names.some((n) => /[^\x00-\x7f]/.test(n))) out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   return out;

@@ -55,6 +55,21 @@ describe('build cache', () => {
     expect(stepStatuses(r2.events)).toEqual(['MISS RUN echo $N >> /n (instruction changed)']);
   });
 
+  it('a COPY whose files are remembered unchanged still records its sources when it misses for its parent', async () => {
+    const ctx3 = makeContext({ Dockerfile: 'FROM localhost/busybox:latest\nARG N=1\nRUN echo $N > /m\nCOPY c.txt /c.txt\n', 'c.txt': 'c' });
+    await buildWith(engine, { context: ctx3 });
+    // nothing in the context changed, so the COPY's digest comes from what was remembered,
+    // but its parent did: the new cache row must still list c.txt, or the next miss cannot name it
+    const r = await buildWith(engine, { context: ctx3, buildArgs: { N: '2' } });
+    expect(stepStatuses(r.events).map((x) => x.split(' (')[0])).toEqual(['MISS RUN echo $N > /m', 'MISS COPY c.txt /c.txt']);
+    writeFileSync(join(ctx3, 'c.txt'), 'c changed');
+    const r2 = await buildWith(engine, { context: ctx3, buildArgs: { N: '2' } });
+    expect(stepStatuses(r2.events)).toEqual(['CACHED RUN echo $N > /m', 'MISS COPY c.txt /c.txt (COPY source c.txt changed)']);
+    writeFileSync(join(ctx3, 'c.txt'), 'c');
+    const r3 = await buildWith(engine, { context: ctx3, buildArgs: { N: '2' } });
+    expect(stepStatuses(r3.events)).toEqual(['CACHED RUN echo $N > /m', 'CACHED COPY c.txt /c.txt']);
+  });
+
   it('--no-cache rebuilds every step', async () => {
     const r = await buildWith(engine, { context: ctx, noCache: true });
     expect(stepStatuses(r.events).every((s) => s.startsWith('MISS') && s.endsWith('(--no-cache)'))).toBe(true);

@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { DB } from '../db.js';
+import { trace } from '../../util/trace.js';
 
 /**
  * The `build_file_hashes` table, the only SQL for it: content digests of context files, keyed by their stat (size, mtime, mode, inode, owner) so
@@ -10,6 +11,7 @@ export class FileHashCache {
   private readonly pending = new Map<string, [string, string]>();
   private readonly known = new Map<string, [string, string]>();
   private readonly loaded = new Set<string>();
+  private later: string | undefined;
   constructor(private readonly db: DB) {}
 
   static statKey(st: Stats): string {
@@ -28,13 +30,44 @@ export class FileHashCache {
     for (const [path, statKey, digest] of rows) this.known.set(path, [statKey, digest]);
   }
 
+  /** Preload `dir` when a digest is first needed: a build that finds every COPY remembered needs none. */
+  preloadLater(dir: string): void {
+    this.later = dir;
+  }
+
+  private ensureLoaded(): void {
+    if (this.later === undefined) return;
+    const dir = this.later;
+    this.later = undefined;
+    trace("build: the context's file hashes (one SELECT)", () => this.preload(dir));
+  }
+
+  /**
+   * A digest remembered under `key` (not a path: "copy-sources:..."), valid while `statKey`
+   * (the caller's summary of every stat it depends on) is the same.
+   */
+  remembered(key: string, statKey: string): string | undefined {
+    if (this.pending.has(key)) {
+      const [sk, d] = this.pending.get(key)!;
+      return sk === statKey ? d : undefined;
+    }
+    const row = this.db.prepare(`SELECT stat_key, content_sha FROM build_file_hashes WHERE path = ?`).raw(true).get(key) as [string, string] | undefined;
+    return row && row[0] === statKey ? row[1] : undefined;
+  }
+
+  remember(key: string, statKey: string, digest: string): void {
+    this.pending.set(key, [statKey, digest]);
+  }
+
   /** The digest if the file is unchanged since it was last hashed (no read). */
   cached(abs: string, st: Stats): string | undefined {
+    this.ensureLoaded();
     const k = this.known.get(abs);
     return k && k[0] === FileHashCache.statKey(st) ? k[1] : undefined;
   }
 
   async digest(abs: string, st: Stats): Promise<string> {
+    this.ensureLoaded();
     const hit = this.cached(abs, st);
     if (hit) return hit;
     const sk = FileHashCache.statKey(st);
