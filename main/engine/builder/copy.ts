@@ -296,6 +296,12 @@ export async function copyInputs(
   hashes: FileHashCache,
   fromKey?: string,
 ): Promise<{ inputs: string; sources: () => Promise<Record<string, string>> }> {
+  // the fingerprint and, on a miss, the digests read one walk of each directory
+  items = items.map((i) => {
+    if (i.kind !== 'host') return i;
+    let walked: ContextEntry[] | undefined;
+    return { ...i, children: () => (walked ??= i.children()) };
+  });
   const full = async () => {
     const sources = await sourceDigests(items, hashes, fromKey);
     return { inputs: sha256(JSON.stringify(sources)), sources: async () => sources };
