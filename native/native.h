@@ -14,4 +14,5 @@ napi_value slipway_seqpacket_shutdown(napi_env env, napi_callback_info info);
 napi_value slipway_seqpacket_close(napi_env env, napi_callback_info info);
 /* dirstat.c */
 napi_value slipway_readdir_stats(napi_env env, napi_callback_info info);
+napi_value slipway_readdir_fingerprint(napi_env env, napi_callback_info info);
 #endif

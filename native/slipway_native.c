@@ -379,6 +379,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"peercred", NULL, js_peercred, NULL, NULL, NULL, napi_default, NULL},
     {"netnsCreate", NULL, js_netns_create, NULL, NULL, NULL, napi_default, NULL},
     {"readdirStats", NULL, slipway_readdir_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"readdirFingerprint", NULL, slipway_readdir_fingerprint, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketConnect", NULL, slipway_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketSend", NULL, slipway_seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketWatch", NULL, slipway_seqpacket_watch, NULL, NULL, NULL, napi_default, NULL},

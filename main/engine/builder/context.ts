@@ -2,7 +2,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSyn
 import { join, posix, resolve } from 'node:path';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';
 import { NotFoundError, InvalidArgumentError } from '../model/errors.js';
-import { readdirWithStats } from '../util/native.js';
+import { readdirFingerprint, readdirWithStats } from '../util/native.js';
+import { createHash } from 'node:crypto';
 
 /**
  * The build context: a directory (or nothing, for `-` / a Dockerfile on stdin) filtered by
@@ -73,6 +74,7 @@ export class BuildContext {
   private readonly ig: Ignore | undefined;
   private readonly firstSegments: Set<string> | undefined;
   private readonly hasExceptions: boolean;
+  private readonly patternsJson: string;
 
   private constructor(
     /** undefined for an empty context (Dockerfile from stdin with CONTEXT "-") */
@@ -80,6 +82,7 @@ export class BuildContext {
     patterns: string[],
   ) {
     this.hasExceptions = patterns.some((p) => p.trim().startsWith('!'));
+    this.patternsJson = JSON.stringify(patterns);
     this.ig = patterns.length ? ignore().add(patterns) : undefined;
     this.firstSegments = firstSegments(patterns);
   }
@@ -195,6 +198,29 @@ export class BuildContext {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * What walk(rel) depends on, as one digest (undefined without the addon): every entry below
+   * rel with its mode, owner, size, inode, mtime and ctime, and the .dockerignore patterns.
+   * Ignored entries count too, except inside a directory walk prunes, so equal digests mean
+   * walk(rel) returns the same paths with the same stat keys; made without an object per file.
+   */
+  fingerprint(rel: string): string | undefined {
+    if (!this.dir) return undefined;
+    const h = createHash('sha256').update(this.patternsJson);
+    const visit = (dirRel: string, dirAbs: string): boolean => {
+      const r = readdirFingerprint(dirAbs);
+      if (!r) return false;
+      h.update(`\0${dirRel}\0${r.bytes.length}\0`).update(r.bytes);
+      for (const n of r.dirs) {
+        const c = dirRel ? `${dirRel}/${n}` : n;
+        if (this.ignored(c) && !this.hasExceptions) continue; // as walk: pruned, its contents unseen
+        if (!visit(c, `${dirAbs}/${n}`)) return false;
+      }
+      return true;
+    };
+    return visit(rel, rel ? this.abs(rel) : this.dir) ? h.digest('hex') : undefined;
   }
 
   /** Every non-ignored entry below a directory (not the directory itself), parents first, sorted. */

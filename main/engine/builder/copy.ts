@@ -22,6 +22,8 @@ import { checkGitChecksum, checkoutGit, parseGitSource, resolveGitCommit, type G
 export type SourceItem =
   | {
       kind: 'host'; name: string; rel: string; abs: string; stat: Stats; children: () => ContextEntry[]; preserveOwner: boolean; extract: boolean;
+      /** a directory from the context: one digest of what children() depends on (BuildContext.fingerprint) */
+      fingerprint?: () => string | undefined;
       /** COPY --parents: the path kept below the destination, and the source dirs above it */
       parents?: { destRel: string; dirs: { rel: string; stat: Stats }[] };
     }
@@ -167,7 +169,8 @@ export function resolveSources(
   const filtered = (it: SourceItem & { kind: 'host' }): SourceItem => {
     if (!ex) return it;
     const all = it.children;
-    return { ...it, children: () => excluding(all(), ex) };
+    const print = it.fingerprint;
+    return { ...it, children: () => excluding(all(), ex), fingerprint: print && (() => { const f = print(); return f && sha256(`${f}\0${JSON.stringify(opts.excludes)}`); }) };
   };
   if (opts.checksum !== undefined) {
     if (keyword !== 'ADD') throw new InvalidArgumentError('checksum can\'t be specified for COPY');
@@ -222,6 +225,7 @@ export function resolveSources(
         abs: m.abs,
         stat: m.stat,
         children: () => (m.stat.isDirectory() ? ctx.walk(m.rel).map((c) => ({ ...c, rel: m.rel ? c.rel.slice(m.rel.length + 1) : c.rel })) : []),
+        fingerprint: () => (m.stat.isDirectory() ? ctx.fingerprint(m.rel) : undefined),
         preserveOwner: false,
         extract: keyword === 'ADD' && opts.unpack !== false && m.stat.isFile() && looksLikeArchive(m.abs),
       };
@@ -288,8 +292,10 @@ export async function sourceDigests(items: SourceItem[], hashes: FileHashCache, 
  * A COPY's cache inputs (the digest of what sourceDigests returns) and its sources on demand.
  * For context sources the digest is remembered per COPY under the stat keys of every path it
  * reads: a rebuild where nothing changed stats the files and stops there, without looking up,
- * joining and hashing one digest per file (half of a 2,000-file COPY's cost). Any change to a
- * stat key, a name or the set of files misses, and the per-file digests are computed as before.
+ * joining and hashing one digest per file (half of a 2,000-file COPY's cost); a directory's
+ * stats are read as one digest by the addon (BuildContext.fingerprint), without an object per
+ * file. Any change to a stat key, a name, the set of files or .dockerignore misses, and the
+ * per-file digests are computed as before.
  */
 export async function copyInputs(
   items: SourceItem[],
@@ -312,7 +318,11 @@ export async function copyInputs(
   const lines: string[] = [];
   for (const it of hosts) {
     lines.push(`${it.rel}\0${FileHashCache.statKey(it.stat)}`);
-    if (it.stat.isDirectory()) for (const c of it.children()) lines.push(`${c.rel}\0${FileHashCache.statKey(c.stat)}`);
+    if (!it.stat.isDirectory()) continue;
+    // the tree's digest where the addon makes it (no object per file); a line starting with NUL is never a path's
+    const tree = it.fingerprint?.();
+    if (tree) lines.push(`\0tree\0${tree}`);
+    else for (const c of it.children()) lines.push(`${c.rel}\0${FileHashCache.statKey(c.stat)}`);
   }
   const stats = sha256(lines.join('\n'));
   const inputs = hashes.remembered(key, stats);

@@ -18,6 +18,7 @@ interface NativeAddon {
   peercred(fd: number): { pid: number; uid: number; gid: number };
   netnsCreate?(path: string): void;
   readdirStats(dir: string): { names: string[]; stats: Float64Array };
+  readdirFingerprint?(dir: string): { bytes: Buffer; dirs: string[] };
   seqpacketConnect(path: string, onEvent: (kind: 'data' | 'end' | 'writable' | 'error', data?: Buffer | string) => void): SeqpacketHandle;
   seqpacketSend(h: SeqpacketHandle, data: Buffer): number;
   seqpacketWatch(h: SeqpacketHandle, readable: boolean, writable: boolean): void;
@@ -197,4 +198,13 @@ export function readdirWithStats(dir: string): [string, Stats][] | undefined {
   // the addon sorts by bytes; UTF-16 order differs only for names outside ASCII
   if (names.some((n) => /[^\x00-\x7f]/.test(n))) out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   return out;
+}
+
+/**
+ * A directory's entries as bytes to hash (each name with its mode, owner, size, inode, mtime
+ * and ctime, sorted by name) and its subdirectories' names, in one call and without an
+ * object per entry; undefined when the addon is missing or older than the call.
+ */
+export function readdirFingerprint(dir: string): { bytes: Buffer; dirs: string[] } | undefined {
+  return addonWith('readdirFingerprint')?.readdirFingerprint!(dir);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempEngine } from '../../helpers/tmp-store.js';
 import type { Engine } from '../../../main/engine/engine.js';
@@ -68,6 +68,34 @@ describe('build cache', () => {
     writeFileSync(join(ctx3, 'c.txt'), 'c');
     const r3 = await buildWith(engine, { context: ctx3, buildArgs: { N: '2' } });
     expect(stepStatuses(r3.events)).toEqual(['CACHED RUN echo $N > /m', 'CACHED COPY c.txt /c.txt']);
+  });
+
+  it('a COPY of a directory sees a file added, edited or newly ignored, and not what .dockerignore or --exclude hide', async () => {
+    const ctx4 = makeContext({
+      Dockerfile: 'FROM localhost/busybox:latest\nCOPY src/ /src/\nCOPY --exclude=*.log logs/ /logs/\n',
+      '.dockerignore': 'src/cache\n',
+      'src/a.txt': 'a', 'src/sub/b.txt': 'b', 'src/cache/x': 'x', 'logs/keep.txt': 'k',
+    });
+    const first = await buildWith(engine, { context: ctx4 });
+    const all = ['CACHED COPY src/ /src/', 'CACHED COPY --exclude=*.log logs/ /logs/'];
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)).toEqual(all);
+    // a file under an ignored directory, and an excluded file, are not the build's
+    writeFileSync(join(ctx4, 'src/cache/x'), 'x changed');
+    mkdirSync(join(ctx4, 'src/cache/deeper'));
+    writeFileSync(join(ctx4, 'logs/run.log'), 'noise');
+    const hidden = await buildWith(engine, { context: ctx4 });
+    expect(stepStatuses(hidden.events)).toEqual(all);
+    expect(hidden.imageId).toBe(first.imageId);
+    writeFileSync(join(ctx4, 'src/sub/c.txt'), 'c');
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)[0]).toBe('MISS COPY src/ /src/ (COPY source src/sub/c.txt added)');
+    writeFileSync(join(ctx4, 'src/sub/b.txt'), 'b, edited');
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)[0]).toBe('MISS COPY src/ /src/ (COPY source src/sub/b.txt changed)');
+    writeFileSync(join(ctx4, 'logs/keep.txt'), 'k, edited');
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)).toEqual(['CACHED COPY src/ /src/', 'MISS COPY --exclude=*.log logs/ /logs/ (COPY source logs/keep.txt changed)']);
+    // the same files, but .dockerignore now hides one: no stat changed below src/
+    writeFileSync(join(ctx4, '.dockerignore'), 'src/cache\nsrc/sub/c.txt\n');
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)[0]).toBe('MISS COPY src/ /src/ (COPY source src/sub/c.txt removed)');
+    expect(stepStatuses((await buildWith(engine, { context: ctx4 })).events)).toEqual(all);
   });
 
   it('--no-cache rebuilds every step', async () => {
