@@ -7,10 +7,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 npm run --silent build
 copy="$(mktemp -d /tmp/slipway-bench-cli.XXXXXX)"
+trap 'rm -rf "$copy"' EXIT
 cp -r dist bin package.json node_modules build "$copy/"
 export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$(mktemp -d /tmp/slipway-bench-store.XXXXXX)}"
 ENGINES="${ENGINES:-docker podman slipway}" CLI_slipway="node $copy/bin/slipway.js" \
   SECTIONS="${SECTIONS:-a c d}" bash ../shared/bench/bench.sh
 echo "in-process (engine API):"
 SLIPWAY_ROOT="$SLIPWAY_ROOT" node bench/engine-inprocess.mjs "${RUNS:-5}"
-rm -rf "$copy"
