@@ -3,7 +3,7 @@ import { join, posix, resolve } from 'node:path';
 import ignoreModule, { type Ignore } from '@balena/dockerignore';
 import { NotFoundError, InvalidArgumentError } from '../model/errors.js';
 import { readdirFingerprint, readdirWithStats } from '../util/native.js';
-import { createHash } from 'node:crypto';
+import { newHasher } from '../util/digest.js';
 
 /**
  * The build context: a directory (or nothing, for `-` / a Dockerfile on stdin) filtered by
@@ -200,6 +200,11 @@ export class BuildContext {
     }
   }
 
+  /** An ignored directory that no exception can reach into: walk and fingerprint skip its contents. */
+  private prunes(dirRel: string): boolean {
+    return !this.hasExceptions && this.ignored(dirRel);
+  }
+
   /**
    * What walk(rel) depends on, as one digest (undefined without the addon): every entry below
    * rel with its mode, owner, size, inode, mtime and ctime, and the .dockerignore patterns.
@@ -208,14 +213,14 @@ export class BuildContext {
    */
   fingerprint(rel: string): string | undefined {
     if (!this.dir) return undefined;
-    const h = createHash('sha256').update(this.patternsJson);
+    const h = newHasher().update(this.patternsJson);
     const visit = (dirRel: string, dirAbs: string): boolean => {
       const r = readdirFingerprint(dirAbs);
       if (!r) return false;
       h.update(`\0${dirRel}\0${r.bytes.length}\0`).update(r.bytes);
       for (const n of r.dirs) {
         const c = dirRel ? `${dirRel}/${n}` : n;
-        if (this.ignored(c) && !this.hasExceptions) continue; // as walk: pruned, its contents unseen
+        if (this.prunes(c)) continue;
         if (!visit(c, `${dirAbs}/${n}`)) return false;
       }
       return true;
@@ -232,7 +237,7 @@ export class BuildContext {
         const a = `${dirAbs}/${n}`; // dirAbs is absolute and normal, n one name: no join needed
         if (st.isDirectory()) {
           const ign = this.ignored(r);
-          if (ign && !this.hasExceptions) continue;
+          if (this.prunes(r)) continue;
           const before = out.length;
           if (!ign) out.push({ rel: r, abs: a, stat: st });
           visit(r, a);
